@@ -1,0 +1,1 @@
+//! The `#[dataflow::model]` macro.

@@ -1,0 +1,1 @@
+//! ddl (in progress)

@@ -1,0 +1,21 @@
+//! DataFlow's pure SQL layer: schema metadata, dynamic values, Mongo-style filters,
+//! statements and DDL for PostgreSQL, MySQL/MariaDB and SQLite, rendered through sea-query.
+//!
+//! **Invariant:** this crate does no I/O. It knows nothing of pools, async or sqlx: every
+//! public builder returns SQL text plus bound values for a [`Dialect`].
+
+pub mod ddl;
+pub mod dialect;
+pub mod error;
+pub mod filter;
+pub mod model;
+pub mod naming;
+pub mod schema;
+pub mod stmt;
+pub mod value;
+
+pub use dialect::Dialect;
+pub use error::{Error, ErrorCode, Result};
+pub use model::{FieldValue, Model, NodeType, Operation, Record};
+pub use schema::{ArrayElem, FieldDef, FieldType, IndexDef, ManagedField, ModelOptions, ModelSchema};
+pub use value::Value;

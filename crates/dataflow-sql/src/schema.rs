@@ -1,0 +1,525 @@
+//! Model schema metadata: fields, types, options and indexes (FEATURES §1).
+//!
+//! A [`ModelSchema`] comes either from `#[dataflow::model]` (built once, statically) or from
+//! JSON at run time (`serde`), and is validated by [`ModelSchema::validate`]. Managed columns
+//! (`created_at`, `updated_at`, `deleted_at`, `tenant_id`) are not user fields: they are
+//! derived from the options by [`ModelSchema::managed_fields`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, Result, closest};
+use crate::{Dialect, naming};
+
+/// Element type of an array field (`Vec<String|i64|f64|bool>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrayElem {
+    /// `Vec<String>`
+    String,
+    /// `Vec<i64>`
+    I64,
+    /// `Vec<f64>`
+    F64,
+    /// `Vec<bool>`
+    Bool,
+}
+
+/// The type of a field, independent of nullability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// `String`
+    String,
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f64`
+    F64,
+    /// `bool`
+    Bool,
+    /// `chrono::DateTime<Utc>`
+    DateTime,
+    /// `chrono::NaiveDate`
+    Date,
+    /// `uuid::Uuid`
+    Uuid,
+    /// `rust_decimal::Decimal`
+    Decimal,
+    /// `serde_json::Value`
+    Json,
+    /// `Vec<String|i64|f64|bool>`
+    Array(ArrayElem),
+    /// `Vec<u8>`
+    Bytes,
+}
+
+impl FieldType {
+    /// The Rust type this field type corresponds to (for messages).
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            FieldType::String => "String",
+            FieldType::I32 => "i32",
+            FieldType::I64 => "i64",
+            FieldType::F64 => "f64",
+            FieldType::Bool => "bool",
+            FieldType::DateTime => "DateTime<Utc>",
+            FieldType::Date => "NaiveDate",
+            FieldType::Uuid => "Uuid",
+            FieldType::Decimal => "Decimal",
+            FieldType::Json => "serde_json::Value",
+            FieldType::Array(ArrayElem::String) => "Vec<String>",
+            FieldType::Array(ArrayElem::I64) => "Vec<i64>",
+            FieldType::Array(ArrayElem::F64) => "Vec<f64>",
+            FieldType::Array(ArrayElem::Bool) => "Vec<bool>",
+            FieldType::Bytes => "Vec<u8>",
+        }
+    }
+
+    /// What a JSON value for this type looks like (for "expected ..." messages).
+    pub fn expected(self) -> &'static str {
+        match self {
+            FieldType::String => "a string",
+            FieldType::I32 => "an integer between -2147483648 and 2147483647",
+            FieldType::I64 => "an integer",
+            FieldType::F64 => "a number",
+            FieldType::Bool => "true or false",
+            FieldType::DateTime => "an ISO-8601 date-time string with offset, e.g. \"2024-01-31T12:00:00Z\"",
+            FieldType::Date => "an ISO-8601 date string, e.g. \"2024-01-31\"",
+            FieldType::Uuid => "a UUID string, e.g. \"67e55044-10b1-426f-9247-bb680e5fe0c8\"",
+            FieldType::Decimal => "a decimal number or numeric string, e.g. \"12.50\"",
+            FieldType::Json => "any JSON value",
+            FieldType::Array(ArrayElem::String) => "an array of strings",
+            FieldType::Array(ArrayElem::I64) => "an array of integers",
+            FieldType::Array(ArrayElem::F64) => "an array of numbers",
+            FieldType::Array(ArrayElem::Bool) => "an array of booleans",
+            FieldType::Bytes => "an array of bytes (integers 0-255)",
+        }
+    }
+
+    /// Whether the type can be the primary key `id`.
+    pub fn can_be_id(self) -> bool {
+        matches!(self, FieldType::String | FieldType::I32 | FieldType::I64 | FieldType::Uuid)
+    }
+}
+
+/// One user-declared field of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    /// The Rust / JSON name of the field.
+    pub name: String,
+    /// The column name (defaults to `name`; `#[dataflow(column = "...")]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The field's type.
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// `Option<T>`: the column is nullable.
+    #[serde(default)]
+    pub nullable: bool,
+    /// `#[dataflow(unique)]`
+    #[serde(default)]
+    pub unique: bool,
+    /// `#[dataflow(index)]`
+    #[serde(default)]
+    pub index: bool,
+    /// `#[dataflow(default = ...)]`, as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    /// `#[dataflow(max_len = n)]` for strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u32>,
+}
+
+impl FieldDef {
+    /// A non-nullable field of the given type, column named like the field.
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Self {
+        FieldDef {
+            name: name.into(),
+            column: None,
+            ty,
+            nullable: false,
+            unique: false,
+            index: false,
+            default: None,
+            max_len: None,
+        }
+    }
+
+    /// The column name.
+    pub fn column(&self) -> &str {
+        self.column.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Builder: nullable.
+    pub fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// Builder: unique.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// Builder: indexed.
+    pub fn indexed(mut self) -> Self {
+        self.index = true;
+        self
+    }
+
+    /// Builder: default value.
+    pub fn with_default(mut self, v: serde_json::Value) -> Self {
+        self.default = Some(v);
+        self
+    }
+
+    /// Builder: max length.
+    pub fn max_len(mut self, n: u32) -> Self {
+        self.max_len = Some(n);
+        self
+    }
+
+    /// Builder: column name.
+    pub fn column_name(mut self, c: impl Into<String>) -> Self {
+        self.column = Some(c.into());
+        self
+    }
+
+    /// Whether a value must be supplied on create (not nullable, no default, not a generated id).
+    pub fn required_on_create(&self) -> bool {
+        !self.nullable
+            && self.default.is_none()
+            && !(self.name == "id" && matches!(self.ty, FieldType::I32 | FieldType::I64 | FieldType::Uuid))
+    }
+}
+
+/// A column managed by the framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManagedField {
+    /// `created_at`, set on insert.
+    CreatedAt,
+    /// `updated_at`, set on insert and every update.
+    UpdatedAt,
+    /// `deleted_at`, set by soft delete.
+    DeletedAt,
+    /// `tenant_id`, stamped from the tenant context.
+    TenantId,
+}
+
+impl ManagedField {
+    /// The column name.
+    pub const fn column(self) -> &'static str {
+        match self {
+            ManagedField::CreatedAt => "created_at",
+            ManagedField::UpdatedAt => "updated_at",
+            ManagedField::DeletedAt => "deleted_at",
+            ManagedField::TenantId => "tenant_id",
+        }
+    }
+
+    /// The managed column as a field definition.
+    pub fn def(self) -> FieldDef {
+        match self {
+            ManagedField::CreatedAt | ManagedField::UpdatedAt => FieldDef::new(self.column(), FieldType::DateTime),
+            ManagedField::DeletedAt => FieldDef::new(self.column(), FieldType::DateTime).nullable(),
+            ManagedField::TenantId => {
+                let mut f = FieldDef::new(self.column(), FieldType::String).indexed();
+                f.max_len = Some(255);
+                f
+            }
+        }
+    }
+}
+
+/// Model-level options (FEATURES §1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelOptions {
+    /// Soft delete: `deleted_at` column; deletes set it, reads hide such rows.
+    pub soft_delete: bool,
+    /// PostgreSQL native arrays for `Vec<_>` fields (PostgreSQL only).
+    pub native_arrays: bool,
+    /// A `tenant_id` column; every statement scoped to the tenant context.
+    pub multi_tenant: bool,
+    /// No update, delete or upsert.
+    pub append_only: bool,
+    /// Managed `created_at` / `updated_at` columns (default true).
+    pub timestamps: bool,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            soft_delete: false,
+            native_arrays: false,
+            multi_tenant: false,
+            append_only: false,
+            timestamps: true,
+        }
+    }
+}
+
+/// A composite (or single-column) index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// Index name; derived (`idx_<table>_<cols>` / `uq_<table>_<cols>`) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Field names, in index order.
+    pub fields: Vec<String>,
+    /// A unique index.
+    #[serde(default)]
+    pub unique: bool,
+}
+
+/// A model: its name, table, fields, options and indexes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSchema {
+    /// The model's name (`User`). Node types are `<name><Op>Node`.
+    pub name: String,
+    /// The table name; derived from `name` when absent in JSON.
+    #[serde(default)]
+    pub table: String,
+    /// User fields, `id` included, managed columns excluded.
+    pub fields: Vec<FieldDef>,
+    /// Options.
+    #[serde(default)]
+    pub options: ModelOptions,
+    /// Model-level indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
+}
+
+impl ModelSchema {
+    /// A schema with the derived table name and default options.
+    pub fn new(name: impl Into<String>, fields: Vec<FieldDef>) -> Self {
+        let name = name.into();
+        ModelSchema {
+            table: naming::table_name(&name),
+            name,
+            fields,
+            options: ModelOptions::default(),
+            indexes: Vec::new(),
+        }
+    }
+
+    /// Parses a schema from JSON and validates it.
+    pub fn from_json(json: &serde_json::Value) -> Result<Self> {
+        let mut s: ModelSchema = serde_json::from_value(json.clone()).map_err(|e| {
+            Error::new(ErrorCode::INVALID_MODEL, format!("invalid model definition: {e}"))
+                .fix("a model is {\"name\": \"User\", \"fields\": [{\"name\": \"id\", \"type\": \"string\"}, ...]}")
+        })?;
+        if s.table.is_empty() {
+            s.table = naming::table_name(&s.name);
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Looks a user field up by name.
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Looks a user field up by name, or fails with DF-103 and a "did you mean".
+    pub fn field_or_err(&self, name: &str) -> Result<&FieldDef> {
+        self.field(name).ok_or_else(|| self.unknown_field(name))
+    }
+
+    /// The DF-103 error for an unknown field name, with the closest valid name.
+    pub fn unknown_field(&self, name: &str) -> Error {
+        let names =
+            self.fields.iter().map(|f| f.name.as_str()).chain(self.managed_fields().into_iter().map(|m| m.column()));
+        let mut e = Error::new(ErrorCode::UNKNOWN_FIELD, format!("model `{}` has no field `{name}`", self.name))
+            .model(&self.name)
+            .field(name);
+        if let Some(c) = closest(name, names) {
+            e = e.fix(format!("did you mean `{c}`?"));
+        }
+        let all: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        e.fix(format!("valid fields: {}", all.join(", ")))
+    }
+
+    /// The primary key field (`id`).
+    pub fn id_field(&self) -> Option<&FieldDef> {
+        self.field("id")
+    }
+
+    /// The managed columns this model has, in column order.
+    pub fn managed_fields(&self) -> Vec<ManagedField> {
+        let mut v = Vec::new();
+        if self.options.multi_tenant {
+            v.push(ManagedField::TenantId);
+        }
+        if self.options.timestamps {
+            v.push(ManagedField::CreatedAt);
+            v.push(ManagedField::UpdatedAt);
+        }
+        if self.options.soft_delete {
+            v.push(ManagedField::DeletedAt);
+        }
+        v
+    }
+
+    /// All column definitions: user fields then managed columns.
+    pub fn all_fields(&self) -> Vec<FieldDef> {
+        let mut v = self.fields.clone();
+        v.extend(self.managed_fields().into_iter().map(ManagedField::def));
+        v
+    }
+
+    /// Looks up a user or managed field by name (for filters and ordering).
+    pub fn any_field(&self, name: &str) -> Option<FieldDef> {
+        self.field(name)
+            .cloned()
+            .or_else(|| self.managed_fields().into_iter().find(|m| m.column() == name).map(ManagedField::def))
+    }
+
+    /// Whether the named fields form a unique key (the primary key, a unique field, or a unique index).
+    pub fn is_unique_key(&self, fields: &[&str]) -> bool {
+        match fields {
+            [] => false,
+            [one] => *one == "id" || self.field(one).is_some_and(|f| f.unique),
+            many => self.indexes.iter().any(|ix| {
+                ix.unique && ix.fields.len() == many.len() && many.iter().all(|f| ix.fields.iter().any(|x| x == f))
+            }),
+        }
+    }
+
+    /// Validates the schema: `id` present with a key type, identifiers valid, no reserved or
+    /// duplicate names, options consistent, defaults fit their fields.
+    pub fn validate(&self) -> Result<()> {
+        let model = &self.name;
+        naming::validate_identifier(&self.name, "model name").map_err(|e| e.or_model(model))?;
+        naming::validate_identifier(&self.table, "table name").map_err(|e| e.or_model(model))?;
+        let Some(id) = self.id_field() else {
+            let mut e = Error::new(ErrorCode::INVALID_MODEL, format!("model `{model}` has no primary key field `id`"))
+                .model(model);
+            if let Some(k) = self.fields.iter().find(|f| f.name.ends_with("_id") || f.name.ends_with("Id")) {
+                e = e.field(&k.name).fix(format!("the primary key must be named `id`; rename `{}` to `id`", k.name));
+            } else {
+                e = e.fix("add a field {\"name\": \"id\", \"type\": \"string\"} (or i32, i64, uuid)");
+            }
+            return Err(e);
+        };
+        if !id.ty.can_be_id() || id.nullable {
+            return Err(Error::new(
+                ErrorCode::INVALID_MODEL,
+                format!("`id` of model `{model}` has type {}{}; the primary key must be String, i32, i64 or Uuid and not nullable", id.ty.rust_name(), if id.nullable { " (nullable)" } else { "" }),
+            )
+            .model(model)
+            .field("id")
+            .fix("declare `id` as String, i32, i64 or Uuid"));
+        }
+        let mut seen_cols = std::collections::HashSet::new();
+        let mut seen_names = std::collections::HashSet::new();
+        let managed: Vec<ManagedField> =
+            [ManagedField::CreatedAt, ManagedField::UpdatedAt, ManagedField::DeletedAt, ManagedField::TenantId].into();
+        for f in &self.fields {
+            naming::validate_identifier(&f.name, "field name").map_err(|e| e.or_model(model))?;
+            naming::validate_identifier(f.column(), "column name").map_err(|e| e.or_model(model))?;
+            if let Some(m) = managed.iter().find(|m| m.column() == f.name || m.column() == f.column()) {
+                if self.managed_fields().contains(m) || *m != ManagedField::DeletedAt {
+                    return Err(Error::new(
+                        ErrorCode::INVALID_MODEL,
+                        format!("`{}` is managed by DataFlow and cannot be declared", m.column()),
+                    )
+                    .model(model)
+                    .field(&f.name)
+                    .fix(format!("remove the field `{}`: DataFlow adds and maintains it", m.column())));
+                }
+            }
+            if !seen_names.insert(f.name.as_str()) {
+                return Err(Error::new(ErrorCode::INVALID_MODEL, format!("field `{}` is declared twice", f.name))
+                    .model(model)
+                    .field(&f.name)
+                    .fix("give each field a distinct name"));
+            }
+            if !seen_cols.insert(f.column().to_ascii_lowercase()) {
+                return Err(Error::new(
+                    ErrorCode::INVALID_MODEL,
+                    format!("column `{}` is used by two fields", f.column()),
+                )
+                .model(model)
+                .field(&f.name)
+                .fix("give each field a distinct `column`"));
+            }
+            if let Some(d) = &f.default {
+                crate::value::Value::from_json(d, f).map_err(|e| {
+                    Error::new(
+                        ErrorCode::INVALID_MODEL,
+                        format!("default of field `{}` does not fit its type: {}", f.name, e.message()),
+                    )
+                    .model(model)
+                    .field(&f.name)
+                    .fix(format!("use {} as the default", f.ty.expected()))
+                })?;
+            }
+            if f.max_len.is_some() && f.ty != FieldType::String {
+                return Err(Error::new(
+                    ErrorCode::INVALID_MODEL,
+                    format!("`max_len` applies to String fields; `{}` is {}", f.name, f.ty.rust_name()),
+                )
+                .model(model)
+                .field(&f.name)
+                .fix("remove `max_len`"));
+            }
+        }
+        if self.options.append_only && self.options.soft_delete {
+            return Err(Error::new(
+                ErrorCode::CONFLICTING_OPTIONS,
+                format!(
+                    "model `{model}` is both `append_only` and `soft_delete`; an append-only model cannot be deleted"
+                ),
+            )
+            .model(model)
+            .fix("remove one of `append_only` and `soft_delete`"));
+        }
+        for ix in &self.indexes {
+            if ix.fields.is_empty() {
+                return Err(Error::new(ErrorCode::INVALID_MODEL, "an index needs at least one field")
+                    .model(model)
+                    .fix("indexes([\"email\"])"));
+            }
+            for f in &ix.fields {
+                if self.any_field(f).is_none() {
+                    return Err(self.unknown_field(f));
+                }
+            }
+            if let Some(n) = &ix.name {
+                naming::validate_identifier(n, "index name").map_err(|e| e.or_model(model))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks options that depend on the backend (e.g. `native_arrays` is PostgreSQL only).
+    pub fn validate_for(&self, dialect: Dialect) -> Result<()> {
+        if self.options.native_arrays && dialect != Dialect::Postgres {
+            return Err(Error::new(
+                ErrorCode::UNSUPPORTED_ON_BACKEND,
+                format!(
+                    "model `{}` uses `native_arrays`, which only PostgreSQL supports (this is {dialect})",
+                    self.name
+                ),
+            )
+            .model(&self.name)
+            .fix("remove `native_arrays`: arrays are stored as JSON on MySQL/MariaDB and SQLite"));
+        }
+        let max = dialect.max_identifier_len();
+        for name in std::iter::once(self.table.as_str()).chain(self.fields.iter().map(FieldDef::column)) {
+            if name.len() > max {
+                return Err(Error::new(
+                    ErrorCode::INVALID_IDENTIFIER,
+                    format!("identifier `{name}` is {} bytes; {dialect} allows {max}", name.len()),
+                )
+                .model(&self.name)
+                .fix("choose a shorter name with `table = \"...\"` or `column = \"...\"`"));
+            }
+        }
+        Ok(())
+    }
+}

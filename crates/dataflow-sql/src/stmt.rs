@@ -1,0 +1,1 @@
+//! stmt (in progress)

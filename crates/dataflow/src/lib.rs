@@ -1,0 +1,33 @@
+//! # DataFlow
+//!
+//! A zero-config database framework: annotate a struct with `#[dataflow::model]` and get a
+//! validated schema plus eleven operations (Create, Read, Update, Delete, List, Count, Upsert,
+//! BulkCreate, BulkUpdate, BulkDelete, BulkUpsert) that behave the same on PostgreSQL,
+//! MySQL/MariaDB and SQLite.
+//!
+//! This crate is the facade: it re-exports the public API of `dataflow-sql` and
+//! `dataflow-core` and the `model` macro.
+
+extern crate self as dataflow;
+
+pub use dataflow_sql::{
+    ArrayElem, Dialect, Error, ErrorCode, FieldDef, FieldType, FieldValue, IndexDef, ManagedField, Model, ModelOptions,
+    ModelSchema, NodeType, Operation, Result, Value,
+};
+
+/// Items generated code reaches through `::dataflow::__private`. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result::{self, Err, Ok};
+    pub use std::default::Default;
+    pub use std::string::String;
+    pub use std::sync::OnceLock;
+    pub use std::vec::Vec;
+
+    pub use dataflow_sql::model::decode_error;
+    pub use dataflow_sql::{
+        ArrayElem, Error, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelOptions, ModelSchema, NodeType,
+        Operation, Record, Value,
+    };
+}
