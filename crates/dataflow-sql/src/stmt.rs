@@ -1,1 +1,137 @@
-//! stmt (in progress)
+//! Statements for the eleven operations (FEATURES §2), rendered through sea-query.
+//!
+//! Every builder returns [`Sql`]: the SQL text with placeholders (`$1` on PostgreSQL, `?` on
+//! MySQL/SQLite) and the bound values, built with sea-query's `build(..)`. Values are never
+//! inlined; identifiers come only from a validated [`ModelSchema`](crate::ModelSchema).
+//!
+//! The soft-delete and tenant predicates are added in exactly one place, [`scope`], and every
+//! statement that reads or changes existing rows goes through it.
+
+mod chunk;
+mod insert;
+mod order;
+pub mod scope;
+mod select;
+mod unnest;
+mod update;
+mod upsert;
+
+use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+
+use crate::Dialect;
+use crate::value::Value;
+
+pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
+pub use insert::{insert, insert_many};
+pub use order::parse_order_by;
+pub use scope::Scope;
+pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
+pub use unnest::insert_unnest;
+pub use update::{delete, restore, soft_delete, update};
+pub use upsert::{INSERTED_COLUMN, upsert};
+
+/// A rendered statement: SQL text with placeholders plus the values to bind, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sql {
+    /// The SQL text (`$1`.. on PostgreSQL, `?` on MySQL and SQLite).
+    pub sql: String,
+    /// The bound values, in placeholder order.
+    pub values: sea_query::Values,
+}
+
+impl Sql {
+    /// Renders any sea-query statement for `dialect` with bound values.
+    pub fn build<S: QueryStatementWriter>(stmt: &S, dialect: Dialect) -> Sql {
+        let (sql, values) = match dialect {
+            Dialect::Postgres => stmt.build_any(&PostgresQueryBuilder),
+            Dialect::MySql => stmt.build_any(&MysqlQueryBuilder),
+            Dialect::Sqlite => stmt.build_any(&SqliteQueryBuilder),
+        };
+        Sql { sql, values }
+    }
+}
+
+/// Sort direction of one `order_by` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Ascending (`"field"`, `{"field": "asc"}`).
+    Asc,
+    /// Descending (`"-field"`, `{"field": "desc"}`).
+    Desc,
+}
+
+/// One `order_by` key: a field name (user or managed) and a direction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrderBy {
+    /// The field name (not the column name).
+    pub field: String,
+    /// The direction.
+    pub direction: Direction,
+}
+
+impl OrderBy {
+    /// An ascending key.
+    pub fn asc(field: impl Into<String>) -> Self {
+        OrderBy { field: field.into(), direction: Direction::Asc }
+    }
+
+    /// A descending key.
+    pub fn desc(field: impl Into<String>) -> Self {
+        OrderBy { field: field.into(), direction: Direction::Desc }
+    }
+}
+
+/// What a `select` returns (List, Read, find-one).
+#[derive(Debug, Clone, Default)]
+pub struct SelectSpec<'a> {
+    /// The filter, already rendered (`Filter::to_condition`); `None` matches every row.
+    pub condition: Option<sea_query::Condition>,
+    /// Soft-delete and tenant scope.
+    pub scope: Scope<'a>,
+    /// Sort keys; empty means `ORDER BY id ASC`. `id` is always appended as a tie-breaker.
+    pub order_by: &'a [OrderBy],
+    /// `LIMIT`.
+    pub limit: Option<u64>,
+    /// `OFFSET`.
+    pub offset: Option<u64>,
+    /// Keyset cursor: the values of [`cursor_keys`] (the order keys, then `id` unless already a
+    /// key) of the last row seen. Rows strictly after it in the sort order are returned.
+    pub after: Option<&'a [Value]>,
+    /// Projection (field names); `None` selects every column (see [`select_columns`]).
+    pub fields: Option<&'a [String]>,
+}
+
+/// Rows to write: user field names and one value per field per row.
+///
+/// Managed columns are added by the statement builders: `created_at = updated_at = now`,
+/// `tenant_id = scope.tenant`.
+#[derive(Debug, Clone)]
+pub struct Rows<'a> {
+    /// User field names (not column names), the same for every row.
+    pub fields: &'a [&'a str],
+    /// The rows; each has exactly one value per entry of `fields`.
+    pub rows: &'a [Vec<Value>],
+    /// The timestamp stamped into `created_at` / `updated_at`.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// What an upsert does when the conflict target already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict<'a> {
+    /// Update the listed fields (`None`: every written field that is not part of the conflict
+    /// target and not `id`) from the new row; `updated_at` is bumped, `created_at` kept.
+    Update(Option<&'a [&'a str]>),
+    /// Keep the existing row (`DO NOTHING`; MySQL: a no-op `id = id` update).
+    Skip,
+}
+
+/// Quotes a schema identifier for `dialect`. Only for identifiers from a validated schema
+/// (`^[A-Za-z_][A-Za-z0-9_]*$`, so they never contain a quote character); used where
+/// sea-query cannot express a construct and the text is assembled by hand.
+pub(crate) fn quote(dialect: Dialect, ident: &str) -> String {
+    debug_assert!(ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "unvalidated identifier {ident:?}");
+    match dialect {
+        Dialect::MySql => format!("`{ident}`"),
+        Dialect::Postgres | Dialect::Sqlite => format!("\"{ident}\""),
+    }
+}

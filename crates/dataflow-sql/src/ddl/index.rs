@@ -1,0 +1,81 @@
+//! Index names and CREATE INDEX statements.
+
+use crate::schema::IndexDef;
+use crate::stmt::quote;
+use crate::{Dialect, ModelSchema};
+
+/// The longest identifier every dialect accepts.
+const MAX_NAME: usize = 63;
+
+/// FNV-1a, for a short stable suffix when a derived name is too long.
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// The derived index name `idx_<table>_<cols>` / `uq_<table>_<cols>` (column names joined by
+/// `_`). Names over 63 bytes are cut to 54 bytes plus `_` and 8 hex digits of a hash of the
+/// full name, so distinct indexes keep distinct names on every dialect (PostgreSQL would
+/// silently truncate, and `IF NOT EXISTS` would then skip the second index).
+pub fn index_name(schema: &ModelSchema, fields: &[String], unique: bool) -> String {
+    let cols: Vec<String> =
+        fields.iter().map(|f| schema.any_field(f).map_or_else(|| f.clone(), |d| d.column().to_owned())).collect();
+    let full = format!("{}_{}_{}", if unique { "uq" } else { "idx" }, schema.table, cols.join("_"));
+    if full.len() <= MAX_NAME {
+        return full;
+    }
+    format!("{}_{:08x}", &full[..54], fnv1a(&full))
+}
+
+/// Every index the model wants, in a stable order: field `unique` flags, field `index` flags,
+/// the managed `tenant_id` index (multi-tenant models), then `schema.indexes`. The primary key
+/// is not listed. Each has its final name; duplicates by name are dropped.
+pub fn wanted_indexes(schema: &ModelSchema) -> Vec<IndexDef> {
+    let mut out: Vec<IndexDef> = Vec::new();
+    let mut push = |fields: Vec<String>, unique: bool, name: Option<String>| {
+        let name = name.unwrap_or_else(|| index_name(schema, &fields, unique));
+        if !out.iter().any(|i| i.name.as_deref() == Some(name.as_str())) {
+            out.push(IndexDef { name: Some(name), fields, unique });
+        }
+    };
+    for f in schema.fields.iter().filter(|f| f.name != "id") {
+        if f.unique {
+            push(vec![f.name.clone()], true, None);
+        } else if f.index {
+            push(vec![f.name.clone()], false, None);
+        }
+    }
+    for m in schema.managed_fields() {
+        if m.def().index {
+            push(vec![m.column().to_owned()], false, None);
+        }
+    }
+    for ix in &schema.indexes {
+        push(ix.fields.clone(), ix.unique, ix.name.clone());
+    }
+    out
+}
+
+/// The column list `("a", "b")` of an index.
+pub(crate) fn index_columns(schema: &ModelSchema, ix: &IndexDef, dialect: Dialect) -> String {
+    let cols: Vec<String> =
+        ix.fields.iter().filter_map(|f| schema.any_field(f)).map(|f| quote(dialect, f.column())).collect();
+    format!("({})", cols.join(", "))
+}
+
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON "table" ("cols")` for every
+/// [`wanted_indexes`] entry. (MariaDB supports `IF NOT EXISTS` here; MySQL 8 does not, which is
+/// why [`super::create_table`] declares MySQL indexes inside the CREATE TABLE.)
+pub fn create_indexes(schema: &ModelSchema, dialect: Dialect) -> Vec<String> {
+    wanted_indexes(schema)
+        .iter()
+        .map(|ix| {
+            format!(
+                "CREATE {}INDEX IF NOT EXISTS {} ON {} {}",
+                if ix.unique { "UNIQUE " } else { "" },
+                quote(dialect, ix.name.as_deref().unwrap_or_default()),
+                quote(dialect, &schema.table),
+                index_columns(schema, ix, dialect)
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! The soft-delete and tenant scope: the ONE place where these predicates are built.
+//!
+//! Every statement that reads or changes existing rows (`select`, `select_by_id`, `count`,
+//! `update`, `delete`, `soft_delete`, `restore`) combines its condition with [`where_clause`],
+//! and every insert stamps `tenant_id` through [`tenant_value`].
+
+use sea_query::{Alias, Condition, Expr, ExprTrait};
+
+#[cfg(test)]
+use crate::Dialect;
+use crate::ModelSchema;
+use crate::error::{Error, ErrorCode, Result};
+use crate::schema::ManagedField;
+
+/// Soft-delete and tenant predicates for one statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// Include soft-deleted rows (`deleted_at IS NOT NULL`). Ignored for models without
+    /// `soft_delete`.
+    pub include_deleted: bool,
+    /// The tenant of a `multi_tenant` model. Ignored for other models. A multi-tenant model
+    /// without a tenant fails closed: reads match nothing and inserts write NULL (rejected by the
+    /// NOT NULL column); call [`check`] first to get a proper DF-608 error.
+    pub tenant: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// Scope for a tenant.
+    pub fn tenant(tenant: &'a str) -> Self {
+        Scope { include_deleted: false, tenant: Some(tenant) }
+    }
+
+    /// This scope, including soft-deleted rows.
+    pub fn with_deleted(mut self) -> Self {
+        self.include_deleted = true;
+        self
+    }
+}
+
+/// An unqualified column reference. `name` must come from the schema.
+pub(crate) fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// Fails with DF-608 when a multi-tenant model is used without a tenant.
+pub fn check(schema: &ModelSchema, scope: Scope) -> Result<()> {
+    if schema.options.multi_tenant && scope.tenant.is_none() {
+        return Err(Error::new(
+            ErrorCode::MISSING_TENANT,
+            format!("model `{}` is multi-tenant and no tenant is set", schema.name),
+        )
+        .model(&schema.name)
+        .fix("set the tenant on the context (e.g. `db.with_tenant(\"acme\")`) before using this model"));
+    }
+    Ok(())
+}
+
+/// The scope predicates alone: `deleted_at IS NULL` (soft-delete models, unless
+/// `include_deleted`) and `tenant_id = ?` (multi-tenant models). Empty when neither applies.
+pub fn predicates(schema: &ModelSchema, scope: Scope) -> Condition {
+    let mut c = Condition::all();
+    if schema.options.multi_tenant {
+        c = match scope.tenant {
+            Some(t) => c.add(col(ManagedField::TenantId.column()).eq(t)),
+            // Fail closed: no tenant matches nothing.
+            None => c.add(Expr::cust("1 = 0")),
+        };
+    }
+    if schema.options.soft_delete && !scope.include_deleted {
+        c = c.add(col(ManagedField::DeletedAt.column()).is_null());
+    }
+    c
+}
+
+/// The full WHERE condition of a statement: the caller's condition AND the scope predicates.
+pub fn where_clause(schema: &ModelSchema, condition: Option<Condition>, scope: Scope) -> Condition {
+    let mut c = Condition::all();
+    if let Some(cond) = condition.filter(|c| !c.is_empty()) {
+        c = c.add(cond);
+    }
+    let p = predicates(schema, scope);
+    if !p.is_empty() { c.add(p) } else { c }
+}
+
+/// The `tenant_id` value stamped on inserts, when the model is multi-tenant.
+pub(crate) fn tenant_value(schema: &ModelSchema, scope: Scope) -> Option<sea_query::Value> {
+    schema.options.multi_tenant.then(|| sea_query::Value::String(scope.tenant.map(str::to_owned)))
+}
+
+/// Renders a scope-only WHERE for tests and diagnostics.
+#[cfg(test)]
+pub(crate) fn render(schema: &ModelSchema, scope: Scope, dialect: Dialect) -> String {
+    let mut q = sea_query::Query::select();
+    q.expr(Expr::val(1));
+    let p = predicates(schema, scope);
+    if !p.is_empty() {
+        q.cond_where(p);
+    }
+    super::Sql::build(&q, dialect).sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FieldDef, FieldType};
+
+    fn schema(soft: bool, tenant: bool) -> ModelSchema {
+        let mut s = ModelSchema::new("User", vec![FieldDef::new("id", FieldType::String)]);
+        s.options.soft_delete = soft;
+        s.options.multi_tenant = tenant;
+        s
+    }
+
+    #[test]
+    fn scope_predicates_depend_on_options() {
+        let none = render(&schema(false, false), Scope::default(), Dialect::Postgres);
+        assert_eq!(none, "SELECT $1");
+        let soft = render(&schema(true, false), Scope::default(), Dialect::Postgres);
+        assert_eq!(soft, r#"SELECT $1 WHERE "deleted_at" IS NULL"#);
+        let soft_incl = render(&schema(true, false), Scope::default().with_deleted(), Dialect::Postgres);
+        assert_eq!(soft_incl, "SELECT $1");
+        let both = render(&schema(true, true), Scope::tenant("acme"), Dialect::MySql);
+        assert_eq!(both, "SELECT ? WHERE `tenant_id` = ? AND `deleted_at` IS NULL");
+        let no_tenant = render(&schema(false, true), Scope::default(), Dialect::Sqlite);
+        assert_eq!(no_tenant, "SELECT ? WHERE 1 = 0");
+        assert!(check(&schema(false, true), Scope::default()).is_err());
+        assert!(check(&schema(false, true), Scope::tenant("t")).is_ok());
+        assert!(check(&schema(false, false), Scope::default()).is_ok());
+    }
+}
