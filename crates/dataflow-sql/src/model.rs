@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn option_fields_are_nullable() {
-        assert!(<Option<i32> as FieldValue>::NULLABLE);
+        const { assert!(<Option<i32> as FieldValue>::NULLABLE) };
         assert_eq!(<Option<i32> as FieldValue>::TYPE, FieldType::I32);
         assert_eq!(Option::<i32>::from_value(Value::Null), Some(None));
         assert_eq!(

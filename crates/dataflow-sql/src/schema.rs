@@ -421,16 +421,16 @@ impl ModelSchema {
         for f in &self.fields {
             naming::validate_identifier(&f.name, "field name").map_err(|e| e.or_model(model))?;
             naming::validate_identifier(f.column(), "column name").map_err(|e| e.or_model(model))?;
-            if let Some(m) = managed.iter().find(|m| m.column() == f.name || m.column() == f.column()) {
-                if self.managed_fields().contains(m) || *m != ManagedField::DeletedAt {
-                    return Err(Error::new(
-                        ErrorCode::INVALID_MODEL,
-                        format!("`{}` is managed by DataFlow and cannot be declared", m.column()),
-                    )
-                    .model(model)
-                    .field(&f.name)
-                    .fix(format!("remove the field `{}`: DataFlow adds and maintains it", m.column())));
-                }
+            if let Some(m) = managed.iter().find(|m| m.column() == f.name || m.column() == f.column())
+                && (self.managed_fields().contains(m) || *m != ManagedField::DeletedAt)
+            {
+                return Err(Error::new(
+                    ErrorCode::INVALID_MODEL,
+                    format!("`{}` is managed by DataFlow and cannot be declared", m.column()),
+                )
+                .model(model)
+                .field(&f.name)
+                .fix(format!("remove the field `{}`: DataFlow adds and maintains it", m.column())));
             }
             if !seen_names.insert(f.name.as_str()) {
                 return Err(Error::new(ErrorCode::INVALID_MODEL, format!("field `{}` is declared twice", f.name))

@@ -77,15 +77,15 @@ impl Value {
             };
         }
         Self::from_json_typed(json, field.ty).ok_or_else(|| wrong(field, json)).and_then(|v| {
-            if let (Value::String(s), Some(n)) = (&v, field.max_len) {
-                if s.chars().count() > n as usize {
-                    return Err(Error::new(
-                        ErrorCode::WRONG_TYPE,
-                        format!("field `{}` allows at most {n} characters, got {}", field.name, s.chars().count()),
-                    )
-                    .field(&field.name)
-                    .fix(format!("shorten the value or raise `max_len` above {n}")));
-                }
+            if let (Value::String(s), Some(n)) = (&v, field.max_len)
+                && s.chars().count() > n as usize
+            {
+                return Err(Error::new(
+                    ErrorCode::WRONG_TYPE,
+                    format!("field `{}` allows at most {n} characters, got {}", field.name, s.chars().count()),
+                )
+                .field(&field.name)
+                .fix(format!("shorten the value or raise `max_len` above {n}")));
             }
             let _ = J::Null;
             Ok(v)

@@ -1,0 +1,452 @@
+//! JSON → validated [`Node`] tree, against a [`ModelSchema`] (FEATURES §3).
+
+use serde_json::{Map, Value as J};
+
+use super::ast::{Cmp, Leaf, Node, Op, Target};
+use super::ops::{self, Kind};
+use crate::error::{Error, ErrorCode, Result, closest};
+use crate::schema::{ArrayElem, FieldDef, FieldType, ModelSchema};
+use crate::value::Value;
+
+/// Deepest nesting of logical operators accepted (hostile input must not exhaust the stack).
+const MAX_DEPTH: usize = 32;
+/// Most segments a JSON dotted path may have.
+const MAX_PATH_SEGMENTS: usize = 16;
+
+pub(crate) struct Parser<'a> {
+    pub schema: &'a ModelSchema,
+}
+
+impl Parser<'_> {
+    fn err(&self, code: ErrorCode, msg: impl Into<String>) -> Error {
+        Error::new(code, msg).model(&self.schema.name)
+    }
+
+    fn malformed(&self, msg: impl Into<String>, fix: impl Into<String>) -> Error {
+        self.err(ErrorCode::INVALID_FILTER, msg).fix(fix)
+    }
+
+    /// Parses a filter object (`{}` → empty `And`).
+    pub(crate) fn filter(&self, json: &J, depth: usize) -> Result<Node> {
+        if depth > MAX_DEPTH {
+            return Err(self.malformed(
+                format!("filter is nested deeper than {MAX_DEPTH} levels"),
+                "flatten the filter: $and/$or lists can hold many conditions at one level",
+            ));
+        }
+        let J::Object(map) = json else {
+            return Err(self.malformed(
+                format!("a filter must be a JSON object, got {}", shown(json)),
+                "write a filter like {\"age\": {\"$gte\": 18}, \"name\": \"Alice\"}",
+            ));
+        };
+        let mut parts = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            parts.push(if key.starts_with('$') { self.logical(key, value, depth)? } else { self.field(key, value)? });
+        }
+        Ok(if parts.len() == 1 { parts.pop().unwrap_or(Node::And(Vec::new())) } else { Node::And(parts) })
+    }
+
+    fn logical(&self, key: &str, value: &J, depth: usize) -> Result<Node> {
+        match key {
+            "$and" | "$or" | "$nor" => {
+                let items = match value {
+                    J::Array(items) if !items.is_empty() => items,
+                    _ => {
+                        return Err(self
+                            .malformed(
+                                format!("`{key}` needs a non-empty list of filters, got {}", shown(value)),
+                                format!("write {{\"{key}\": [{{\"age\": {{\"$gt\": 5}}}}, {{\"name\": \"Bo\"}}]}}"),
+                            )
+                            .operator(key));
+                    }
+                };
+                let nodes = items.iter().map(|i| self.filter(i, depth + 1)).collect::<Result<Vec<_>>>()?;
+                Ok(match key {
+                    "$and" => Node::And(nodes),
+                    "$or" => Node::Or(nodes),
+                    _ => Node::Nor(nodes),
+                })
+            }
+            "$not" => {
+                if !value.is_object() {
+                    return Err(self
+                        .malformed(
+                            format!("`$not` at filter level needs a filter object, got {}", shown(value)),
+                            "write {\"$not\": {\"status\": \"archived\"}}",
+                        )
+                        .operator(key));
+                }
+                Ok(Node::Not(Box::new(self.filter(value, depth + 1)?)))
+            }
+            other => {
+                let mut e = self
+                    .err(ErrorCode::UNKNOWN_OPERATOR, format!("`{other}` is not a logical filter operator"))
+                    .operator(other);
+                if let Some(c) = closest(other, ops::LOGICAL.iter().copied()) {
+                    e = e.fix(format!("did you mean `{c}`?"));
+                }
+                Err(e.fix("at filter level use $and, $or, $nor, $not or a field name"))
+            }
+        }
+    }
+
+    fn field(&self, key: &str, value: &J) -> Result<Node> {
+        let (name, rest) = key.split_once('.').map_or((key, None), |(a, b)| (a, Some(b)));
+        let Some(field) = self.schema.any_field(name) else {
+            let mut e = self.schema.unknown_field(key);
+            if rest.is_some() {
+                e = self.schema.unknown_field(name).field(key);
+            }
+            return Err(e);
+        };
+        let target = match rest {
+            None => Target::Column(field),
+            Some(rest) => {
+                if field.ty != FieldType::Json {
+                    return Err(self
+                        .malformed(
+                            format!(
+                                "`{key}`: dotted paths apply only to JSON fields; `{name}` is {}",
+                                field.ty.rust_name()
+                            ),
+                            format!("filter on `{name}` itself"),
+                        )
+                        .field(key));
+                }
+                let segments: Vec<String> = rest.split('.').map(str::to_owned).collect();
+                if segments.len() > MAX_PATH_SEGMENTS || !segments.iter().all(|s| valid_segment(s)) {
+                    return Err(self
+                        .malformed(
+                            format!("`{key}` is not a valid JSON path: segments must match [A-Za-z_][A-Za-z0-9_]* (at most {MAX_PATH_SEGMENTS})"),
+                            "write paths like \"profile.address.city\"",
+                        )
+                        .field(key));
+                }
+                Target::Path { field, segments }
+            }
+        };
+        self.expression(key, &target, value, 0)
+    }
+
+    /// An operator expression (`{"$gt": 5, "$lt": 9}`) or a bare value (`$eq`) for one target.
+    fn expression(&self, key: &str, target: &Target, value: &J, depth: usize) -> Result<Node> {
+        if depth > MAX_DEPTH {
+            return Err(self.malformed("operator expression nested too deeply", "remove redundant $not").field(key));
+        }
+        let map = match value {
+            J::Object(map) if is_operator_object(map) => map,
+            J::Object(map) if !map.is_empty() => {
+                let fix = match target {
+                    Target::Path { .. } | Target::Column(FieldDef { ty: FieldType::Json, .. }) => {
+                        format!("use a dotted path, e.g. {{\"{key}.{}\": ...}}", map.keys().next().map_or("", |k| k))
+                    }
+                    _ => "write operators with a `$`, e.g. {\"$gt\": 5}".to_owned(),
+                };
+                let first = map.keys().find(|k| !k.starts_with('$')).map_or("", |k| k.as_str());
+                let mut e = self
+                    .err(ErrorCode::UNKNOWN_OPERATOR, format!("`{first}` in the filter of `{key}` is not an operator"));
+                if let Some(c) = closest(first, ops::ALL.iter().copied())
+                    .or_else(|| closest(&format!("${first}"), ops::ALL.iter().copied()))
+                {
+                    e = e.fix(format!("did you mean `{c}`?"));
+                }
+                return Err(e.field(key).operator(first).fix(fix));
+            }
+            J::Object(_) => {
+                return Err(self
+                    .malformed(format!("empty operator object for `{key}`"), "write {\"$eq\": ...} or a plain value")
+                    .field(key));
+            }
+            bare => return Ok(Node::leaf(Leaf { target: target.clone(), op: self.eq_op(key, target, "$eq", bare)? })),
+        };
+        let mut parts = Vec::with_capacity(map.len());
+        for (op, v) in map {
+            if op == "$options" {
+                if !map.contains_key("$regex") {
+                    return Err(self
+                        .malformed(
+                            "`$options` needs `$regex` beside it",
+                            "write {\"$regex\": \"^a\", \"$options\": \"i\"}",
+                        )
+                        .field(key)
+                        .operator(op));
+                }
+                continue;
+            }
+            self.check_applicable(key, target, op)?;
+            if op == "$not" {
+                if !matches!(v, J::Object(m) if is_operator_object(m) && !m.is_empty()) {
+                    return Err(self
+                        .malformed(
+                            format!("`$not` on `{key}` needs an operator expression, got {}", shown(v)),
+                            format!("write {{\"{key}\": {{\"$not\": {{\"$gt\": 5}}}}}}"),
+                        )
+                        .field(key)
+                        .operator(op));
+                }
+                parts.push(Node::Not(Box::new(self.expression(key, target, v, depth + 1)?)));
+                continue;
+            }
+            if op == "$any" {
+                let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = target else { unreachable_op(op)? };
+                let et = Target::Element { ty: elem_type(*elem) };
+                let inner = self.expression(key, &et, v, depth + 1)?;
+                parts.push(Node::leaf(Leaf { target: target.clone(), op: Op::Any(Box::new(inner)) }));
+                continue;
+            }
+            let op = self.op(key, target, op, v, map)?;
+            parts.push(Node::leaf(Leaf { target: target.clone(), op }));
+        }
+        Ok(if parts.len() == 1 { parts.pop().unwrap_or(Node::And(Vec::new())) } else { Node::And(parts) })
+    }
+
+    fn check_applicable(&self, key: &str, target: &Target, op: &str) -> Result<()> {
+        let kind = Kind::of(target);
+        let allowed = ops::allowed(kind);
+        if allowed.contains(&op) {
+            return Ok(());
+        }
+        let known = ops::ALL.contains(&op);
+        let msg = if known {
+            format!("operator `{op}` does not apply to `{key}` ({})", kind.describe(target))
+        } else {
+            format!("`{op}` is not a filter operator")
+        };
+        let mut e = self.err(ErrorCode::UNKNOWN_OPERATOR, msg).field(key).operator(op);
+        if let Some(c) = closest(op, allowed.iter().copied()) {
+            e = e.fix(format!("did you mean `{c}`?"));
+        }
+        Err(e.fix(format!("operators for `{key}`: {}", allowed.join(", "))))
+    }
+
+    fn op(&self, key: &str, target: &Target, op: &str, v: &J, map: &Map<String, J>) -> Result<Op> {
+        Ok(match op {
+            "$eq" | "$ne" => self.eq_op(key, target, op, v)?,
+            "$gt" | "$gte" | "$lt" | "$lte" => {
+                let cmp = match op {
+                    "$gt" => Cmp::Gt,
+                    "$gte" => Cmp::Gte,
+                    "$lt" => Cmp::Lt,
+                    _ => Cmp::Lte,
+                };
+                if v.is_null() {
+                    return Err(self.wrong(key, op, "a non-null value (comparisons never match NULL; use $null)", v));
+                }
+                let value = self.value(key, target, op, v)?;
+                if matches!(value, Value::Bool(_)) {
+                    return Err(self.wrong(key, op, "a string or number (booleans are not ordered; use $eq)", v));
+                }
+                Op::Cmp(cmp, value)
+            }
+            "$in" | "$nin" => {
+                let J::Array(items) = v else {
+                    return Err(self
+                        .malformed(
+                            format!("`{op}` on `{key}` needs a list, got {}", shown(v)),
+                            format!("write {{\"{op}\": [1, 2, 3]}}"),
+                        )
+                        .field(key)
+                        .operator(op));
+                };
+                let mut values = Vec::with_capacity(items.len());
+                let mut null = false;
+                for i in items {
+                    if i.is_null() && !matches!(target, Target::Element { .. }) {
+                        null = true;
+                    } else {
+                        values.push(self.value(key, target, op, i)?);
+                    }
+                }
+                if op == "$in" { Op::In { values, null } } else { Op::Nin { values, null } }
+            }
+            "$exists" | "$null" => {
+                let J::Bool(b) = v else { return Err(self.wrong(key, op, "true or false", v)) };
+                Op::IsNull(if op == "$null" { *b } else { !*b })
+            }
+            "$like" | "$ilike" => {
+                let s = self.string(key, op, v)?;
+                if trailing_escape(s) {
+                    return Err(self
+                        .malformed(
+                            format!("`{op}` pattern for `{key}` ends with the escape character `\\`"),
+                            "escape a literal backslash as `\\\\`",
+                        )
+                        .field(key)
+                        .operator(op));
+                }
+                Op::Like { pattern: s.to_owned(), ci: op == "$ilike" }
+            }
+            "$startswith" => Op::Like { pattern: format!("{}%", escape_like(self.string(key, op, v)?)), ci: false },
+            "$endswith" => Op::Like { pattern: format!("%{}", escape_like(self.string(key, op, v)?)), ci: false },
+            "$contains" => match target {
+                Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) => {
+                    Op::Contains(vec![self.element(key, op, *elem, v)?])
+                }
+                _ => Op::Like { pattern: format!("%{}%", escape_like(self.string(key, op, v)?)), ci: false },
+            },
+            "$regex" => {
+                let pattern = self.string(key, op, v)?.to_owned();
+                let ci = match map.get("$options") {
+                    None => false,
+                    Some(J::String(o)) if o.is_empty() || o == "i" => o == "i",
+                    Some(o) => {
+                        return Err(self
+                            .malformed(
+                                format!("`$options` for `{key}` must be \"i\" or \"\", got {}", shown(o)),
+                                "write {\"$regex\": \"^a\", \"$options\": \"i\"}",
+                            )
+                            .field(key)
+                            .operator("$options"));
+                    }
+                };
+                Op::Regex { pattern, ci }
+            }
+            "$all" | "$overlap" => {
+                let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = target else { unreachable_op(op)? };
+                let J::Array(items) = v else {
+                    return Err(self.wrong(key, op, FieldType::Array(*elem).expected(), v));
+                };
+                let values = items.iter().map(|i| self.element(key, op, *elem, i)).collect::<Result<Vec<_>>>()?;
+                if op == "$all" {
+                    if values.is_empty() {
+                        return Err(self
+                            .malformed(
+                                format!("`$all` on `{key}` needs at least one element"),
+                                "write {\"$all\": [\"a\", \"b\"]}",
+                            )
+                            .field(key)
+                            .operator(op));
+                    }
+                    Op::Contains(values)
+                } else {
+                    Op::Overlap(values)
+                }
+            }
+            "$size" => match v.as_i64() {
+                Some(n) if n >= 0 => Op::Size(n),
+                _ => return Err(self.wrong(key, op, "a non-negative integer", v)),
+            },
+            other => unreachable_op(other)?,
+        })
+    }
+
+    /// `$eq` / `$ne` (and bare values): null becomes IS [NOT] NULL.
+    fn eq_op(&self, key: &str, target: &Target, op: &str, v: &J) -> Result<Op> {
+        let eq = op == "$eq";
+        if v.is_null() {
+            if matches!(target, Target::Element { .. }) {
+                return Err(self.wrong(key, op, "a non-null element (array elements are never null)", v));
+            }
+            return Ok(Op::IsNull(eq));
+        }
+        match target {
+            Target::Column(f) if matches!(f.ty, FieldType::Json | FieldType::Array(_)) => {
+                let fix = if f.ty == FieldType::Json {
+                    format!(
+                        "compare inside the document with a dotted path, e.g. {{\"{key}.name\": ...}}, or use $null"
+                    )
+                } else {
+                    "use $contains, $all, $overlap, $size or $any on array fields".to_owned()
+                };
+                return Err(self
+                    .err(
+                        ErrorCode::UNKNOWN_OPERATOR,
+                        format!(
+                            "`{op}` with a value does not apply to `{key}` ({}); only null is accepted",
+                            f.ty.rust_name()
+                        ),
+                    )
+                    .field(key)
+                    .operator(op)
+                    .fix(fix));
+            }
+            _ => {}
+        }
+        let value = self.value(key, target, op, v)?;
+        Ok(if eq { Op::Eq(value) } else { Op::Ne(value) })
+    }
+
+    /// A non-null operand for a target, validated like `Value::from_json` (DF-102).
+    fn value(&self, key: &str, target: &Target, op: &str, v: &J) -> Result<Value> {
+        match target {
+            Target::Column(f) => {
+                let mut f = f.clone();
+                f.max_len = None;
+                f.nullable = false;
+                Value::from_json(v, &f).map_err(|e| e.model(&self.schema.name).field(key).operator(op))
+            }
+            Target::Element { ty } => {
+                Value::from_json_typed(v, *ty).ok_or_else(|| self.wrong(key, op, ty.expected(), v))
+            }
+            Target::Path { .. } => match v {
+                J::String(s) => Ok(Value::String(s.clone())),
+                J::Bool(b) => Ok(Value::Bool(*b)),
+                J::Number(n) => n.as_f64().map(Value::F64).ok_or_else(|| self.wrong(key, op, "a finite number", v)),
+                _ => Err(self.wrong(key, op, "a string, number, boolean or null (JSON path values are scalars)", v)),
+            },
+        }
+    }
+
+    fn element(&self, key: &str, op: &str, elem: ArrayElem, v: &J) -> Result<Value> {
+        Value::from_json_elem(v, elem).ok_or_else(|| self.wrong(key, op, elem_type(elem).expected(), v))
+    }
+
+    fn string<'j>(&self, key: &str, op: &str, v: &'j J) -> Result<&'j str> {
+        v.as_str().ok_or_else(|| self.wrong(key, op, "a string", v))
+    }
+
+    fn wrong(&self, key: &str, op: &str, expected: &str, got: &J) -> Error {
+        self.err(ErrorCode::WRONG_TYPE, format!("`{op}` on `{key}` expects {expected}, got {}", shown(got)))
+            .field(key)
+            .operator(op)
+            .fix(format!("pass {expected} to `{op}`"))
+    }
+}
+
+fn unreachable_op<T>(op: &str) -> Result<T> {
+    // `check_applicable` admits only operators handled above; keep a typed error instead of a panic.
+    Err(Error::new(ErrorCode::UNKNOWN_OPERATOR, format!("operator `{op}` is not supported here")).operator(op))
+}
+
+/// The scalar type of an array element.
+pub(crate) fn elem_type(e: ArrayElem) -> FieldType {
+    match e {
+        ArrayElem::String => FieldType::String,
+        ArrayElem::I64 => FieldType::I64,
+        ArrayElem::F64 => FieldType::F64,
+        ArrayElem::Bool => FieldType::Bool,
+    }
+}
+
+fn is_operator_object(map: &Map<String, J>) -> bool {
+    map.keys().all(|k| k.starts_with('$'))
+}
+
+fn valid_segment(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+/// Escapes `%`, `_` and `\` so a literal string can sit inside a LIKE pattern (escape char `\`).
+pub(crate) fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn trailing_escape(s: &str) -> bool {
+    s.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1
+}
+
+fn shown(v: &J) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+}

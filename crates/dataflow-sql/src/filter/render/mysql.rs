@@ -1,0 +1,103 @@
+//! MySQL / MariaDB: `JSON_EXTRACT`/`JSON_TYPE` paths, `JSON_CONTAINS`/`JSON_OVERLAPS`/`JSON_TABLE` arrays,
+//! `REGEXP` with an inline `(?i)`, and a binary no-pad collation on strings taken out of JSON.
+
+use sea_query::{Expr, ExprTrait, LikeExpr};
+
+use super::{Backend, PathKind, cust};
+use crate::Dialect;
+use crate::schema::FieldType;
+use crate::value::Value;
+
+pub(crate) struct MySql;
+
+const D: Dialect = Dialect::MySql;
+
+/// `$.a.b` (segments are validated identifier-like; the path is still bound as a value).
+pub(crate) fn json_path(segments: &[String]) -> String {
+    let mut p = String::from("$");
+    for s in segments {
+        p.push('.');
+        p.push_str(s);
+    }
+    p
+}
+
+fn array_value(values: &[Value], ty: FieldType) -> Expr {
+    Expr::val(Value::Array(values.to_vec()).to_sea(ty, D, false))
+}
+
+impl Backend for MySql {
+    fn dialect(&self) -> Dialect {
+        D
+    }
+
+    fn json_text(&self, e: Expr) -> Expr {
+        cust(D, "(?) COLLATE utf8mb4_nopad_bin", vec![e])
+    }
+
+    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
+        if ci {
+            cust(D, "LOWER(?) LIKE LOWER(?) ESCAPE '\\\\'", vec![lhs, Expr::val(pattern)])
+        } else {
+            lhs.like(LikeExpr::new(pattern).escape('\\'))
+        }
+    }
+
+    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
+        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    }
+
+    fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
+        let tpl = match kind {
+            PathKind::Text => {
+                "CASE WHEN JSON_TYPE(JSON_EXTRACT(?, ?)) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT(?, ?)) END"
+            }
+            PathKind::Number => {
+                "CASE WHEN JSON_TYPE(JSON_EXTRACT(?, ?)) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
+                 THEN CAST(JSON_UNQUOTE(JSON_EXTRACT(?, ?)) AS DOUBLE) END"
+            }
+            PathKind::Bool => {
+                "CASE WHEN JSON_TYPE(JSON_EXTRACT(?, ?)) = 'BOOLEAN' THEN JSON_UNQUOTE(JSON_EXTRACT(?, ?)) = 'true' END"
+            }
+        };
+        let p = json_path(segments);
+        cust(D, tpl, vec![col.clone(), Expr::val(p.as_str()), col, Expr::val(p)])
+    }
+
+    fn path_is_null(&self, col: Expr, segments: &[String]) -> Expr {
+        cust(D, "COALESCE(JSON_TYPE(JSON_EXTRACT(?, ?)), 'NULL') = 'NULL'", vec![col, Expr::val(json_path(segments))])
+    }
+
+    fn contains(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        cust(D, "JSON_CONTAINS(?, ?)", vec![col, array_value(values, ty)])
+    }
+
+    fn overlap(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        cust(D, "JSON_OVERLAPS(?, ?)", vec![col, array_value(values, ty)])
+    }
+
+    fn size(&self, col: Expr, n: i64, _native: bool) -> Expr {
+        cust(D, "JSON_LENGTH(?) = ?", vec![col, Expr::val(n)])
+    }
+
+    fn any_elem(&self, _elem: FieldType, _native: bool) -> Expr {
+        Expr::cust("df_e.df_v")
+    }
+
+    fn any_exists(&self, col: Expr, elem: FieldType, _native: bool, pred: Expr) -> Expr {
+        let tpl = match elem {
+            FieldType::I64 => {
+                "EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (df_v BIGINT PATH '$')) AS df_e WHERE ?)"
+            }
+            FieldType::F64 => {
+                "EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (df_v DOUBLE PATH '$')) AS df_e WHERE ?)"
+            }
+            FieldType::Bool => {
+                "EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (df_v BOOLEAN PATH '$')) AS df_e WHERE ?)"
+            }
+            _ => "EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (df_v LONGTEXT PATH '$')) AS df_e WHERE ?)",
+        };
+        cust(D, tpl, vec![col, pred])
+    }
+}

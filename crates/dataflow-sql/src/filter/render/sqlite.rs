@@ -1,0 +1,97 @@
+//! SQLite: `json_type`/`json_extract` paths, `json_each` arrays, GLOB for case-sensitive LIKE,
+//! and the `regexp(pattern, value)` function the runtime registers for `REGEXP` and `$ilike`.
+
+use sea_query::{Condition, Expr};
+
+use super::mysql::json_path;
+use super::{Backend, PathKind, cust, like_to_glob, like_to_regex};
+use crate::Dialect;
+use crate::schema::FieldType;
+use crate::value::Value;
+
+pub(crate) struct Sqlite;
+
+const D: Dialect = Dialect::Sqlite;
+
+fn elem_value(v: &Value, ty: FieldType) -> Expr {
+    let ety = match ty {
+        FieldType::Array(e) => crate::filter::parse::elem_type(e),
+        other => other,
+    };
+    Expr::val(v.to_sea(ety, D, false))
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        D
+    }
+
+    fn decimal(&self, e: Expr) -> Expr {
+        cust(D, "CAST(? AS NUMERIC)", vec![e])
+    }
+
+    /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive)
+    /// and `$ilike` as an anchored case-insensitive regular expression (Unicode-aware, unlike `lower()`).
+    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
+        if ci {
+            cust(D, "? REGEXP ?", vec![lhs, Expr::val(like_to_regex(pattern, true))])
+        } else {
+            cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
+        }
+    }
+
+    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
+        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    }
+
+    fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
+        let tpl = match kind {
+            PathKind::Text => "CASE WHEN json_type(?, ?) = 'text' THEN json_extract(?, ?) END",
+            PathKind::Number => {
+                "CASE WHEN json_type(?, ?) IN ('integer', 'real') THEN CAST(json_extract(?, ?) AS REAL) END"
+            }
+            PathKind::Bool => "CASE WHEN json_type(?, ?) IN ('true', 'false') THEN json_extract(?, ?) END",
+        };
+        let p = json_path(segments);
+        cust(D, tpl, vec![col.clone(), Expr::val(p.as_str()), col, Expr::val(p)])
+    }
+
+    fn path_is_null(&self, col: Expr, segments: &[String]) -> Expr {
+        cust(D, "COALESCE(json_type(?, ?), 'null') = 'null'", vec![col, Expr::val(json_path(segments))])
+    }
+
+    fn contains(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        values
+            .iter()
+            .fold(Condition::all(), |c, v| {
+                c.add(cust(
+                    D,
+                    "EXISTS (SELECT 1 FROM json_each(?) AS df_e WHERE df_e.value = ?)",
+                    vec![col.clone(), elem_value(v, ty)],
+                ))
+            })
+            .into()
+    }
+
+    fn overlap(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        let tpl = format!(
+            "EXISTS (SELECT 1 FROM json_each(?) AS df_e WHERE df_e.value IN ({}))",
+            vec!["?"; values.len()].join(", ")
+        );
+        let args = std::iter::once(col).chain(values.iter().map(|v| elem_value(v, ty))).collect();
+        cust(D, &tpl, args)
+    }
+
+    fn size(&self, col: Expr, n: i64, _native: bool) -> Expr {
+        cust(D, "json_array_length(?) = ?", vec![col, Expr::val(n)])
+    }
+
+    fn any_elem(&self, _elem: FieldType, _native: bool) -> Expr {
+        Expr::cust("df_e.value")
+    }
+
+    fn any_exists(&self, col: Expr, _elem: FieldType, _native: bool, pred: Expr) -> Expr {
+        cust(D, "EXISTS (SELECT 1 FROM json_each(?) AS df_e WHERE ?)", vec![col, pred])
+    }
+}
