@@ -4,7 +4,7 @@ use sea_query::{Condition, Expr, ExprTrait, LikeExpr};
 
 use super::{Backend, PathKind, cust};
 use crate::Dialect;
-use crate::schema::FieldType;
+use crate::schema::{ArrayElem, FieldType};
 use crate::value::Value;
 
 pub(crate) struct Postgres;
@@ -18,6 +18,16 @@ fn marks(n: usize) -> String {
 /// `[col, seg1, seg2, ...]` as expressions (segments bound as values).
 fn path_args(col: &Expr, segments: &[String]) -> Vec<Expr> {
     std::iter::once(col.clone()).chain(segments.iter().map(|s| Expr::val(s.as_str()))).collect()
+}
+
+/// The native array type of an array field (the operand is cast to it so `@>`/`&&` resolve).
+fn native_type(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Array(ArrayElem::I64) => "bigint[]",
+        FieldType::Array(ArrayElem::F64) => "double precision[]",
+        FieldType::Array(ArrayElem::Bool) => "boolean[]",
+        _ => "text[]",
+    }
 }
 
 fn array_value(values: &[Value], ty: FieldType, native: bool) -> Expr {
@@ -64,12 +74,23 @@ impl Backend for Postgres {
     }
 
     fn contains(&self, col: Expr, ty: FieldType, values: &[Value], native: bool) -> Expr {
+        if native {
+            return cust(
+                D,
+                &format!("? @> CAST(? AS {})", native_type(ty)),
+                vec![col, array_value(values, ty, native)],
+            );
+        }
         cust(D, "? @> ?", vec![col, array_value(values, ty, native)])
     }
 
     fn overlap(&self, col: Expr, ty: FieldType, values: &[Value], native: bool) -> Expr {
         if native {
-            return cust(D, "? && ?", vec![col, array_value(values, ty, native)]);
+            return cust(
+                D,
+                &format!("? && CAST(? AS {})", native_type(ty)),
+                vec![col, array_value(values, ty, native)],
+            );
         }
         values
             .iter()
