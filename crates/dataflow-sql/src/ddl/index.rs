@@ -29,9 +29,17 @@ pub fn index_name(schema: &ModelSchema, fields: &[String], unique: bool) -> Stri
 /// Every index the model wants, in a stable order: field `unique` flags, field `index` flags,
 /// the managed `tenant_id` index (multi-tenant models), then `schema.indexes`. The primary key
 /// is not listed. Each has its final name; duplicates by name are dropped.
+///
+/// On multi-tenant models every unique index is per tenant: `tenant_id` is prepended to its
+/// fields (`UNIQUE (tenant_id, email)`), so one tenant's data never collides with, or reveals,
+/// another's; upserts use the same target (see [`crate::stmt::upsert`]).
 pub fn wanted_indexes(schema: &ModelSchema) -> Vec<IndexDef> {
     let mut out: Vec<IndexDef> = Vec::new();
-    let mut push = |fields: Vec<String>, unique: bool, name: Option<String>| {
+    let tenant = schema.options.multi_tenant;
+    let mut push = |mut fields: Vec<String>, unique: bool, name: Option<String>| {
+        if unique && tenant && !fields.iter().any(|f| f == "tenant_id") {
+            fields.insert(0, "tenant_id".to_owned());
+        }
         let name = name.unwrap_or_else(|| index_name(schema, &fields, unique));
         if !out.iter().any(|i| i.name.as_deref() == Some(name.as_str())) {
             out.push(IndexDef { name: Some(name), fields, unique });

@@ -7,8 +7,10 @@
 //! - `updated_at` is bumped on update, `created_at` and `tenant_id` are never overwritten, and a
 //!   soft-deleted row that is upserted is restored (`deleted_at = NULL`): after an upsert the
 //!   record exists.
-//! - Multi-tenant models only update rows of the scope's tenant: `DO UPDATE .. WHERE
-//!   t.tenant_id = ?` on PostgreSQL/SQLite, `col = IF(tenant_id = ?, VALUES(col), col)` on MySQL.
+//! - Multi-tenant models: unique keys are per tenant, so the conflict target is
+//!   `(tenant_id, <conflict_on>)` (except for `id`), and only rows of the scope's tenant are
+//!   updated: `DO UPDATE .. WHERE t.tenant_id = ?` on PostgreSQL/SQLite,
+//!   `col = IF(tenant_id = ?, VALUES(col), col)` on MySQL (this guards the `id` target too).
 //! - MySQL's ON DUPLICATE KEY UPDATE fires on ANY unique key of the table, not only
 //!   `conflict_on`; the runtime validates that `conflict_on` is a unique key.
 //! - Inserted or updated: PostgreSQL returns `(xmax = 0) AS "__inserted"` per row; MySQL reports
@@ -71,9 +73,17 @@ fn on_conflict_clause(
     conflict_on: &[&str],
     on_conflict: OnConflict,
 ) -> SeaOnConflict {
-    let target: Vec<Alias> = conflict_on
-        .iter()
-        .map(|n| Alias::new(schema.any_field(n).map_or_else(|| (*n).to_owned(), |f| f.column().to_owned())))
+    // Multi-tenant unique keys are per tenant (see `ddl::wanted_indexes`): the target is
+    // `(tenant_id, ..)` except for the primary key.
+    let per_tenant = schema.options.multi_tenant && conflict_on != ["id"] && !conflict_on.contains(&"tenant_id");
+    let target: Vec<Alias> = per_tenant
+        .then(|| Alias::new(ManagedField::TenantId.column()))
+        .into_iter()
+        .chain(
+            conflict_on
+                .iter()
+                .map(|n| Alias::new(schema.any_field(n).map_or_else(|| (*n).to_owned(), |f| f.column().to_owned()))),
+        )
         .collect();
     let mut oc = SeaOnConflict::columns(target);
     let fields = match on_conflict {
