@@ -1,1 +1,20 @@
-//! DataFlow runtime.
+//! DataFlow's async runtime: the [`DataFlow`] handle (pools, configuration, model registry),
+//! the eleven operations written once, the typed and dynamic [`Express`] API, transactions and
+//! the classification of database errors into `DF-5xx` codes.
+//!
+//! Backends: PostgreSQL, MySQL/MariaDB and SQLite, through sqlx with one pool type per backend.
+
+pub mod db;
+pub(crate) mod decode;
+pub mod error;
+pub mod express;
+pub mod migrate;
+pub(crate) mod ops;
+pub mod tx;
+
+pub use db::DataFlow;
+pub use db::config::{Config, DataFlowBuilder};
+pub use express::typed::Page;
+pub use express::{Express, IntoId, Query, Stored};
+pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
+pub use tx::Tx;

@@ -1,0 +1,192 @@
+//! The [`DataFlow`] handle: connection pool, configuration and model registry of one instance.
+
+pub mod config;
+pub(crate) mod pool;
+pub mod registry;
+pub mod url;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use dataflow_sql::{Dialect, Error, ErrorCode, Model, ModelSchema, Operation, Result};
+
+use self::config::{Config, DataFlowBuilder};
+use self::pool::{PoolConn, Pools};
+use self::registry::{ModelEntry, Registry};
+
+/// A DataFlow instance: one database, its pool, and the models registered on it.
+///
+/// Cheap to clone (all clones share the pool and registry). Two instances created by two
+/// `connect` calls are isolated: each has its own registry.
+///
+/// ```no_run
+/// # async fn run() -> dataflow_sql::Result<()> {
+/// use dataflow_core::DataFlow;
+/// let db = DataFlow::connect("sqlite::memory:").await?;
+/// let schema = dataflow_sql::ModelSchema::from_json(&serde_json::json!({
+///     "name": "Note", "fields": [{"name": "id", "type": "i64"}, {"name": "text", "type": "string"}]
+/// }))?;
+/// db.register_schema(schema).await?;
+/// let note = db.express().create_json("Note", &serde_json::json!({"text": "hello"})).await?;
+/// assert_eq!(note["text"], "hello");
+/// db.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct DataFlow {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pools: Pools,
+    pub(crate) dialect: Dialect,
+    pub(crate) config: Config,
+    pub(crate) registry: RwLock<Registry>,
+    pub(crate) schema_cache: crate::cache::SchemaCache,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for DataFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataFlow")
+            .field("dialect", &self.inner.dialect)
+            .field("url", &url::redact(&self.inner.config.url))
+            .finish()
+    }
+}
+
+impl DataFlow {
+    /// Connects with default settings. URLs: `postgres://`, `mysql://`, `mariadb://`,
+    /// `sqlite://path/to/file.db` (created if missing) and `sqlite::memory:`.
+    pub async fn connect(url: &str) -> Result<DataFlow> {
+        Self::connect_with(Config::new(url)).await
+    }
+
+    /// A builder for pool size, timeouts, `auto_migrate` and `existing_schema_mode`.
+    pub fn builder(url: &str) -> DataFlowBuilder {
+        DataFlowBuilder::new(url)
+    }
+
+    /// Connects with an explicit configuration.
+    pub async fn connect_with(config: Config) -> Result<DataFlow> {
+        let u = url::parse(&config.url)?;
+        let pools = Pools::connect(&config, &u).await?;
+        let cache_config = config.schema_cache.clone();
+        Ok(DataFlow {
+            inner: Arc::new(Inner {
+                pools,
+                dialect: u.dialect,
+                config,
+                registry: RwLock::new(Registry::default()),
+                schema_cache: crate::cache::SchemaCache::new(cache_config),
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The backend's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Closes the pool. Safe to call more than once; later operations fail with DF-404.
+    pub async fn close(&self) {
+        if !self.inner.closed.swap(true, Ordering::SeqCst) {
+            self.inner.pools.close().await;
+        }
+    }
+
+    /// Whether [`DataFlow::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst) || self.inner.pools.is_closed()
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorCode::CLOSED, "this DataFlow instance was closed")
+                .fix("create a new instance with `DataFlow::connect(url)`"));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<PoolConn> {
+        self.check_open()?;
+        self.inner.pools.acquire().await
+    }
+
+    /// Registers a typed model (`#[dataflow::model]`): validates it, creates its table and
+    /// indexes if missing, and registers its eleven node types on this instance.
+    pub async fn register<M: Model>(&self) -> Result<()> {
+        let s = M::schema();
+        self.register_inner(s.clone(), Some(std::ptr::from_ref(s) as usize)).await
+    }
+
+    /// Registers a dynamic model. Same checks and effects as [`DataFlow::register`].
+    pub async fn register_schema(&self, schema: ModelSchema) -> Result<()> {
+        self.register_inner(schema, None).await
+    }
+
+    async fn register_inner(&self, schema: ModelSchema, origin: Option<usize>) -> Result<()> {
+        self.check_open()?;
+        schema.validate()?;
+        schema.validate_for(self.inner.dialect)?;
+        if self.registry().contains(&schema.name) {
+            return Err(Registry::duplicate(&schema.name));
+        }
+        // Create / auto-migrate (or verify in existing_schema_mode) through the schema cache.
+        self.ensure_schema(&schema).await?;
+        let mut reg = self.inner.registry.write().unwrap_or_else(|p| p.into_inner());
+        reg.insert(ModelEntry::new(schema, origin))?;
+        Ok(())
+    }
+
+    pub(crate) fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.inner.registry.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The registered model `name`, or DF-604.
+    pub fn model(&self, name: &str) -> Result<Arc<ModelEntry>> {
+        self.registry().get(name)
+    }
+
+    /// The registered schema of `name`, or DF-604.
+    pub fn schema(&self, name: &str) -> Result<Arc<ModelSchema>> {
+        Ok(self.model(name)?.schema.clone())
+    }
+
+    /// Registered model names, sorted.
+    pub fn models(&self) -> Vec<String> {
+        self.registry().models()
+    }
+
+    /// The (model, operation) of a node type name registered on this instance.
+    pub fn node_type(&self, name: &str) -> Option<(String, Operation)> {
+        self.registry().node(name)
+    }
+
+    /// Every node type name registered on this instance, sorted.
+    pub fn node_types(&self) -> Vec<String> {
+        self.registry().node_types()
+    }
+
+    /// The typed model's registry entry; DF-604 when `M` is not registered or a different
+    /// schema was registered under its name.
+    pub(crate) fn typed_entry<M: Model>(&self) -> Result<Arc<ModelEntry>> {
+        let s = M::schema();
+        let e = self.model(&s.name)?;
+        if e.origin != Some(std::ptr::from_ref(s) as usize) && *e.schema != *s {
+            return Err(Error::new(
+                ErrorCode::UNKNOWN_MODEL,
+                format!("a different schema is registered under the name `{}` on this instance", s.name),
+            )
+            .model(&s.name)
+            .fix("register the typed model with `db.register::<M>()` on an instance that does not have a dynamic model of the same name"));
+        }
+        Ok(e)
+    }
+}

@@ -1,0 +1,145 @@
+//! Instance configuration and the [`DataFlowBuilder`].
+
+use std::time::Duration;
+
+use dataflow_sql::Result;
+
+use crate::DataFlow;
+
+/// Settings of one [`DataFlow`] instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The connection URL.
+    pub url: String,
+    /// Maximum pool size (default 10; 5 for SQLite files).
+    pub max_connections: Option<u32>,
+    /// Minimum idle connections kept open.
+    pub min_connections: u32,
+    /// How long an operation waits for a free connection (default 30 s).
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed (and so re-checked) after this long (default 10 min).
+    pub idle_timeout: Option<Duration>,
+    /// SQLite busy timeout (default 5 s).
+    pub busy_timeout: Duration,
+    /// Prepared-statement cache capacity per connection (default 256).
+    pub statement_cache_capacity: usize,
+    /// Create missing tables and indexes on `register` (default true).
+    pub auto_migrate: bool,
+    /// Never issue DDL; the tables must exist (default false).
+    pub existing_schema_mode: bool,
+    /// Schema cache settings (TTL none, 10,000 entries).
+    pub schema_cache: crate::cache::CacheConfig,
+}
+
+impl Config {
+    /// Defaults for a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            max_connections: None,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            busy_timeout: Duration::from_secs(5),
+            statement_cache_capacity: 256,
+            auto_migrate: true,
+            existing_schema_mode: false,
+            schema_cache: crate::cache::CacheConfig::default(),
+        }
+    }
+
+    /// Whether `register` may issue DDL.
+    pub fn ddl_allowed(&self) -> bool {
+        self.auto_migrate && !self.existing_schema_mode
+    }
+}
+
+/// Builds a [`DataFlow`] with non-default settings.
+///
+/// ```no_run
+/// # async fn run() -> dataflow_sql::Result<()> {
+/// use std::time::Duration;
+/// let db = dataflow_core::DataFlow::builder("postgres://app@localhost/app")
+///     .max_connections(20)
+///     .acquire_timeout(Duration::from_secs(5))
+///     .auto_migrate(true)
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DataFlowBuilder {
+    config: Config,
+}
+
+impl DataFlowBuilder {
+    /// A builder with defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        DataFlowBuilder { config: Config::new(url) }
+    }
+
+    /// Maximum pool size.
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.config.max_connections = Some(n.max(1));
+        self
+    }
+
+    /// Minimum idle connections.
+    pub fn min_connections(mut self, n: u32) -> Self {
+        self.config.min_connections = n;
+        self
+    }
+
+    /// How long to wait for a free connection before failing with DF-508.
+    pub fn acquire_timeout(mut self, d: Duration) -> Self {
+        self.config.acquire_timeout = d;
+        self
+    }
+
+    /// Close idle connections after `d` (`None`: never). Connections are not pinged on every
+    /// acquire; idle expiry replaces the ping.
+    pub fn idle_timeout(mut self, d: Option<Duration>) -> Self {
+        self.config.idle_timeout = d;
+        self
+    }
+
+    /// SQLite busy timeout.
+    pub fn busy_timeout(mut self, d: Duration) -> Self {
+        self.config.busy_timeout = d;
+        self
+    }
+
+    /// Prepared-statement cache capacity per connection.
+    pub fn statement_cache_capacity(mut self, n: usize) -> Self {
+        self.config.statement_cache_capacity = n;
+        self
+    }
+
+    /// Create missing tables and indexes on `register` (default true).
+    pub fn auto_migrate(mut self, on: bool) -> Self {
+        self.config.auto_migrate = on;
+        self
+    }
+
+    /// Never issue DDL (default false).
+    pub fn existing_schema_mode(mut self, on: bool) -> Self {
+        self.config.existing_schema_mode = on;
+        self
+    }
+
+    /// Schema cache settings (TTL, size bound, on/off).
+    pub fn schema_cache(mut self, c: crate::cache::CacheConfig) -> Self {
+        self.config.schema_cache = c;
+        self
+    }
+
+    /// The configuration built so far.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connects.
+    pub async fn connect(self) -> Result<DataFlow> {
+        DataFlow::connect_with(self.config).await
+    }
+}

@@ -1,0 +1,352 @@
+//! Pools per backend, the [`Conn`] executor over one connection, and statement execution.
+
+use std::sync::Arc;
+
+use dataflow_sql::stmt::Sql;
+use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, ModelSchema, Result, Value};
+use futures::stream::{BoxStream, StreamExt};
+use sea_query::Values;
+use sea_query_sqlx::SqlxValues;
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, PgConnection, Postgres, Sqlite, SqliteConnection};
+
+use super::config::Config;
+use super::url::{self, DbUrl};
+use crate::decode;
+use crate::error::classify;
+
+/// The pool of one instance: one sqlx pool type per backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Pools {
+    Pg(sqlx::PgPool),
+    My(sqlx::MySqlPool),
+    Lite(sqlx::SqlitePool),
+}
+
+/// SQL text: freshly built, or cached per (model, dialect).
+#[derive(Debug, Clone)]
+pub(crate) enum SqlText {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl SqlText {
+    fn safe(self) -> sqlx::SqlStr {
+        use sqlx::SqlSafeStr;
+        match self {
+            SqlText::Owned(s) => AssertSqlSafe(s).into_sql_str(),
+            SqlText::Shared(s) => AssertSqlSafe(s).into_sql_str(),
+        }
+    }
+}
+
+/// A statement ready to run.
+pub(crate) struct Stmt {
+    pub sql: SqlText,
+    pub values: Values,
+}
+
+impl From<Sql> for Stmt {
+    fn from(s: Sql) -> Self {
+        Stmt { sql: SqlText::Owned(s.sql), values: s.values }
+    }
+}
+
+/// The outcome of a statement without rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    pub rows: u64,
+    /// MySQL `LAST_INSERT_ID()` / SQLite `last_insert_rowid()`.
+    pub last_id: Option<i64>,
+}
+
+fn connect_err(url: &str, e: sqlx::Error) -> Error {
+    Error::new(ErrorCode::CONNECTION_FAILED, format!("could not connect to `{}`: {e}", url::redact(url)))
+        .fix("check that the server is running and the URL (host, port, user, password, database) is right")
+        .source(e)
+}
+
+impl Pools {
+    pub(crate) async fn connect(cfg: &Config, u: &DbUrl) -> Result<Pools> {
+        fn base<DB: sqlx::Database>(cfg: &Config, max: u32) -> sqlx::pool::PoolOptions<DB> {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(cfg.max_connections.unwrap_or(max))
+                .min_connections(cfg.min_connections)
+                .acquire_timeout(cfg.acquire_timeout)
+                .idle_timeout(cfg.idle_timeout)
+                .test_before_acquire(false)
+        }
+        Ok(match u.dialect {
+            Dialect::Postgres => {
+                let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
+                let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
+                Pools::Pg(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+            }
+            Dialect::MySql => {
+                let opts: sqlx::mysql::MySqlConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
+                let opts = opts
+                    .statement_cache_capacity(cfg.statement_cache_capacity)
+                    .charset("utf8mb4")
+                    .timezone(Some(String::from("+00:00")));
+                Pools::My(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+            }
+            Dialect::Sqlite => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+                let opts: SqliteConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
+                let mut opts = opts
+                    .statement_cache_capacity(cfg.statement_cache_capacity)
+                    .busy_timeout(cfg.busy_timeout)
+                    .foreign_keys(true)
+                    .with_regexp();
+                let pool = if u.in_memory {
+                    // One shared in-memory database: sqlx names it uniquely per parse and opens it with
+                    // `cache=shared`; keep one connection open forever so it is never dropped.
+                    base(cfg, 4).min_connections(1).idle_timeout(None).max_lifetime(None)
+                } else {
+                    opts = opts
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal);
+                    base(cfg, 5)
+                };
+                Pools::Lite(pool.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+            }
+        })
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<PoolConn> {
+        Ok(match self {
+            Pools::Pg(p) => PoolConn::Pg(p.acquire().await.map_err(|e| classify(e, None))?),
+            Pools::My(p) => PoolConn::My(p.acquire().await.map_err(|e| classify(e, None))?),
+            Pools::Lite(p) => PoolConn::Lite(p.acquire().await.map_err(|e| classify(e, None))?),
+        })
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Txn<'static>> {
+        Ok(match self {
+            Pools::Pg(p) => Txn::Pg(p.begin().await.map_err(|e| classify(e, None))?),
+            Pools::My(p) => Txn::My(p.begin().await.map_err(|e| classify(e, None))?),
+            Pools::Lite(p) => Txn::Lite(p.begin().await.map_err(|e| classify(e, None))?),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Pools::Pg(p) => p.close().await,
+            Pools::My(p) => p.close().await,
+            Pools::Lite(p) => p.close().await,
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Pools::Pg(p) => p.is_closed(),
+            Pools::My(p) => p.is_closed(),
+            Pools::Lite(p) => p.is_closed(),
+        }
+    }
+
+    /// Streams the rows of one statement, decoded, straight from the pool (bounded memory).
+    pub(crate) fn fetch_stream<'a>(
+        &'a self,
+        st: Stmt,
+        cols: Arc<[FieldDef]>,
+        schema: Arc<ModelSchema>,
+    ) -> BoxStream<'a, Result<Vec<Value>>> {
+        let native = schema.options.native_arrays;
+        let q = st.sql.safe();
+        let vals = SqlxValues(st.values);
+        match self {
+            Pools::Pg(p) => sqlx::query_with::<Postgres, _>(q, vals)
+                .fetch(p)
+                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::pg_row(&row, &cols, native)))
+                .boxed(),
+            Pools::My(p) => sqlx::query_with::<MySql, _>(q, vals)
+                .fetch(p)
+                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::mysql_row(&row, &cols)))
+                .boxed(),
+            Pools::Lite(p) => sqlx::query_with::<Sqlite, _>(q, vals)
+                .fetch(p)
+                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::sqlite_row(&row, &cols)))
+                .boxed(),
+        }
+    }
+}
+
+/// A connection checked out of the pool.
+pub(crate) enum PoolConn {
+    Pg(PoolConnection<Postgres>),
+    My(PoolConnection<MySql>),
+    Lite(PoolConnection<Sqlite>),
+}
+
+impl PoolConn {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PoolConn::Pg(c) => Conn::Pg(&mut **c),
+            PoolConn::My(c) => Conn::My(&mut **c),
+            PoolConn::Lite(c) => Conn::Lite(&mut **c),
+        }
+    }
+}
+
+/// A transaction (or savepoint) on one backend.
+pub(crate) enum Txn<'c> {
+    Pg(sqlx::Transaction<'c, Postgres>),
+    My(sqlx::Transaction<'c, MySql>),
+    Lite(sqlx::Transaction<'c, Sqlite>),
+}
+
+impl Txn<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Txn::Pg(t) => Conn::Pg(&mut **t),
+            Txn::My(t) => Conn::My(&mut **t),
+            Txn::Lite(t) => Conn::Lite(&mut **t),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Txn::Pg(t) => t.commit().await,
+            Txn::My(t) => t.commit().await,
+            Txn::Lite(t) => t.commit().await,
+        }
+        .map_err(|e| classify(e, None))
+    }
+
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self {
+            Txn::Pg(t) => t.rollback().await,
+            Txn::My(t) => t.rollback().await,
+            Txn::Lite(t) => t.rollback().await,
+        }
+        .map_err(|e| classify(e, None))
+    }
+}
+
+/// One connection (pooled, or inside a transaction): the executor every operation runs on.
+pub enum Conn<'c> {
+    /// PostgreSQL.
+    Pg(&'c mut PgConnection),
+    /// MySQL / MariaDB.
+    My(&'c mut MySqlConnection),
+    /// SQLite.
+    Lite(&'c mut SqliteConnection),
+}
+
+impl Conn<'_> {
+    /// The connection's dialect.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Pg(_) => Dialect::Postgres,
+            Conn::My(_) => Dialect::MySql,
+            Conn::Lite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// A shorter-lived handle on the same connection.
+    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Pg(c) => Conn::Pg(c),
+            Conn::My(c) => Conn::My(c),
+            Conn::Lite(c) => Conn::Lite(c),
+        }
+    }
+
+    /// Begins a transaction, or a savepoint when one is already open.
+    pub(crate) async fn begin(&mut self) -> Result<Txn<'_>> {
+        Ok(match self {
+            Conn::Pg(c) => Txn::Pg(c.begin().await.map_err(|e| classify(e, None))?),
+            Conn::My(c) => Txn::My(c.begin().await.map_err(|e| classify(e, None))?),
+            Conn::Lite(c) => Txn::Lite(c.begin().await.map_err(|e| classify(e, None))?),
+        })
+    }
+
+    /// Runs statement text without bound values (DDL, SAVEPOINT).
+    pub(crate) async fn execute_raw(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
+        use sqlx::Executor;
+        let q = AssertSqlSafe(sql.to_owned());
+        match self {
+            Conn::Pg(c) => c.execute(q).await.map(drop),
+            Conn::My(c) => c.execute(q).await.map(drop),
+            Conn::Lite(c) => c.execute(q).await.map(drop),
+        }
+        .map_err(|e| classify(e, schema))
+    }
+
+    /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
+    pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+        let q = st.sql.safe();
+        let vals = SqlxValues(st.values);
+        match self {
+            Conn::Pg(c) => sqlx::query_with::<Postgres, _>(q, vals)
+                .execute(&mut **c)
+                .await
+                .map(|r| Done { rows: r.rows_affected(), last_id: None }),
+            Conn::My(c) => sqlx::query_with::<MySql, _>(q, vals).execute(&mut **c).await.map(|r| Done {
+                rows: r.rows_affected(),
+                last_id: i64::try_from(r.last_insert_id()).ok().filter(|x| *x != 0),
+            }),
+            Conn::Lite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
+                .execute(&mut **c)
+                .await
+                .map(|r| Done { rows: r.rows_affected(), last_id: Some(r.last_insert_rowid()) }),
+        }
+        .map_err(|e| classify(e, Some(schema)))
+    }
+
+    /// Runs a query and decodes every row by `cols`.
+    pub(crate) async fn fetch_all(&mut self, st: Stmt, cols: &[FieldDef], schema: &ModelSchema) -> Result<Vec<Vec<Value>>> {
+        let q = st.sql.safe();
+        let vals = SqlxValues(st.values);
+        let native = schema.options.native_arrays;
+        let err = |e| classify(e, Some(schema));
+        let rows = match self {
+            Conn::Pg(c) => {
+                let rows = sqlx::query_with::<Postgres, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
+                rows.iter().map(|r| decode::pg_row(r, cols, native)).collect::<Result<Vec<_>>>()
+            }
+            Conn::My(c) => {
+                let rows = sqlx::query_with::<MySql, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
+                rows.iter().map(|r| decode::mysql_row(r, cols)).collect::<Result<Vec<_>>>()
+            }
+            Conn::Lite(c) => {
+                let rows = sqlx::query_with::<Sqlite, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
+                rows.iter().map(|r| decode::sqlite_row(r, cols)).collect::<Result<Vec<_>>>()
+            }
+        };
+        rows.map_err(|e| e.or_model(&schema.name))
+    }
+
+    /// Runs a query and decodes the first row, if any.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+    ) -> Result<Option<Vec<Value>>> {
+        let q = st.sql.safe();
+        let vals = SqlxValues(st.values);
+        let native = schema.options.native_arrays;
+        let err = |e| classify(e, Some(schema));
+        let row = match self {
+            Conn::Pg(c) => sqlx::query_with::<Postgres, _>(q, vals)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(err)?
+                .map(|r| decode::pg_row(&r, cols, native)),
+            Conn::My(c) => sqlx::query_with::<MySql, _>(q, vals)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(err)?
+                .map(|r| decode::mysql_row(&r, cols)),
+            Conn::Lite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(err)?
+                .map(|r| decode::sqlite_row(&r, cols)),
+        };
+        row.transpose().map_err(|e| e.or_model(&schema.name))
+    }
+}

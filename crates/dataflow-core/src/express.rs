@@ -1,0 +1,95 @@
+//! Express: direct calls of the eleven operations, typed ([`express::typed`](typed)) and
+//! dynamic ([`express::dynamic`](dynamic)), on the pool or inside a transaction.
+//!
+//! Typed (no JSON on the path; `M` in, [`Stored<M>`] out):
+//!
+//! ```no_run
+//! # use dataflow_core::{DataFlow, Stored};
+//! # async fn run<User: dataflow_sql::Model>(db: DataFlow, user: User) -> dataflow_sql::Result<()> {
+//! db.register::<User>().await?;
+//! let stored: Stored<User> = db.express().create(&user).await?;
+//! let again = db.express().read::<User>(stored.id_value()).await?;
+//! # let _ = again; Ok(()) }
+//! ```
+//!
+//! Dynamic (model name + JSON, results shaped like the node results of FEATURES §2):
+//!
+//! ```no_run
+//! # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+//! use serde_json::json;
+//! let user = db.express().create_json("User", &json!({"id": "u1", "name": "Alice"})).await?;
+//! let page = db.express().list_json("User", &json!({"filter": {"name": {"$startswith": "A"}}, "limit": 10})).await?;
+//! assert_eq!(page["count"], 1);
+//! # let _ = user; Ok(()) }
+//! ```
+
+pub mod dynamic;
+pub mod typed;
+
+use std::sync::Arc;
+
+use dataflow_sql::Result;
+
+pub use self::typed::{IntoId, Query, Stored};
+use crate::DataFlow;
+use crate::db::pool::{Conn, PoolConn, Txn};
+use crate::tx::Tx;
+
+/// The Express API of one instance (or one transaction). Create with [`DataFlow::express`] or
+/// [`Tx::express`].
+pub struct Express<'a> {
+    db: &'a DataFlow,
+    txn: Option<&'a mut Txn<'static>>,
+    tenant: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Express<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant).finish()
+    }
+}
+
+pub(crate) enum Guard<'a> {
+    Pooled(PoolConn),
+    Tx(&'a mut Txn<'static>),
+}
+
+impl Guard<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Guard::Pooled(p) => p.conn(),
+            Guard::Tx(t) => t.conn(),
+        }
+    }
+}
+
+impl DataFlow {
+    /// The Express API on the pool.
+    pub fn express(&self) -> Express<'_> {
+        Express { db: self, txn: None, tenant: None }
+    }
+}
+
+impl<'a> Express<'a> {
+    pub(crate) fn on_tx(tx: &'a mut Tx) -> Self {
+        Express { db: &tx.db, txn: Some(&mut tx.txn), tenant: None }
+    }
+
+    /// Runs every following call under a tenant (multi-tenant models).
+    pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    pub(crate) async fn guard(&mut self) -> Result<Guard<'_>> {
+        match self.txn.as_deref_mut() {
+            Some(t) => Ok(Guard::Tx(t)),
+            None => Ok(Guard::Pooled(self.db.acquire().await?)),
+        }
+    }
+
+    /// The instance.
+    pub fn db(&self) -> &DataFlow {
+        self.db
+    }
+}

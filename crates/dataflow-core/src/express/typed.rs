@@ -1,0 +1,404 @@
+//! The typed Express API: `M: Model` in, [`Stored<M>`] out, no JSON on the record path.
+
+use std::ops::Deref;
+
+use chrono::{DateTime, Utc};
+use dataflow_sql::filter::Filter;
+use dataflow_sql::stmt::OrderBy;
+use dataflow_sql::{ManagedField, Model, Result, Value};
+use futures::stream::{Stream, StreamExt};
+
+use super::Express;
+use crate::db::registry::ModelEntry;
+use crate::ops::bulk_upsert::{ConflictResolution, UpsertCounts};
+use crate::ops::list::ListSpec;
+use crate::ops::{self, Ctx};
+
+/// A stored record: the model plus the managed columns. Derefs to `M`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<M> {
+    /// The record's fields.
+    pub record: M,
+    /// When it was created (`None` with `timestamps = false`).
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was last updated.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When it was soft-deleted (soft-delete models).
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The tenant (multi-tenant models).
+    pub tenant_id: Option<String>,
+}
+
+impl<M> Deref for Stored<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.record
+    }
+}
+
+impl<M: Model> Stored<M> {
+    /// The record without the managed columns.
+    pub fn into_inner(self) -> M {
+        self.record
+    }
+
+    /// The record's `id` as a [`Value`] (for `read`, `delete`, ...).
+    pub fn id_value(&self) -> Value {
+        let i = M::schema().fields.iter().position(|f| f.name == "id").unwrap_or(0);
+        self.record.to_values().swap_remove(i)
+    }
+
+    pub(crate) fn from_row(e: &ModelEntry, mut row: Vec<Value>) -> Result<Self> {
+        let managed = row.split_off(e.n_user.min(row.len()));
+        let mut s = Stored { record: M::from_values(row)?, created_at: None, updated_at: None, deleted_at: None, tenant_id: None };
+        for (m, v) in e.schema.managed_fields().into_iter().zip(managed) {
+            match (m, v) {
+                (ManagedField::CreatedAt, Value::DateTime(d)) => s.created_at = Some(d),
+                (ManagedField::UpdatedAt, Value::DateTime(d)) => s.updated_at = Some(d),
+                (ManagedField::DeletedAt, Value::DateTime(d)) => s.deleted_at = Some(d),
+                (ManagedField::TenantId, Value::String(t)) => s.tenant_id = Some(t),
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// A value usable as a record id: `&str`, `String`, `i32`, `i64`, `Uuid` or a [`Value`].
+pub trait IntoId {
+    /// Converts to a [`Value`].
+    fn into_id(self) -> Value;
+}
+
+impl IntoId for &str {
+    fn into_id(self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+impl IntoId for String {
+    fn into_id(self) -> Value {
+        Value::String(self)
+    }
+}
+impl IntoId for &String {
+    fn into_id(self) -> Value {
+        Value::String(self.clone())
+    }
+}
+impl IntoId for i32 {
+    fn into_id(self) -> Value {
+        Value::I32(self)
+    }
+}
+impl IntoId for i64 {
+    fn into_id(self) -> Value {
+        Value::I64(self)
+    }
+}
+impl IntoId for uuid::Uuid {
+    fn into_id(self) -> Value {
+        Value::Uuid(self)
+    }
+}
+impl IntoId for Value {
+    fn into_id(self) -> Value {
+        self
+    }
+}
+
+/// A List query for the typed API: a Mongo-style filter and paging.
+///
+/// ```
+/// use dataflow_core::Query;
+/// let q = Query::new().filter(serde_json::json!({"age": {"$gte": 18}})).order_by(["-age", "name"]).limit(20);
+/// # let _ = q;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    filter: Option<serde_json::Value>,
+    order_by: Option<serde_json::Value>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    after: Option<Vec<Value>>,
+    include_deleted: bool,
+}
+
+impl Query {
+    /// Every record, ordered by id.
+    pub fn new() -> Self {
+        Query::default()
+    }
+    /// A Mongo-style filter (FEATURES §3).
+    pub fn filter(mut self, f: serde_json::Value) -> Self {
+        self.filter = Some(f);
+        self
+    }
+    /// Sort keys: `"name"`, `"-age"`.
+    pub fn order_by<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
+        self.order_by = Some(serde_json::Value::Array(keys.into_iter().map(|k| serde_json::Value::String(k.into())).collect()));
+        self
+    }
+    /// Maximum rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+    /// Rows to skip.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+    /// Keyset cursor: the `next_cursor` of the previous page.
+    pub fn after(mut self, cursor: Vec<Value>) -> Self {
+        self.after = Some(cursor);
+        self
+    }
+    /// Include soft-deleted records.
+    pub fn include_deleted(mut self, on: bool) -> Self {
+        self.include_deleted = on;
+        self
+    }
+
+    pub(crate) fn spec(&self, schema: &dataflow_sql::ModelSchema) -> Result<ListSpec> {
+        let filter = match &self.filter {
+            Some(f) => Some(Filter::parse(f, schema)?),
+            None => None,
+        };
+        let order_by: Vec<OrderBy> = match &self.order_by {
+            Some(o) => dataflow_sql::stmt::parse_order_by(o, schema)?,
+            None => Vec::new(),
+        };
+        Ok(ListSpec {
+            filter,
+            order_by,
+            limit: self.limit,
+            offset: self.offset,
+            after: self.after.clone(),
+            include_deleted: self.include_deleted,
+            fields: None,
+        })
+    }
+}
+
+/// One page of a typed List.
+#[derive(Debug, Clone)]
+pub struct Page<M> {
+    /// The records.
+    pub records: Vec<Stored<M>>,
+    /// Cursor for the next page (`Query::after`), when the page was full.
+    pub next_cursor: Option<Vec<Value>>,
+}
+
+fn parse_filter<M: Model>(f: &serde_json::Value) -> Result<Filter> {
+    Filter::parse(f, M::schema())
+}
+
+macro_rules! with_conn {
+    ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
+        let db = $self.db;
+        let tenant = $self.tenant.clone();
+        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
+        let mut g = $self.guard().await?;
+        let mut $c = g.conn();
+        $body
+    }};
+}
+pub(crate) use with_conn;
+
+impl Express<'_> {
+    /// Inserts a record and returns it as stored (generated id, defaults, timestamps).
+    pub async fn create<M: Model>(&mut self, record: &M) -> Result<Stored<M>> {
+        let e = self.db.typed_entry::<M>()?;
+        let row = record.to_values().into_iter().map(Some).collect();
+        let stored = with_conn!(self, e, cx, c, ops::create::create(&mut c, &cx, row).await?);
+        Stored::from_row(&e, stored)
+    }
+
+    /// Reads a record by id; `None` when missing or soft-deleted.
+    pub async fn read<M: Model>(&mut self, id: impl IntoId) -> Result<Option<Stored<M>>> {
+        self.read_opt::<M>(id, false).await
+    }
+
+    /// Reads a record by id, soft-deleted ones too when `include_deleted`.
+    pub async fn read_opt<M: Model>(&mut self, id: impl IntoId, include_deleted: bool) -> Result<Option<Stored<M>>> {
+        let e = self.db.typed_entry::<M>()?;
+        let id = id.into_id();
+        let row = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, include_deleted).await?);
+        row.map(|r| Stored::from_row(&e, r)).transpose()
+    }
+
+    /// Writes every field of `record` to the row with its id; `None` when there is none.
+    pub async fn update<M: Model>(&mut self, record: &M) -> Result<Option<Stored<M>>> {
+        let e = self.db.typed_entry::<M>()?;
+        let mut id = Value::Null;
+        let set: Vec<(String, Value)> = e
+            .schema
+            .fields
+            .iter()
+            .zip(record.to_values())
+            .filter_map(|(f, v)| {
+                if f.name == "id" {
+                    id = v;
+                    None
+                } else {
+                    Some((f.name.clone(), v))
+                }
+            })
+            .collect();
+        let row = with_conn!(self, e, cx, c, {
+            cx.refuse_append_only(dataflow_sql::Operation::Update)?;
+            cx.check()?;
+            ops::update::check_set(&cx, &set)?;
+            ops::update::update_by_id(&mut c, &cx, &id, &set).await?
+        });
+        row.map(|r| Stored::from_row(&e, r)).transpose()
+    }
+
+    /// Updates the one record `filter` identifies with `fields` (JSON object of field values).
+    pub async fn update_where<M: Model>(
+        &mut self,
+        filter: &serde_json::Value,
+        fields: &serde_json::Value,
+    ) -> Result<Option<Stored<M>>> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        let set = super::dynamic::json_set(&e.schema, fields)?;
+        let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
+        row.map(|r| Stored::from_row(&e, r)).transpose()
+    }
+
+    /// Deletes by id (soft on soft-delete models); `false` when nothing was deleted.
+    pub async fn delete<M: Model>(&mut self, id: impl IntoId) -> Result<bool> {
+        let e = self.db.typed_entry::<M>()?;
+        let id = id.into_id();
+        with_conn!(self, e, cx, c, ops::delete::delete(&mut c, &cx, &id).await)
+    }
+
+    /// Restores a soft-deleted record.
+    pub async fn restore<M: Model>(&mut self, id: impl IntoId) -> Result<bool> {
+        let e = self.db.typed_entry::<M>()?;
+        let id = id.into_id();
+        with_conn!(self, e, cx, c, ops::delete::restore(&mut c, &cx, &id).await)
+    }
+
+    /// Removes a record for good (soft-deleted or not).
+    pub async fn hard_delete<M: Model>(&mut self, id: impl IntoId) -> Result<bool> {
+        let e = self.db.typed_entry::<M>()?;
+        let id = id.into_id();
+        with_conn!(self, e, cx, c, ops::delete::hard_delete(&mut c, &cx, &id).await)
+    }
+
+    /// Lists records.
+    pub async fn list<M: Model>(&mut self, q: &Query) -> Result<Vec<Stored<M>>> {
+        Ok(self.list_page::<M>(q).await?.records)
+    }
+
+    /// Lists one page, with the keyset cursor of the next page.
+    pub async fn list_page<M: Model>(&mut self, q: &Query) -> Result<Page<M>> {
+        let e = self.db.typed_entry::<M>()?;
+        let spec = q.spec(&e.schema)?;
+        let page = with_conn!(self, e, cx, c, ops::list::list(&mut c, &cx, &spec).await?);
+        let records = page.rows.into_iter().map(|r| Stored::from_row(&e, r)).collect::<Result<Vec<_>>>()?;
+        Ok(Page { records, next_cursor: page.next_cursor })
+    }
+
+    /// The first record matching a non-empty filter.
+    pub async fn find_one<M: Model>(&mut self, filter: &serde_json::Value) -> Result<Option<Stored<M>>> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        let row = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
+        row.map(|r| Stored::from_row(&e, r)).transpose()
+    }
+
+    /// Counts records matching a filter (`{}`: all).
+    pub async fn count<M: Model>(&mut self, filter: &serde_json::Value) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), false).await)
+    }
+
+    /// Inserts `record`, or updates the record with the same `conflict_on` key. Returns
+    /// `(created, stored)`.
+    pub async fn upsert<M: Model>(&mut self, record: &M, conflict_on: &[&str]) -> Result<(bool, Stored<M>)> {
+        let e = self.db.typed_entry::<M>()?;
+        let req = ops::upsert::UpsertReq {
+            insert: record.to_values().into_iter().map(Some).collect(),
+            update: None,
+            conflict_on: conflict_on.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let (created, row) = with_conn!(self, e, cx, c, ops::upsert::upsert(&mut c, &cx, req).await?);
+        Ok((created, Stored::from_row(&e, row)?))
+    }
+
+    /// Inserts all records atomically; returns how many.
+    pub async fn bulk_create<M: Model>(&mut self, records: &[M]) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let rows = records.iter().map(|r| r.to_values().into_iter().map(Some).collect()).collect();
+        let r = with_conn!(self, e, cx, c, ops::bulk_create::bulk_create(&mut c, &cx, rows, None, false).await?);
+        Ok(r.inserted)
+    }
+
+    /// Inserts records from an iterator, chunk by chunk, in one transaction (bounded memory).
+    pub async fn bulk_create_iter<M: Model, I: IntoIterator<Item = M>>(&mut self, records: I) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let rows = records.into_iter().map(|r| Ok(r.into_values().into_iter().map(Some).collect()));
+        with_conn!(self, e, cx, c, ops::bulk_create::bulk_create_iter(&mut c, &cx, rows, None).await)
+    }
+
+    /// Sets `fields` on every record matching `filter`; an empty filter needs `confirmed`.
+    pub async fn bulk_update<M: Model>(
+        &mut self,
+        filter: &serde_json::Value,
+        fields: &serde_json::Value,
+        confirmed: bool,
+    ) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        let set = super::dynamic::json_set(&e.schema, fields)?;
+        with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await)
+    }
+
+    /// Deletes every record matching `filter`; an empty filter needs `confirmed`.
+    pub async fn bulk_delete<M: Model>(&mut self, filter: &serde_json::Value, confirmed: bool) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        with_conn!(self, e, cx, c, ops::bulk_delete::by_filter(&mut c, &cx, &f, confirmed).await)
+    }
+
+    /// Upserts all records atomically on `conflict_on`.
+    pub async fn bulk_upsert<M: Model>(
+        &mut self,
+        records: &[M],
+        conflict_on: &[&str],
+        resolution: ConflictResolution,
+    ) -> Result<UpsertCounts> {
+        let e = self.db.typed_entry::<M>()?;
+        let rows = records.iter().map(|r| r.to_values().into_iter().map(Some).collect()).collect();
+        with_conn!(self, e, cx, c, ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, conflict_on, resolution, None).await)
+    }
+
+    /// Streams the records of a List straight from the database (bounded memory). On the pool
+    /// only; inside a transaction use [`Express::list`].
+    pub fn list_stream<M: Model>(&self, q: &Query) -> impl Stream<Item = Result<Stored<M>>> + '_ {
+        let prepared = self.db.typed_entry::<M>().and_then(|e| {
+            let spec = q.spec(&e.schema)?;
+            let tenant = self.tenant.clone();
+            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref() };
+            let (st, cols) = ops::list::statement(&cx, &spec)?;
+            self.db.check_open()?;
+            Ok((e.clone(), st, cols))
+        });
+        match prepared {
+            Ok((e, st, cols)) => {
+                let schema = e.schema.clone();
+                self.db
+                    .inner
+                    .pools
+                    .fetch_stream(st, cols, schema)
+                    .map(move |r| r.and_then(|row| Stored::from_row(&e, row)))
+                    .left_stream()
+            }
+            Err(err) => futures::stream::once(async move { Err(err) }).right_stream(),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The eleven operations, written once on internal types (`Vec<Value>` records in schema
+//! order) and used by the typed Express API, the dynamic JSON API and the workflow nodes.
+//!
+//! Every operation validates its input against the schema before any SQL runs; append-only
+//! models are refused (DF-605) before any SQL; bulk operations run in one transaction.
+
+pub(crate) mod bulk_create;
+pub(crate) mod bulk_delete;
+pub(crate) mod bulk_update;
+pub(crate) mod bulk_upsert;
+pub(crate) mod count;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod list;
+pub(crate) mod read;
+pub(crate) mod update;
+pub(crate) mod upsert;
+
+use dataflow_sql::stmt::Scope;
+use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, FieldType, ModelSchema, Operation, Result, Value};
+use sea_query::{Alias, Condition, Expr, ExprTrait};
+
+use crate::db::registry::ModelEntry;
+
+/// A row to write: one slot per user field (schema order); `None` = not supplied.
+pub(crate) type InputRow = Vec<Option<Value>>;
+
+/// What one operation runs against: the model, the dialect and the tenant.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub e: &'a ModelEntry,
+    pub dialect: Dialect,
+    pub tenant: Option<&'a str>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn schema(&self) -> &'a ModelSchema {
+        &self.e.schema
+    }
+
+    pub(crate) fn scope(&self, include_deleted: bool) -> Scope<'a> {
+        Scope { include_deleted, tenant: self.tenant }
+    }
+
+    /// Checks the tenant context (DF-608) before anything runs.
+    pub(crate) fn check(&self) -> Result<()> {
+        dataflow_sql::stmt::scope::check(self.schema(), self.scope(false))
+    }
+
+    /// DF-605 for an operation that changes existing rows of an append-only model.
+    pub(crate) fn refuse_append_only(&self, op: Operation) -> Result<()> {
+        let s = self.schema();
+        if s.options.append_only && op.mutates_existing() {
+            return Err(Error::new(
+                ErrorCode::APPEND_ONLY,
+                format!("model `{}` is append-only and refuses {}", s.name, op.name()),
+            )
+            .model(&s.name)
+            .operator(op.name())
+            .fix("append-only models only support Create, Read, List, Count and BulkCreate")
+            .fix("remove `append_only` from the model if records must change"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sea(&self, f: &FieldDef, v: &Value) -> sea_query::Value {
+        v.to_sea(f.ty, self.dialect, self.schema().options.native_arrays)
+    }
+
+    pub(crate) fn id_field(&self) -> &'a FieldDef {
+        // validate() guarantees an `id` field on every registered schema.
+        &self.schema().fields[self.id_index()]
+    }
+
+    pub(crate) fn id_index(&self) -> usize {
+        self.schema().fields.iter().position(|f| f.name == "id").unwrap_or(0)
+    }
+
+    /// `id = ?`
+    pub(crate) fn id_cond(&self, id: &Value) -> Condition {
+        let f = self.id_field();
+        Condition::all().add(Expr::col(Alias::new(f.column())).eq(self.sea(f, id)))
+    }
+
+    /// `id IN (...)`
+    pub(crate) fn ids_cond(&self, ids: &[Value]) -> Condition {
+        let f = self.id_field();
+        Condition::all().add(Expr::col(Alias::new(f.column())).is_in(ids.iter().map(|v| self.sea(f, v))))
+    }
+
+    /// Conjunction of `field = value` for the given pairs (conflict keys).
+    pub(crate) fn eq_cond(&self, pairs: &[(&FieldDef, &Value)]) -> Condition {
+        let mut c = Condition::all();
+        for (f, v) in pairs {
+            c = c.add(if v.is_null() {
+                Expr::col(Alias::new(f.column())).is_null()
+            } else {
+                Expr::col(Alias::new(f.column())).eq(self.sea(f, v))
+            });
+        }
+        c
+    }
+
+    /// Index of a user field.
+    pub(crate) fn field_index(&self, name: &str) -> Result<usize> {
+        let s = self.schema();
+        s.fields.iter().position(|f| f.name == name).ok_or_else(|| s.unknown_field(name))
+    }
+}
+
+/// Validates a value already typed (typed API): `max_len` and nullability.
+pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Result<()> {
+    if v.is_null() && !f.nullable && f.ty != FieldType::Json {
+        return Err(Error::new(ErrorCode::WRONG_TYPE, format!("field `{}` is not nullable, got null", f.name))
+            .model(&schema.name)
+            .field(&f.name)
+            .fix(format!("pass {}", f.ty.expected())));
+    }
+    if let (Value::String(s), Some(n)) = (v, f.max_len) {
+        if s.chars().count() > n as usize {
+            return Err(Error::new(
+                ErrorCode::WRONG_TYPE,
+                format!("field `{}` allows at most {n} characters, got {}", f.name, s.chars().count()),
+            )
+            .model(&schema.name)
+            .field(&f.name)
+            .fix(format!("shorten the value or raise `max_len` above {n}")));
+        }
+    }
+    Ok(())
+}
+
+/// A row ready for INSERT: whether `id` is written, and the values of the written fields.
+pub(crate) struct Prepared {
+    pub with_id: bool,
+    pub values: Vec<Value>,
+}
+
+/// Fills defaults and NULLs, generates ids, checks required fields (DF-101) — no SQL.
+pub(crate) fn prepare_insert(cx: &Ctx<'_>, row: InputRow) -> Result<Prepared> {
+    let s = cx.schema();
+    let mut values = Vec::with_capacity(row.len());
+    let mut with_id = true;
+    for (f, v) in s.fields.iter().zip(row) {
+        let is_id = f.name == "id";
+        let v = match v {
+            Some(Value::I32(0) | Value::I64(0)) if is_id => None,
+            Some(Value::Uuid(u)) if is_id && u.is_nil() => None,
+            Some(Value::Null) if is_id => None,
+            other => other,
+        };
+        let v = match v {
+            Some(v) => {
+                check_value(s, f, &v)?;
+                v
+            }
+            None if is_id => match f.ty {
+                FieldType::I32 | FieldType::I64 => {
+                    with_id = false;
+                    Value::Null
+                }
+                FieldType::Uuid => Value::Uuid(uuid::Uuid::now_v7()),
+                _ => return Err(missing(s, f)),
+            },
+            None => match &f.default {
+                Some(d) => Value::from_json(d, f).map_err(|e| e.or_model(&s.name))?,
+                None if f.nullable => Value::Null,
+                None => return Err(missing(s, f)),
+            },
+        };
+        values.push(v);
+    }
+    if !with_id {
+        values.remove(cx.id_index());
+    }
+    Ok(Prepared { with_id, values })
+}
+
+fn missing(s: &ModelSchema, f: &FieldDef) -> Error {
+    Error::new(ErrorCode::MISSING_FIELD, format!("field `{}` of model `{}` is required", f.name, s.name))
+        .model(&s.name)
+        .field(&f.name)
+        .fix(format!("pass `{}` ({}), or give the field a default or make it Option<{}>", f.name, f.ty.expected(), f.ty.rust_name()))
+}
+
+/// The written field names for a prepared row (`id` omitted when generated).
+pub(crate) fn insert_fields(schema: &ModelSchema, with_id: bool) -> Vec<&str> {
+    schema.fields.iter().map(|f| f.name.as_str()).filter(|n| with_id || *n != "id").collect()
+}
+
+/// DF-607 unless `fields` form the primary key, a unique field or a unique index.
+pub(crate) fn check_conflict_target(schema: &ModelSchema, fields: &[&str]) -> Result<()> {
+    for f in fields {
+        schema.field_or_err(f)?;
+    }
+    if !schema.is_unique_key(fields) {
+        let uniques: Vec<String> = std::iter::once("id".to_owned())
+            .chain(schema.fields.iter().filter(|f| f.unique).map(|f| f.name.clone()))
+            .chain(schema.indexes.iter().filter(|i| i.unique).map(|i| i.fields.join(", ")))
+            .map(|k| format!("[{k}]"))
+            .collect();
+        return Err(Error::new(
+            ErrorCode::CONFLICT_TARGET_NOT_UNIQUE,
+            format!("conflict target ({}) of model `{}` is not a unique key", fields.join(", "), schema.name),
+        )
+        .model(&schema.name)
+        .field(fields.join(", "))
+        .fix(format!("use a unique key as `conflict_on`: {}", uniques.join(" or ")))
+        .fix("or declare the field `#[dataflow(unique)]` / add `unique([...])` to the model's indexes"));
+    }
+    Ok(())
+}
+
+/// Current time, truncated to microseconds (every backend stores microseconds).
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let n = chrono::Utc::now();
+    n.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(n)
+}

@@ -1,0 +1,146 @@
+//! BulkCreate: validated up front (or chunk by chunk for iterators), inserted in chunks below
+//! the bind-parameter limit inside one transaction. PostgreSQL uses `UNNEST` for large chunks.
+
+use dataflow_sql::stmt::{self, Rows};
+use dataflow_sql::{Dialect, FieldType, Result, Value};
+
+use super::{Ctx, InputRow, Prepared, insert_fields, prepare_insert};
+use crate::db::pool::Conn;
+
+/// Rows per chunk read from an iterator (bounded memory).
+pub(crate) const STREAM_CHUNK: usize = 5_000;
+
+/// Result of a bulk insert.
+#[derive(Debug, Default)]
+pub(crate) struct BulkCreated {
+    pub inserted: u64,
+    pub ids: Vec<Value>,
+}
+
+/// Inserts all rows atomically.
+pub(crate) async fn bulk_create(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    rows: Vec<InputRow>,
+    batch_size: Option<usize>,
+    return_ids: bool,
+) -> Result<BulkCreated> {
+    cx.check()?;
+    let prepared = rows.into_iter().map(|r| prepare_insert(cx, r)).collect::<Result<Vec<_>>>()?;
+    let mut tx = conn.begin().await?;
+    let mut out = BulkCreated::default();
+    {
+        let mut c = tx.conn();
+        insert_prepared(&mut c, cx, prepared, batch_size, return_ids, &mut out).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Inserts rows from an iterator chunk by chunk, all in one transaction.
+pub(crate) async fn bulk_create_iter<I>(conn: &mut Conn<'_>, cx: &Ctx<'_>, rows: I, batch_size: Option<usize>) -> Result<u64>
+where
+    I: IntoIterator<Item = Result<InputRow>>,
+{
+    cx.check()?;
+    let chunk = batch_size.unwrap_or(STREAM_CHUNK).max(1);
+    let mut tx = conn.begin().await?;
+    let mut out = BulkCreated::default();
+    {
+        let mut c = tx.conn();
+        let mut buf = Vec::with_capacity(chunk);
+        for r in rows {
+            buf.push(prepare_insert(cx, r?)?);
+            if buf.len() == chunk {
+                insert_prepared(&mut c, cx, std::mem::take(&mut buf), batch_size, false, &mut out).await?;
+            }
+        }
+        if !buf.is_empty() {
+            insert_prepared(&mut c, cx, buf, batch_size, false, &mut out).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out.inserted)
+}
+
+/// Inserts prepared rows (grouped by whether `id` is supplied) on an open transaction.
+pub(crate) async fn insert_prepared(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    prepared: Vec<Prepared>,
+    batch_size: Option<usize>,
+    return_ids: bool,
+    out: &mut BulkCreated,
+) -> Result<()> {
+    let s = cx.schema();
+    let (with, without): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.with_id);
+    let now = super::now();
+    for (with_id, group) in [(true, with), (false, without)] {
+        if group.is_empty() {
+            continue;
+        }
+        let fields = insert_fields(s, with_id);
+        let rows: Vec<Vec<Value>> = group.into_iter().map(|p| p.values).collect();
+        let r = Rows { fields: &fields, rows: &rows, now };
+        let scope = cx.scope(false);
+        if with_id {
+            if return_ids {
+                let idx = cx.id_index();
+                out.ids.extend(rows.iter().map(|r| r[idx].clone()));
+            }
+            out.inserted += insert_rows(c, cx, &r, batch_size).await?;
+        } else if return_ids && cx.dialect == Dialect::Postgres {
+            // Generated ids: INSERT .. RETURNING per chunk.
+            let per = stmt::rows_per_chunk(cx.dialect, fields.len() + s.managed_fields().len())
+                .min(batch_size.unwrap_or(usize::MAX))
+                .max(1);
+            let id_pos = cx.e.cols.iter().position(|f| f.name == "id").unwrap_or(0);
+            for part in rows.chunks(per) {
+                let pr = Rows { fields: &fields, rows: part, now };
+                let got = c.fetch_all(stmt::insert(s, cx.dialect, &pr, scope, true).into(), &cx.e.cols, s).await?;
+                out.inserted += got.len() as u64;
+                out.ids.extend(got.into_iter().map(|mut r| r.swap_remove(id_pos)));
+            }
+        } else if !return_ids {
+            out.inserted += insert_rows(c, cx, &r, batch_size).await?;
+        } else {
+            for st in stmt::insert_many(s, cx.dialect, &r, scope, batch_size) {
+                let done = c.execute(st.into(), s).await?;
+                out.inserted += done.rows;
+                {
+                    let n = i64::try_from(done.rows).unwrap_or_default();
+                    let first = match cx.dialect {
+                        // MySQL: LAST_INSERT_ID() is the first id of a multi-row INSERT.
+                        Dialect::MySql => done.last_id.unwrap_or_default(),
+                        // SQLite: last_insert_rowid() is the last one.
+                        _ => done.last_id.unwrap_or_default() - n + 1,
+                    };
+                    let ty = cx.id_field().ty;
+                    out.ids.extend((first..first + n).map(|i| match ty {
+                        FieldType::I32 => Value::I32(i32::try_from(i).unwrap_or_default()),
+                        _ => Value::I64(i),
+                    }));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn insert_rows(c: &mut Conn<'_>, cx: &Ctx<'_>, r: &Rows<'_>, batch_size: Option<usize>) -> Result<u64> {
+    let s = cx.schema();
+    let scope = cx.scope(false);
+    let mut n = 0;
+    if cx.dialect == Dialect::Postgres && r.rows.len() >= 256 && !s.options.native_arrays {
+        let per = batch_size.unwrap_or(50_000).max(1);
+        for part in r.rows.chunks(per) {
+            let pr = Rows { fields: r.fields, rows: part, now: r.now };
+            n += c.execute(stmt::insert_unnest(s, &pr, scope).into(), s).await?.rows;
+        }
+        return Ok(n);
+    }
+    for st in stmt::insert_many(s, cx.dialect, r, scope, batch_size) {
+        n += c.execute(st.into(), s).await?.rows;
+    }
+    Ok(n)
+}

@@ -1,0 +1,40 @@
+//! Create: insert one record and return it as stored.
+
+use dataflow_sql::stmt::{self, Rows};
+use dataflow_sql::{Dialect, FieldType, Result, Value};
+
+use super::{Ctx, InputRow, insert_fields, prepare_insert};
+use crate::db::pool::Conn;
+
+/// Inserts one record; returns the stored row (`ModelEntry::cols` order).
+pub(crate) async fn create(conn: &mut Conn<'_>, cx: &Ctx<'_>, row: InputRow) -> Result<Vec<Value>> {
+    cx.check()?;
+    let p = prepare_insert(cx, row)?;
+    let s = cx.schema();
+    let fields = insert_fields(s, p.with_id);
+    let supplied_id = p.with_id.then(|| p.values[cx.id_index()].clone());
+    let rows = [p.values];
+    let r = Rows { fields: &fields, rows: &rows, now: super::now() };
+    if cx.dialect == Dialect::MySql {
+        let done = conn.execute(stmt::insert(s, cx.dialect, &r, cx.scope(false), false).into(), s).await?;
+        let id = match supplied_id {
+            Some(id) => id,
+            None => {
+                let n = done.last_id.unwrap_or_default();
+                match cx.id_field().ty {
+                    FieldType::I32 => Value::I32(i32::try_from(n).unwrap_or_default()),
+                    _ => Value::I64(n),
+                }
+            }
+        };
+        let found = super::read::by_id(conn, cx, &id, true).await?;
+        return found.ok_or_else(|| {
+            dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, "the inserted record could not be read back")
+                .model(&s.name)
+        });
+    }
+    let st = stmt::insert(s, cx.dialect, &r, cx.scope(false), true);
+    conn.fetch_optional(st.into(), &cx.e.cols, s).await?.ok_or_else(|| {
+        dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, "INSERT ... RETURNING returned no row").model(&s.name)
+    })
+}

@@ -1,0 +1,52 @@
+//! Delete by id (soft on soft-delete models), restore and hard delete.
+
+use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
+
+use super::Ctx;
+use crate::db::pool::Conn;
+
+/// Deletes one record; soft-delete models get `deleted_at` set. `false` when nothing changed.
+pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Result<bool> {
+    cx.refuse_append_only(Operation::Delete)?;
+    cx.check()?;
+    let s = cx.schema();
+    let id = super::read::coerce_id(cx, id)?;
+    let cond = Some(cx.id_cond(&id));
+    let st = if s.options.soft_delete {
+        stmt::soft_delete(s, cx.dialect, cond, cx.scope(false), super::now())
+    } else {
+        stmt::delete(s, cx.dialect, cond, cx.scope(false))
+    };
+    Ok(conn.execute(st.into(), s).await?.rows > 0)
+}
+
+fn needs_soft_delete(cx: &Ctx<'_>, what: &str) -> Result<()> {
+    let s = cx.schema();
+    if !s.options.soft_delete {
+        return Err(Error::new(ErrorCode::INVALID_PARAMETER, format!("`{what}` needs a soft-delete model; `{}` is not", s.name))
+            .model(&s.name)
+            .operator(what)
+            .fix("add `#[dataflow(soft_delete)]` to the model, or use `delete`"));
+    }
+    Ok(())
+}
+
+/// Clears `deleted_at` of a soft-deleted record. `false` when it was not deleted.
+pub(crate) async fn restore(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Result<bool> {
+    needs_soft_delete(cx, "restore")?;
+    cx.check()?;
+    let s = cx.schema();
+    let id = super::read::coerce_id(cx, id)?;
+    let st = stmt::restore(s, cx.dialect, Some(cx.id_cond(&id)), cx.scope(true), super::now());
+    Ok(conn.execute(st.into(), s).await?.rows > 0)
+}
+
+/// Removes the row for good, soft-deleted or not.
+pub(crate) async fn hard_delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Result<bool> {
+    cx.refuse_append_only(Operation::Delete)?;
+    cx.check()?;
+    let s = cx.schema();
+    let id = super::read::coerce_id(cx, id)?;
+    let st = stmt::delete(s, cx.dialect, Some(cx.id_cond(&id)), cx.scope(true));
+    Ok(conn.execute(st.into(), s).await?.rows > 0)
+}

@@ -1,0 +1,86 @@
+//! List with filter, order, limit/offset, keyset cursor and projection.
+
+use std::sync::Arc;
+
+use dataflow_sql::filter::Filter;
+use dataflow_sql::stmt::{self, OrderBy, SelectSpec};
+use dataflow_sql::{Error, ErrorCode, FieldDef, Result, Value};
+
+use super::Ctx;
+use crate::db::pool::{Conn, Stmt};
+
+/// A validated List request.
+#[derive(Debug, Default, Clone)]
+pub struct ListSpec {
+    /// Filter (`None`: every record).
+    pub filter: Option<Filter>,
+    /// Sort keys (empty: by id).
+    pub order_by: Vec<OrderBy>,
+    /// Maximum rows.
+    pub limit: Option<u64>,
+    /// Rows to skip.
+    pub offset: Option<u64>,
+    /// Keyset cursor: the `next_cursor` of the previous page.
+    pub after: Option<Vec<Value>>,
+    /// Include soft-deleted rows.
+    pub include_deleted: bool,
+    /// Projection (field names).
+    pub fields: Option<Vec<String>>,
+}
+
+/// One page of rows.
+pub(crate) struct Page {
+    pub cols: Arc<[FieldDef]>,
+    pub rows: Vec<Vec<Value>>,
+    pub next_cursor: Option<Vec<Value>>,
+}
+
+/// Validates the spec and renders the statement plus the columns it returns. No SQL runs.
+pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[FieldDef]>)> {
+    cx.check()?;
+    let s = cx.schema();
+    if let Some(f) = &spec.fields {
+        stmt::validate_fields(s, f)?;
+    }
+    if let Some(a) = &spec.after {
+        stmt::validate_cursor(s, &spec.order_by, a)?;
+        if spec.offset.is_some_and(|o| o > 0) {
+            return Err(Error::new(ErrorCode::INVALID_PAGINATION, "`after` (keyset cursor) and `offset` cannot be combined")
+                .model(&s.name)
+                .fix("page with `after` + `limit` only"));
+        }
+    }
+    let cols: Arc<[FieldDef]> = match &spec.fields {
+        None => cx.e.cols.clone(),
+        Some(f) => stmt::select_columns(s, Some(f)).into(),
+    };
+    let sel = SelectSpec {
+        condition: spec.filter.as_ref().map(|f| f.to_condition(s, cx.dialect)),
+        scope: cx.scope(spec.include_deleted),
+        order_by: &spec.order_by,
+        limit: spec.limit,
+        offset: spec.offset,
+        after: spec.after.as_deref(),
+        fields: spec.fields.as_deref(),
+    };
+    Ok((stmt::select(s, cx.dialect, &sel).into(), cols))
+}
+
+/// Runs a List.
+pub(crate) async fn list(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec) -> Result<Page> {
+    let (st, cols) = statement(cx, spec)?;
+    let rows = conn.fetch_all(st, &cols, cx.schema()).await?;
+    let next_cursor = match spec.limit {
+        Some(l) if l > 0 && rows.len() as u64 == l => rows.last().and_then(|r| cursor_keys_of(cx, &spec.order_by, &cols, r)),
+        _ => None,
+    };
+    Ok(Page { cols, rows, next_cursor })
+}
+
+/// The keyset cursor of a row: the values of the sort keys (+ id), if the row carries them all.
+fn cursor_keys_of(cx: &Ctx<'_>, order: &[OrderBy], cols: &[FieldDef], row: &[Value]) -> Option<Vec<Value>> {
+    stmt::cursor_keys(cx.schema(), order)
+        .iter()
+        .map(|(f, _)| cols.iter().position(|c| c.name == f.name).map(|i| row[i].clone()))
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! Read by id and find-one.
+
+use dataflow_sql::filter::Filter;
+use dataflow_sql::stmt::{self, SelectSpec};
+use dataflow_sql::{Error, ErrorCode, Result, Value};
+use sea_query::Values;
+
+use super::Ctx;
+use crate::db::pool::{Conn, SqlText, Stmt};
+
+/// Reads one record by id; `None` when missing (or soft-deleted without `include_deleted`).
+pub(crate) async fn by_id(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value, include_deleted: bool) -> Result<Option<Vec<Value>>> {
+    cx.check()?;
+    let s = cx.schema();
+    let f = cx.id_field();
+    let id = coerce_id(cx, id)?;
+    let st: Stmt = match (include_deleted, cx.tenant, cx.e.read_by_id_sql(cx.dialect)) {
+        (false, None, Some(sql)) => Stmt { sql: SqlText::Shared(sql), values: Values(vec![cx.sea(f, &id)]) },
+        _ => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
+    };
+    conn.fetch_optional(st, &cx.e.cols, s).await
+}
+
+/// Converts an id given as another integer width or a UUID string into the id field's type (DF-102).
+pub(crate) fn coerce_id(cx: &Ctx<'_>, id: &Value) -> Result<Value> {
+    use dataflow_sql::FieldType as T;
+    let f = cx.id_field();
+    let ok = match (f.ty, id) {
+        (T::I32, Value::I32(_)) | (T::I64, Value::I64(_)) | (T::String, Value::String(_)) | (T::Uuid, Value::Uuid(_)) => {
+            return Ok(id.clone());
+        }
+        (T::I32, Value::I64(x)) => i32::try_from(*x).ok().map(Value::I32),
+        (T::I64, Value::I32(x)) => Some(Value::I64(i64::from(*x))),
+        (T::Uuid, Value::String(s)) => uuid::Uuid::parse_str(s).ok().map(Value::Uuid),
+        _ => None,
+    };
+    ok.ok_or_else(|| {
+        Error::new(ErrorCode::WRONG_TYPE, format!("`id` of model `{}` expects {}, got {id:?}", cx.schema().name, f.ty.expected()))
+            .model(&cx.schema().name)
+            .field("id")
+            .fix(format!("pass the id as {}", f.ty.rust_name()))
+    })
+}
+
+/// The first record matching a non-empty filter (ordered by id).
+pub(crate) async fn find_one(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter, include_deleted: bool) -> Result<Option<Vec<Value>>> {
+    cx.check()?;
+    let s = cx.schema();
+    if filter.matches_everything() {
+        return Err(Error::new(ErrorCode::INVALID_FILTER, "find_one needs a non-empty filter")
+            .model(&s.name)
+            .operator("find_one")
+            .fix("pass a filter such as {\"email\": \"a@example.com\"}, or use `list` with `limit: 1`"));
+    }
+    let spec = SelectSpec {
+        condition: Some(filter.to_condition(s, cx.dialect)),
+        scope: cx.scope(include_deleted),
+        limit: Some(1),
+        ..Default::default()
+    };
+    conn.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s).await
+}

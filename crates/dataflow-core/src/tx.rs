@@ -1,0 +1,98 @@
+//! Transactions: a closure API that commits on `Ok` and rolls back on `Err`; nested calls are
+//! savepoints. Every Express operation runs inside through [`Tx::express`].
+
+use futures::future::BoxFuture;
+
+use dataflow_sql::Result;
+
+use crate::DataFlow;
+use crate::db::pool::Txn;
+use crate::express::Express;
+
+/// An open transaction. Obtained inside [`DataFlow::transaction`].
+pub struct Tx {
+    pub(crate) db: DataFlow,
+    pub(crate) txn: Txn<'static>,
+    depth: u32,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("depth", &self.depth).finish()
+    }
+}
+
+impl DataFlow {
+    /// Runs `f` in a transaction: commit when it returns `Ok`, roll back on `Err`.
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// use futures::FutureExt;
+    /// use serde_json::json;
+    /// let n = db
+    ///     .transaction(|tx| {
+    ///         async move {
+    ///             tx.express().create_json("User", &json!({"id": "u1", "name": "Ann"})).await?;
+    ///             tx.express().count_json("User", &json!({})).await
+    ///         }
+    ///         .boxed()
+    ///     })
+    ///     .await?;
+    /// # let _ = n; Ok(()) }
+    /// ```
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
+    {
+        self.check_open()?;
+        let txn = self.inner.pools.begin().await?;
+        let mut tx = Tx { db: self.clone(), txn, depth: 0 };
+        match f(&mut tx).await {
+            Ok(v) => {
+                tx.txn.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(re) = tx.txn.rollback().await {
+                    tracing::warn!(target: "dataflow::sql", error = %re, "rollback failed");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Tx {
+    /// The Express API on this transaction.
+    pub fn express(&mut self) -> Express<'_> {
+        Express::on_tx(self)
+    }
+
+    /// The instance this transaction belongs to.
+    pub fn db(&self) -> &DataFlow {
+        &self.db
+    }
+
+    /// A nested transaction: a savepoint, released on `Ok`, rolled back to on `Err` (the outer
+    /// transaction goes on).
+    pub async fn transaction<T, F>(&mut self, f: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
+    {
+        self.depth += 1;
+        let name = format!("df_savepoint_{}", self.depth);
+        self.txn.conn().execute_raw(&format!("SAVEPOINT {name}"), None).await?;
+        let r = f(self).await;
+        let end = match &r {
+            Ok(_) => format!("RELEASE SAVEPOINT {name}"),
+            Err(_) => format!("ROLLBACK TO SAVEPOINT {name}"),
+        };
+        let done = self.txn.conn().execute_raw(&end, None).await;
+        self.depth -= 1;
+        let v = r?;
+        done?;
+        Ok(v)
+    }
+}
