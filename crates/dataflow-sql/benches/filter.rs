@@ -1,0 +1,93 @@
+//! Filter benchmark: parse + render a 10-condition nested filter for each dialect.
+//!
+//! Plain `std::time::Instant` over many iterations (no extra dev-dependency). Run with
+//! `cargo bench -p dataflow-sql --bench filter`; prints µs per operation.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use dataflow_sql::filter::Filter;
+use dataflow_sql::{ArrayElem, Dialect, FieldDef, FieldType, ModelSchema};
+use sea_query::{Alias, Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+fn schema() -> ModelSchema {
+    let mut s = ModelSchema::new(
+        "User",
+        vec![
+            FieldDef::new("id", FieldType::String),
+            FieldDef::new("name", FieldType::String),
+            FieldDef::new("email", FieldType::String).unique(),
+            FieldDef::new("age", FieldType::I32).nullable(),
+            FieldDef::new("active", FieldType::Bool),
+            FieldDef::new("score", FieldType::F64).nullable(),
+            FieldDef::new("tags", FieldType::Array(ArrayElem::String)),
+            FieldDef::new("profile", FieldType::Json).nullable(),
+        ],
+    );
+    s.options.soft_delete = true;
+    s
+}
+
+fn render(f: &Filter, schema: &ModelSchema, d: Dialect) -> (String, sea_query::Values) {
+    let q = Query::select()
+        .column(Asterisk)
+        .from(Alias::new(&schema.table))
+        .cond_where(f.to_condition(schema, d))
+        .to_owned();
+    match d {
+        Dialect::Postgres => q.build(PostgresQueryBuilder),
+        Dialect::MySql => q.build(MysqlQueryBuilder),
+        Dialect::Sqlite => q.build(SqliteQueryBuilder),
+    }
+}
+
+fn time<T>(iters: u32, mut f: impl FnMut() -> T) -> f64 {
+    for _ in 0..iters / 10 {
+        black_box(f());
+    }
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(iters)
+}
+
+fn main() {
+    let schema = schema();
+    // Ten conditions, three levels of nesting, a mix of operator kinds.
+    let json = serde_json::json!({
+        "$and": [
+            {"age": {"$gte": 18, "$lt": 65}},
+            {"active": true},
+            {"$or": [
+                {"name": {"$ilike": "al%"}},
+                {"email": {"$endswith": "@example.com"}},
+                {"$and": [{"score": {"$ne": 0.5}}, {"tags": {"$contains": "rust"}}]}
+            ]},
+            {"name": {"$in": ["a", "b", "c"]}},
+            {"profile.address.city": "Oslo"},
+            {"$nor": [{"deleted_at": {"$null": false}}]}
+        ]
+    });
+    let iters = 20_000;
+    println!("filter benchmark: 10-condition nested filter, {iters} iterations per measurement");
+    let parse = time(iters, || Filter::parse(&json, &schema).unwrap());
+    println!("  parse only:                {parse:>7.2} µs");
+    let f = Filter::parse(&json, &schema).unwrap();
+    // Baseline: sea-query alone building ten plain `col = ?` conditions (no filter code involved).
+    let baseline = time(iters, || {
+        let c = (0..10).fold(sea_query::Condition::all(), |c, i| {
+            c.add(sea_query::ExprTrait::eq(sea_query::Expr::col(Alias::new("age")), i))
+        });
+        Query::select().column(Asterisk).from(Alias::new("users")).cond_where(c).to_owned().build(PostgresQueryBuilder)
+    });
+    println!("  baseline (sea-query, 10 x `col = $n`, postgres): {baseline:>7.2} µs");
+    for d in Dialect::ALL {
+        let render_only = time(iters, || render(&f, &schema, d));
+        let both = time(iters, || render(&Filter::parse(&json, &schema).unwrap(), &schema, d));
+        println!(
+            "  {:<9} render (to_condition + build): {render_only:>7.2} µs   parse + render: {both:>7.2} µs",
+            d.name()
+        );
+    }
+}
