@@ -4,6 +4,8 @@
 //! 6xx models, 7xx nodes, 8xx workflows, 9xx validation. Every error names what it concerns
 //! (model, field, node, operator), says why, and carries at least one fix.
 
+pub mod catalogue;
+
 use std::fmt;
 
 /// A stable error code, displayed as `DF-101`.
