@@ -38,6 +38,8 @@ fn filter_snapshots() {
         let input = &fixture["filter"];
         match Filter::parse(input, &schema) {
             Ok(f) => {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(!name.starts_with("err_"), "{name}: expected an error, the filter parsed");
                 for d in Dialect::ALL {
                     if native && d != Dialect::Postgres {
                         continue;

@@ -214,7 +214,7 @@ impl Parser<'_> {
             format!("`{op}` is not a filter operator")
         };
         let mut e = self.err(ErrorCode::UNKNOWN_OPERATOR, msg).field(key).operator(op);
-        if let Some(c) = closest(op, allowed.iter().copied()) {
+        if let Some(c) = closest(op, allowed.iter().copied()).filter(|_| !known) {
             e = e.fix(format!("did you mean `{c}`?"));
         }
         Err(e.fix(format!("operators for `{key}`: {}", allowed.join(", "))))

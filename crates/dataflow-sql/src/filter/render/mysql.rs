@@ -78,7 +78,7 @@ impl Backend for MySql {
     }
 
     fn size(&self, col: Expr, n: i64, _native: bool) -> Expr {
-        cust(D, "JSON_LENGTH(?) = ?", vec![col, Expr::val(n)])
+        cust(D, "(JSON_TYPE(?) = 'ARRAY' AND JSON_LENGTH(?) = ?)", vec![col.clone(), col, Expr::val(n)])
     }
 
     fn any_elem(&self, _elem: FieldType, _native: bool) -> Expr {

@@ -101,7 +101,15 @@ impl Backend for Postgres {
     }
 
     fn size(&self, col: Expr, n: i64, native: bool) -> Expr {
-        cust(D, if native { "cardinality(?) = ?" } else { "jsonb_array_length(?) = ?" }, vec![col, Expr::val(n)])
+        if native {
+            return cust(D, "cardinality(?) = ?", vec![col, Expr::val(n)]);
+        }
+        // Guarded: jsonb_array_length raises an error on a non-array document.
+        cust(
+            D,
+            "jsonb_array_length(CASE WHEN jsonb_typeof(?) = 'array' THEN ? END) = ?",
+            vec![col.clone(), col, Expr::val(n)],
+        )
     }
 
     fn any_elem(&self, elem: FieldType, native: bool) -> Expr {
@@ -120,8 +128,11 @@ impl Backend for Postgres {
         let tpl = if native {
             "EXISTS (SELECT 1 FROM unnest(?) AS df_e(df_v) WHERE ?)"
         } else {
-            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(?) AS df_e(df_v) WHERE ?)"
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(?) = 'array' THEN ? END) AS df_e(df_v) WHERE ?)"
         };
-        cust(D, tpl, vec![col, pred])
+        if native {
+            return cust(D, tpl, vec![col, pred]);
+        }
+        cust(D, tpl, vec![col.clone(), col, pred])
     }
 }

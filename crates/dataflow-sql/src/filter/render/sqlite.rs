@@ -84,7 +84,7 @@ impl Backend for Sqlite {
     }
 
     fn size(&self, col: Expr, n: i64, _native: bool) -> Expr {
-        cust(D, "json_array_length(?) = ?", vec![col, Expr::val(n)])
+        cust(D, "(json_type(?) = 'array' AND json_array_length(?) = ?)", vec![col.clone(), col, Expr::val(n)])
     }
 
     fn any_elem(&self, _elem: FieldType, _native: bool) -> Expr {
