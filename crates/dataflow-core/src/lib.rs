@@ -11,6 +11,7 @@ pub mod express;
 pub mod migrate;
 pub(crate) mod ops;
 pub mod tx;
+pub mod workflow;
 
 pub use db::DataFlow;
 pub use db::config::{Config, DataFlowBuilder};

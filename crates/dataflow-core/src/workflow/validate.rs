@@ -1,0 +1,160 @@
+//! Build-time validation in four layers (FEATURES §5): node types and ids, parameters,
+//! connections (and templates), and the workflow graph (cycles, unreachable nodes).
+//!
+//! [`analyze`] never stops early: it returns a [`Plan`] (what could be derived) and every
+//! error in layer order. Fail-fast callers take the first error, collect-all callers all.
+
+mod connections;
+mod params;
+mod workflow;
+
+use std::collections::HashMap;
+
+use dataflow_sql::{Error, ErrorCode};
+
+use super::catalog::{Catalog, NodeInfo};
+use super::graph::Graph;
+use super::spec::WorkflowSpec;
+use super::template::{self, TemplateRef};
+
+/// How `build()` reports validation errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValidationMode {
+    /// Stop at the first error and return it.
+    #[default]
+    FailFast,
+    /// Run every check and return all errors at once, wrapped in one DF-901 error.
+    CollectAll,
+}
+
+/// How a value reaches a node parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// An explicit connection (index into the workflow's connections).
+    Connection(usize),
+    /// A `${node.path}` template inside the parameters.
+    Template,
+}
+
+/// One data dependency: `from`'s result at `output` feeds `to`'s parameter `param`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// Source node id.
+    pub from: String,
+    /// Dotted path into the source result.
+    pub output: String,
+    /// Target node id.
+    pub to: String,
+    /// Dotted parameter path on the target.
+    pub param: String,
+    /// Connection or template.
+    pub via: Via,
+}
+
+/// Everything derived from a workflow spec: node types, dependencies, levels.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub spec: WorkflowSpec,
+    pub infos: Vec<Option<NodeInfo>>,
+    pub index: HashMap<String, usize>,
+    pub templates: Vec<Vec<TemplateRef>>,
+    pub edges: Vec<Edge>,
+    pub graph: Graph,
+    pub levels: Vec<Vec<usize>>,
+    pub stuck: Vec<usize>,
+    pub cycles: Vec<Vec<usize>>,
+}
+
+impl Plan {
+    /// Node ids of a list of indexes.
+    pub fn ids(&self, idx: &[usize]) -> Vec<String> {
+        idx.iter().map(|&i| self.spec.nodes[i].id.clone()).collect()
+    }
+}
+
+/// A node id: letters, digits, `_` and `-`, starting with a letter or `_` (no dots: they
+/// separate the node from the path in templates).
+fn valid_node_id(id: &str) -> bool {
+    let mut cs = id.chars();
+    cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Analyzes a spec against a catalog: the plan plus every validation error, in layer order.
+pub(crate) fn analyze(spec: &WorkflowSpec, catalog: &Catalog) -> (Plan, Vec<Error>) {
+    let mut errors = Vec::new();
+    // Layer 0: node ids and node types.
+    let mut index = HashMap::new();
+    let mut infos = Vec::with_capacity(spec.nodes.len());
+    for (i, n) in spec.nodes.iter().enumerate() {
+        if !valid_node_id(&n.id) {
+            errors.push(
+                Error::new(ErrorCode::INVALID_NODE_PARAMS, format!("node id `{}` is not a valid node id", n.id))
+                    .node(&n.id)
+                    .fix("use letters, digits, `_` and `-`, starting with a letter (no dots), e.g. `create_user`"),
+            );
+        }
+        if index.insert(n.id.clone(), i).is_some() {
+            errors.push(
+                Error::new(ErrorCode::DUPLICATE_NODE_ID, format!("node id `{}` is used more than once", n.id))
+                    .node(&n.id)
+                    .fix(format!("give each node its own id, e.g. `{}_2`", n.id)),
+            );
+            index.insert(n.id.clone(), index[&n.id].min(i));
+        }
+        infos.push(match catalog.get_or_err(&n.node_type) {
+            Ok(info) => Some(info.clone()),
+            Err(e) => {
+                errors.push(e.node(&n.id));
+                None
+            }
+        });
+    }
+    let mut templates = Vec::with_capacity(spec.nodes.len());
+    for n in &spec.nodes {
+        match template::references(&n.id, &n.params) {
+            Ok(t) => templates.push(t),
+            Err(e) => {
+                errors.push(e);
+                templates.push(Vec::new());
+            }
+        }
+    }
+    let mut plan = Plan {
+        spec: spec.clone(),
+        infos,
+        index,
+        templates,
+        edges: Vec::new(),
+        graph: Graph::default(),
+        levels: Vec::new(),
+        stuck: Vec::new(),
+        cycles: Vec::new(),
+    };
+    // Edges first (the parameter layer needs to know what connections supply).
+    let edge_errors = connections::collect_edges(&mut plan);
+    // Layer 1: parameters.
+    for (i, n) in plan.spec.nodes.iter().enumerate() {
+        if let Some(info) = &plan.infos[i] {
+            let supplied: Vec<&str> = plan.edges.iter().filter(|e| e.to == n.id).map(|e| e.param.as_str()).collect();
+            params::check_node(n, info, &supplied, &mut errors);
+        }
+    }
+    // Layer 2: connections and templates.
+    errors.extend(edge_errors);
+    connections::check(&plan, &mut errors);
+    // Layer 3: the graph.
+    workflow::check(&mut plan, &mut errors);
+    (plan, errors)
+}
+
+/// Turns analysis errors into the `build()` result for a mode.
+pub(crate) fn finish(errors: Vec<Error>, mode: ValidationMode) -> dataflow_sql::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    match mode {
+        ValidationMode::FailFast => Err(errors.into_iter().next().unwrap_or_else(|| Error::collected(Vec::new()))),
+        ValidationMode::CollectAll => Err(Error::collected(errors)),
+    }
+}
