@@ -36,7 +36,8 @@ impl Backend {
             Backend::Postgres => "postgres",
             Backend::MySql => "mysql",
         };
-        std::env::var("DATAFLOW_TEST_BACKENDS").map_or(true, |v| v.split(',').any(|b| b.trim() == name || b.trim() == "all"))
+        std::env::var("DATAFLOW_TEST_BACKENDS")
+            .map_or(true, |v| v.split(',').any(|b| b.trim() == name || b.trim() == "all"))
     }
 
     /// The server's admin URL from the environment (or the local default).
@@ -109,14 +110,19 @@ impl TestDb {
                 let admin = backend.admin_url()?;
                 let created = match backend {
                     Backend::Postgres => match sqlx::PgConnection::connect(&admin).await {
-                        Ok(mut c) => sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.map(drop),
-                        Err(e) => Err(e),
-                    },
-                    _ => match sqlx::MySqlConnection::connect(&admin).await {
-                        Ok(mut c) => sqlx::query(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+                        Ok(mut c) => sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                             .execute(&mut c)
                             .await
                             .map(drop),
+                        Err(e) => Err(e),
+                    },
+                    _ => match sqlx::MySqlConnection::connect(&admin).await {
+                        Ok(mut c) => {
+                            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")))
+                                .execute(&mut c)
+                                .await
+                                .map(drop)
+                        }
                         Err(e) => Err(e),
                     },
                 };
@@ -174,22 +180,26 @@ impl Drop for TestDb {
             return;
         }
         let Some(admin) = admin else { return };
+        let label = name.clone();
         // Drop runs inside a tokio runtime; do the async cleanup on a thread with its own runtime.
         let joined = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("cleanup runtime");
             rt.block_on(async move {
                 let res = match backend {
                     Backend::Postgres => match sqlx::PgConnection::connect(&admin).await {
-                        Ok(mut c) => sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut c)
-                            .await
-                            .map(drop),
+                        Ok(mut c) => {
+                            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                                .execute(&mut c)
+                                .await
+                                .map(drop)
+                        }
                         Err(e) => Err(e),
                     },
                     _ => match sqlx::MySqlConnection::connect(&admin).await {
-                        Ok(mut c) => {
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await.map(drop)
-                        }
+                        Ok(mut c) => sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+                            .execute(&mut c)
+                            .await
+                            .map(drop),
                         Err(e) => Err(e),
                     },
                 };
@@ -200,7 +210,7 @@ impl Drop for TestDb {
         })
         .join();
         if joined.is_err() {
-            eprintln!("warning: cleanup of test database {name} panicked");
+            eprintln!("warning: cleanup of test database {label} panicked");
         }
     }
 }
@@ -243,8 +253,14 @@ mod tests {
 
     #[test]
     fn database_is_swapped_in_urls() {
-        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(with_database("mysql://root@h:3306/test?ssl-mode=disabled", "x"), "mysql://root@h:3306/x?ssl-mode=disabled");
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("mysql://root@h:3306/test?ssl-mode=disabled", "x"),
+            "mysql://root@h:3306/x?ssl-mode=disabled"
+        );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

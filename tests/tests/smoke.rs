@@ -9,16 +9,32 @@ async fn round_trip(db: &TestDb) {
     match db.backend() {
         Backend::Postgres => {
             let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
-            sqlx::query("CREATE TABLE smoke (id BIGINT PRIMARY KEY, note TEXT NOT NULL)").execute(&mut c).await.unwrap();
-            sqlx::query("INSERT INTO smoke (id, note) VALUES ($1, $2)").bind(7_i64).bind(text).execute(&mut c).await.unwrap();
+            sqlx::query("CREATE TABLE smoke (id BIGINT PRIMARY KEY, note TEXT NOT NULL)")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO smoke (id, note) VALUES ($1, $2)")
+                .bind(7_i64)
+                .bind(text)
+                .execute(&mut c)
+                .await
+                .unwrap();
             let row = sqlx::query("SELECT id, note FROM smoke").fetch_one(&mut c).await.unwrap();
             assert_eq!((row.get::<i64, _>(0), row.get::<String, _>(1)), (7, text.to_owned()));
             sqlx::query("DROP TABLE smoke").execute(&mut c).await.unwrap();
         }
         Backend::MySql => {
             let mut c = sqlx::MySqlConnection::connect(db.url()).await.unwrap();
-            sqlx::query("CREATE TABLE smoke (id BIGINT PRIMARY KEY, note TEXT NOT NULL)").execute(&mut c).await.unwrap();
-            sqlx::query("INSERT INTO smoke (id, note) VALUES (?, ?)").bind(7_i64).bind(text).execute(&mut c).await.unwrap();
+            sqlx::query("CREATE TABLE smoke (id BIGINT PRIMARY KEY, note TEXT NOT NULL)")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO smoke (id, note) VALUES (?, ?)")
+                .bind(7_i64)
+                .bind(text)
+                .execute(&mut c)
+                .await
+                .unwrap();
             let row = sqlx::query("SELECT id, note FROM smoke").fetch_one(&mut c).await.unwrap();
             assert_eq!((row.get::<i64, _>(0), row.get::<String, _>(1)), (7, text.to_owned()));
             sqlx::query("DROP TABLE smoke").execute(&mut c).await.unwrap();
@@ -26,8 +42,16 @@ async fn round_trip(db: &TestDb) {
         Backend::Sqlite => {
             let opts: sqlx::sqlite::SqliteConnectOptions = db.url().parse().unwrap();
             let mut c = sqlx::SqliteConnection::connect_with(&opts.create_if_missing(true)).await.unwrap();
-            sqlx::query("CREATE TABLE smoke (id INTEGER PRIMARY KEY, note TEXT NOT NULL)").execute(&mut c).await.unwrap();
-            sqlx::query("INSERT INTO smoke (id, note) VALUES (?, ?)").bind(7_i64).bind(text).execute(&mut c).await.unwrap();
+            sqlx::query("CREATE TABLE smoke (id INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO smoke (id, note) VALUES (?, ?)")
+                .bind(7_i64)
+                .bind(text)
+                .execute(&mut c)
+                .await
+                .unwrap();
             let row = sqlx::query("SELECT id, note FROM smoke").fetch_one(&mut c).await.unwrap();
             assert_eq!((row.get::<i64, _>(0), row.get::<String, _>(1)), (7, text.to_owned()));
             sqlx::query("DROP TABLE smoke").execute(&mut c).await.unwrap();
