@@ -28,7 +28,23 @@
 //! - JSON paths: a value compares only with an operand of the same JSON type (string, number,
 //!   boolean); a missing path and JSON `null` are both NULL.
 //!
-//! Every operand is a bound value and every identifier comes from the schema.
+//! Every operand is a bound value and every identifier comes from the schema; JSON path segments
+//! must be identifier-like (`[A-Za-z_][A-Za-z0-9_]*`) and are bound as values too.
+//!
+//! Dialect notes (the SQL is in `filter/render/<dialect>.rs`):
+//! - PostgreSQL: string ordering uses `COLLATE "C"`; `$regex` is `~`/`~*`; JSON arrays use jsonb
+//!   `@>`, `jsonb_array_length`, `jsonb_array_elements_text`; native arrays (`native_arrays`) use
+//!   `@>`, `&&`, `cardinality`, `unnest`; paths use `jsonb_extract_path[_text]` + `jsonb_typeof`.
+//! - MySQL/MariaDB: columns are expected to carry a binary no-pad collation (DDL); strings taken out
+//!   of JSON get `COLLATE utf8mb4_nopad_bin` (MariaDB collation name). `$regex` is `REGEXP` with an
+//!   inline `(?i)` for `$options: "i"`; arrays use `JSON_CONTAINS`, `JSON_OVERLAPS` (MariaDB 10.9+,
+//!   MySQL 8.0.17+), `JSON_LENGTH`, `JSON_TABLE`.
+//! - SQLite: `$like` and the literal string operators render as GLOB (SQLite's LIKE ignores ASCII
+//!   case); `$ilike`, `$regex` render as `x REGEXP ?`, i.e. `regexp(pattern, value)`, which **the
+//!   runtime must register** with Rust `regex` crate semantics (inline `(?i)`/`(?s)` flags,
+//!   unanchored search, NULL when the value is NULL). Decimals (stored as text) compare through
+//!   `CAST(.. AS NUMERIC)`; arrays and paths use `json_each`, `json_array_length`, `json_type`,
+//!   `json_extract`.
 
 mod ast;
 mod ops;
