@@ -419,8 +419,9 @@ pub(crate) fn elem_type(e: ArrayElem) -> FieldType {
     }
 }
 
+/// A non-empty object whose keys are all operators (`{}` is not an operator expression).
 fn is_operator_object(map: &Map<String, J>) -> bool {
-    map.keys().all(|k| k.starts_with('$'))
+    !map.is_empty() && map.keys().all(|k| k.starts_with('$'))
 }
 
 fn valid_segment(s: &str) -> bool {
