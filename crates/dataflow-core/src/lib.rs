@@ -4,6 +4,7 @@
 //!
 //! Backends: PostgreSQL, MySQL/MariaDB and SQLite, through sqlx with one pool type per backend.
 
+pub mod cache;
 pub mod db;
 pub(crate) mod decode;
 pub mod error;

@@ -129,6 +129,11 @@ pub struct FieldDef {
     /// `#[dataflow(max_len = n)]` for strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_len: Option<u32>,
+    /// The column this field was previously stored in (`#[dataflow(renamed_from = "...")]`): a
+    /// migration renames that column instead of adding a new one. Renames happen only when
+    /// declared here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl FieldDef {
@@ -143,6 +148,7 @@ impl FieldDef {
             index: false,
             default: None,
             max_len: None,
+            renamed_from: None,
         }
     }
 
@@ -178,6 +184,12 @@ impl FieldDef {
     /// Builder: max length.
     pub fn max_len(mut self, n: u32) -> Self {
         self.max_len = Some(n);
+        self
+    }
+
+    /// Builder: the column this field was renamed from.
+    pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
+        self.renamed_from = Some(old.into());
         self
     }
 

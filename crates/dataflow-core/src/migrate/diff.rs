@@ -1,0 +1,223 @@
+//! Diff a model against its live table into ordered plan steps (pure: no I/O). Row counts are
+//! filled in afterwards by `probe`.
+
+use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
+
+use super::introspect::LiveTable;
+use super::plan::{Risk, Step, StepKind};
+use super::{sql, types};
+
+/// A cheap count that makes a step data-aware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// Rows where the column is NULL.
+    Nulls(String),
+    /// Rows where the column is not NULL.
+    NonNull(String),
+    /// Groups of rows sharing the same values in the columns.
+    Duplicates(Vec<String>),
+    /// All rows.
+    Rows,
+    /// Rows whose value in the column is longer than n characters.
+    LongerThan(String, u32),
+}
+
+fn step(kind: StepKind, risk: Risk, required: bool, description: String, sql: Vec<String>) -> Step {
+    Step { kind, risk, description, sql, affected_rows: None, required }
+}
+
+/// The steps that turn `live` into the model's table, with their probes.
+pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -> Result<Vec<(Step, Option<Probe>)>> {
+    let Some(live) = live else {
+        let s = step(
+            StepKind::CreateTable,
+            Risk::Low,
+            true,
+            format!("create table `{}` with its indexes", schema.table),
+            ddl::create_table(schema, d),
+        );
+        return Ok(vec![(s, None)]);
+    };
+    let table = &schema.table;
+    let mut out: Vec<(Step, Option<Probe>)> = Vec::new();
+    // Changes SQLite cannot make in place, folded into one rebuild.
+    let mut rebuild: Vec<(StepKind, Risk, bool, String, Option<Probe>)> = Vec::new();
+    let wanted = schema.all_fields();
+    let is_wanted = |col: &str| wanted.iter().any(|f| f.column().eq_ignore_ascii_case(col));
+
+    for f in &wanted {
+        let col = f.column();
+        let Some(lc) = live.column(col) else {
+            if let Some(old) = f.renamed_from.as_deref().filter(|o| live.column(o).is_some() && !is_wanted(o)) {
+                let s = step(
+                    StepKind::RenameColumn { from: old.into(), to: col.into() },
+                    Risk::Medium,
+                    true,
+                    format!("rename column `{old}` of `{table}` to `{col}` (declared with `renamed_from`)"),
+                    vec![sql::rename_column(schema, old, col, d)?],
+                );
+                out.push((s, None));
+                continue;
+            }
+            if f.nullable || f.default.is_some() {
+                let what = if f.nullable { "nullable column" } else { "column with a default" };
+                let s = step(
+                    StepKind::AddColumn { column: col.into() },
+                    Risk::Low,
+                    true,
+                    format!("add {what} `{col}` to `{table}`"),
+                    vec![ddl::add_column(schema, f, d)],
+                );
+                out.push((s, None));
+            } else {
+                let s = step(
+                    StepKind::AddRequiredColumn { column: col.into() },
+                    Risk::Medium,
+                    true,
+                    format!(
+                        "add NOT NULL column `{col}` without a default to `{table}`; existing rows are backfilled with {}",
+                        sql::zero_value(f.ty)
+                    ),
+                    vec![sql::add_required_column(schema, f, d)],
+                );
+                out.push((s, Some(Probe::Rows)));
+            }
+            continue;
+        };
+        if f.name == "id" {
+            continue;
+        }
+        if !types::matches(f, schema, d, &lc.data_type) {
+            let to = ddl::column_type(f, schema, d);
+            let kind = StepKind::ChangeType { column: col.into(), from: lc.data_type.clone(), to: to.clone() };
+            let desc = format!("change the type of `{table}.{col}` from {} to {to}", lc.data_type);
+            // MySQL: a TEXT column becomes VARCHAR(n) once indexed; safe when no value is longer.
+            let text_to_varchar = d == Dialect::MySql
+                && lc.data_type.ends_with("text")
+                && to.to_ascii_lowercase().starts_with("varchar(");
+            if text_to_varchar {
+                let n = to[8..to.len() - 1].parse().unwrap_or(255);
+                let probe = Some(Probe::LongerThan(col.into(), n));
+                out.push((step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?), probe));
+                continue;
+            }
+            if d == Dialect::Sqlite {
+                rebuild.push((kind, Risk::High, true, desc, Some(Probe::NonNull(col.into()))));
+            } else {
+                out.push((
+                    step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?),
+                    Some(Probe::NonNull(col.into())),
+                ));
+            }
+            continue;
+        }
+        if lc.nullable != f.nullable {
+            let (kind, risk, desc, probe) = if f.nullable {
+                (
+                    StepKind::DropNotNull { column: col.into() },
+                    Risk::Low,
+                    format!("allow NULL in `{table}.{col}`"),
+                    None,
+                )
+            } else {
+                (
+                    StepKind::SetNotNull { column: col.into() },
+                    Risk::Medium,
+                    format!("make `{table}.{col}` NOT NULL"),
+                    Some(Probe::Nulls(col.into())),
+                )
+            };
+            if d == Dialect::Sqlite {
+                rebuild.push((kind, risk, true, desc, probe));
+            } else {
+                out.push((step(kind, risk, true, desc, vec![sql::set_nullability(schema, f, d)?]), probe));
+            }
+        }
+    }
+
+    for lc in live.columns.iter().filter(|c| !is_wanted(&c.name)) {
+        let renamed = wanted.iter().any(|f| {
+            f.renamed_from.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(&lc.name))
+                && live.column(f.column()).is_none()
+        });
+        if renamed {
+            continue;
+        }
+        // The model can still insert when the column is nullable or has a default.
+        let required = !lc.nullable && lc.default.is_none();
+        let desc = format!("drop column `{table}.{}` (the model no longer declares it)", lc.name);
+        let kind = StepKind::DropColumn { column: lc.name.clone() };
+        if d == Dialect::Sqlite {
+            rebuild.push((kind, Risk::High, required, desc, Some(Probe::NonNull(lc.name.clone()))));
+        } else {
+            let s = step(kind, Risk::High, required, desc, vec![sql::drop_column(table, &lc.name, d)?]);
+            out.push((s, Some(Probe::NonNull(lc.name.clone()))));
+        }
+    }
+
+    if !rebuild.is_empty() {
+        let risk = rebuild.iter().map(|r| r.1).max().unwrap_or(Risk::Low);
+        let required = rebuild.iter().any(|r| r.2);
+        let desc = format!(
+            "rebuild table `{table}` (copy, swap, in one transaction) to: {}",
+            rebuild.iter().map(|r| r.3.as_str()).collect::<Vec<_>>().join("; ")
+        );
+        let probe = rebuild.iter().find_map(|r| r.4.clone());
+        let kind = StepKind::RebuildTable { changes: rebuild.into_iter().map(|r| r.0).collect() };
+        out.push((step(kind, risk, required, desc, sql::sqlite_rebuild(schema, live)?), probe));
+        // The rebuild recreates every wanted index.
+        return Ok(out);
+    }
+
+    index_steps(schema, d, live, &mut out)?;
+    Ok(out)
+}
+
+fn index_steps(schema: &ModelSchema, d: Dialect, live: &LiveTable, out: &mut Vec<(Step, Option<Probe>)>) -> Result<()> {
+    let table = &schema.table;
+    let col_of =
+        |f: &str| schema.any_field(f).map(|fd: FieldDef| fd.column().to_owned()).unwrap_or_else(|| f.to_owned());
+    let same =
+        |a: &[String], b: &[String]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y));
+    let wanted = ddl::wanted_indexes(schema);
+    let create = ddl::create_indexes(schema, d);
+    let mut matched: Vec<&str> = Vec::new();
+    for (ix, create_sql) in wanted.iter().zip(create) {
+        let cols: Vec<String> = ix.fields.iter().map(|f| col_of(f)).collect();
+        let found = live.indexes.iter().find(|l| !l.primary && same(&l.columns, &cols) && (l.unique || !ix.unique));
+        if let Some(l) = found {
+            matched.push(&l.name);
+            continue;
+        }
+        // A unique single-column index on the primary key is the primary key itself.
+        let name = ix.name.clone().unwrap_or_default();
+        let (risk, probe, what) = if ix.unique {
+            (Risk::Medium, Some(Probe::Duplicates(cols.clone())), "unique index")
+        } else {
+            (Risk::Low, None, "index")
+        };
+        let s = step(
+            StepKind::AddIndex { name: name.clone(), unique: ix.unique },
+            risk,
+            true,
+            format!("create {what} `{name}` on `{table}` ({})", cols.join(", ")),
+            vec![create_sql],
+        );
+        out.push((s, probe));
+    }
+    for l in live.indexes.iter().filter(|l| !l.primary && !matched.contains(&l.name.as_str())) {
+        // SQLite's automatic indexes back inline UNIQUE constraints and cannot be dropped.
+        if l.name.starts_with("sqlite_autoindex_") {
+            continue;
+        }
+        let s = step(
+            StepKind::DropIndex { name: l.name.clone() },
+            Risk::Medium,
+            false,
+            format!("drop index `{}` on `{table}` (the model no longer declares it)", l.name),
+            vec![sql::drop_index(table, &l.name, d)?],
+        );
+        out.push((s, None));
+    }
+    Ok(())
+}
