@@ -8,7 +8,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-use sea_query::{Alias, Condition, Expr, ExprTrait};
+use sea_query::{Alias, BinOper, Condition, Expr, ExprTrait};
 
 use super::ast::{Cmp, Leaf, Node, Op, Target};
 use crate::Dialect;
@@ -133,9 +133,9 @@ impl Renderer {
         self.b.dialect()
     }
 
-    /// Two-valued negation.
+    /// Two-valued negation: `(e) IS NOT TRUE` (sea-query parenthesizes `e` as needed).
     fn not(&self, e: Expr) -> Expr {
-        cust(self.d(), "(?) IS NOT TRUE", vec![e])
+        e.binary(BinOper::IsNot, Expr::custom_keyword("TRUE"))
     }
 
     pub(crate) fn condition(&self, node: &Node) -> Condition {
