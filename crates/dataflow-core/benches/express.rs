@@ -1,1 +1,3 @@
+//! Express benchmarks (written later).
+
 fn main() {}

@@ -17,16 +17,15 @@ fn opt<T>(field: &FieldDef, r: std::result::Result<Option<T>, sqlx::Error>) -> R
 }
 
 fn json_array(field: &FieldDef, elem: ArrayElem, j: serde_json::Value) -> Result<Value> {
-    Value::from_json_typed(&j, FieldType::Array(elem)).ok_or_else(|| bad(field, "stored JSON is not the expected array"))
+    Value::from_json_typed(&j, FieldType::Array(elem))
+        .ok_or_else(|| bad(field, "stored JSON is not the expected array"))
 }
 
 fn parse_text(field: &FieldDef, s: String) -> Result<Value> {
     Ok(match field.ty {
         FieldType::String => Value::String(s),
         FieldType::DateTime => Value::DateTime(parse_datetime(&s).ok_or_else(|| bad(field, "unparsable date-time"))?),
-        FieldType::Date => {
-            Value::Date(NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(field, e))?)
-        }
+        FieldType::Date => Value::Date(NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(field, e))?),
         FieldType::Uuid => Value::Uuid(Uuid::parse_str(&s).map_err(|e| bad(field, e))?),
         FieldType::Decimal => Value::Decimal(s.trim().parse::<Decimal>().map_err(|e| bad(field, e))?),
         FieldType::Json => Value::Json(serde_json::from_str(&s).map_err(|e| bad(field, e))?),

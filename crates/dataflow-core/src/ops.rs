@@ -116,8 +116,10 @@ pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Resu
             .field(&f.name)
             .fix(format!("pass {}", f.ty.expected())));
     }
-    if let (Value::String(s), Some(n)) = (v, f.max_len) {
-        if s.chars().count() > n as usize {
+    if let (Value::String(s), Some(n)) = (v, f.max_len)
+        && s.chars().count() > n as usize
+    {
+        {
             return Err(Error::new(
                 ErrorCode::WRONG_TYPE,
                 format!("field `{}` allows at most {n} characters, got {}", f.name, s.chars().count()),
@@ -180,7 +182,12 @@ fn missing(s: &ModelSchema, f: &FieldDef) -> Error {
     Error::new(ErrorCode::MISSING_FIELD, format!("field `{}` of model `{}` is required", f.name, s.name))
         .model(&s.name)
         .field(&f.name)
-        .fix(format!("pass `{}` ({}), or give the field a default or make it Option<{}>", f.name, f.ty.expected(), f.ty.rust_name()))
+        .fix(format!(
+            "pass `{}` ({}), or give the field a default or make it Option<{}>",
+            f.name,
+            f.ty.expected(),
+            f.ty.rust_name()
+        ))
 }
 
 /// The written field names for a prepared row (`id` omitted when generated).

@@ -159,7 +159,9 @@ impl Pools {
         match self {
             Pools::Pg(p) => sqlx::query_with::<Postgres, _>(q, vals)
                 .fetch(p)
-                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::pg_row(&row, &cols, native)))
+                .map(move |r| {
+                    r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::pg_row(&row, &cols, native))
+                })
                 .boxed(),
             Pools::My(p) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch(p)
@@ -183,9 +185,9 @@ pub(crate) enum PoolConn {
 impl PoolConn {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            PoolConn::Pg(c) => Conn::Pg(&mut **c),
-            PoolConn::My(c) => Conn::My(&mut **c),
-            PoolConn::Lite(c) => Conn::Lite(&mut **c),
+            PoolConn::Pg(c) => Conn::Pg(c),
+            PoolConn::My(c) => Conn::My(c),
+            PoolConn::Lite(c) => Conn::Lite(c),
         }
     }
 }
@@ -200,9 +202,9 @@ pub(crate) enum Txn<'c> {
 impl Txn<'_> {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Txn::Pg(t) => Conn::Pg(&mut **t),
-            Txn::My(t) => Conn::My(&mut **t),
-            Txn::Lite(t) => Conn::Lite(&mut **t),
+            Txn::Pg(t) => Conn::Pg(t),
+            Txn::My(t) => Conn::My(t),
+            Txn::Lite(t) => Conn::Lite(t),
         }
     }
 
@@ -242,15 +244,6 @@ impl Conn<'_> {
             Conn::Pg(_) => Dialect::Postgres,
             Conn::My(_) => Dialect::MySql,
             Conn::Lite(_) => Dialect::Sqlite,
-        }
-    }
-
-    /// A shorter-lived handle on the same connection.
-    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
-        match self {
-            Conn::Pg(c) => Conn::Pg(c),
-            Conn::My(c) => Conn::My(c),
-            Conn::Lite(c) => Conn::Lite(c),
         }
     }
 
@@ -297,7 +290,12 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes every row by `cols`.
-    pub(crate) async fn fetch_all(&mut self, st: Stmt, cols: &[FieldDef], schema: &ModelSchema) -> Result<Vec<Vec<Value>>> {
+    pub(crate) async fn fetch_all(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+    ) -> Result<Vec<Vec<Value>>> {
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         let native = schema.options.native_arrays;

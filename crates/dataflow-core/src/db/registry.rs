@@ -81,11 +81,11 @@ impl Registry {
     /// The DF-603 error for a second model of the same name.
     pub(crate) fn duplicate(name: &str) -> Error {
         Error::new(
-                ErrorCode::DUPLICATE_MODEL,
-                format!("a model named `{name}` is already registered on this DataFlow instance"),
-            )
-            .model(name)
-            .fix("register each model once per instance, or use a second `DataFlow` instance for a different schema")
+            ErrorCode::DUPLICATE_MODEL,
+            format!("a model named `{name}` is already registered on this DataFlow instance"),
+        )
+        .model(name)
+        .fix("register each model once per instance, or use a second `DataFlow` instance for a different schema")
     }
 
     /// Whether a model name is registered.
@@ -96,12 +96,15 @@ impl Registry {
     /// Looks a model up, or DF-604 with a "did you mean".
     pub fn get(&self, model: &str) -> Result<Arc<ModelEntry>> {
         self.models.get(model).cloned().ok_or_else(|| {
-            let mut e = Error::new(ErrorCode::UNKNOWN_MODEL, format!("model `{model}` is not registered on this instance"))
-                .model(model);
+            let mut e =
+                Error::new(ErrorCode::UNKNOWN_MODEL, format!("model `{model}` is not registered on this instance"))
+                    .model(model);
             if let Some(c) = closest_model(model, self.models.keys().map(String::as_str)) {
                 e = e.fix(format!("did you mean `{c}`?"));
             }
-            e.fix(format!("register it first: `db.register::<{model}>().await?` or `db.register_schema(schema).await?`"))
+            e.fix(format!(
+                "register it first: `db.register::<{model}>().await?` or `db.register_schema(schema).await?`"
+            ))
         })
     }
 

@@ -81,7 +81,11 @@ pub fn row_json(cols: &[FieldDef], row: Vec<Value>) -> Map<String, J> {
 
 fn id_param(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Value> {
     let j = p.get("id").ok_or_else(|| {
-        Error::new(ErrorCode::MISSING_FIELD, format!("{op} needs `id`")).model(&schema.name).operator(op).field("id").fix("{\"id\": \"u1\"}")
+        Error::new(ErrorCode::MISSING_FIELD, format!("{op} needs `id`"))
+            .model(&schema.name)
+            .operator(op)
+            .field("id")
+            .fix("{\"id\": \"u1\"}")
     })?;
     let f = schema.id_field().ok_or_else(|| schema.unknown_field("id"))?;
     Value::from_json(j, f).map_err(|e| e.or_model(&schema.name))
@@ -121,16 +125,19 @@ fn str_list(schema: &ModelSchema, p: &Map<String, J>, key: &str) -> Result<Optio
     match p.get(key) {
         None | Some(J::Null) => Ok(None),
         Some(J::String(s)) => Ok(Some(vec![s.clone()])),
-        Some(J::Array(a)) => a
-            .iter()
-            .map(|x| x.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .map(Some)
-            .ok_or_else(|| Error::new(ErrorCode::INVALID_PARAMETER, format!("`{key}` must be a list of field names")).model(&schema.name).field(key)),
-        Some(o) => Err(Error::new(ErrorCode::INVALID_PARAMETER, format!("`{key}` must be a list of field names, got {o}"))
-            .model(&schema.name)
-            .field(key)
-            .fix(format!("\"{key}\": [\"email\"]"))),
+        Some(J::Array(a)) => {
+            a.iter().map(|x| x.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>().map(Some).ok_or_else(|| {
+                Error::new(ErrorCode::INVALID_PARAMETER, format!("`{key}` must be a list of field names"))
+                    .model(&schema.name)
+                    .field(key)
+            })
+        }
+        Some(o) => {
+            Err(Error::new(ErrorCode::INVALID_PARAMETER, format!("`{key}` must be a list of field names, got {o}"))
+                .model(&schema.name)
+                .field(key)
+                .fix(format!("\"{key}\": [\"email\"]")))
+        }
     }
 }
 
@@ -146,9 +153,12 @@ fn list_spec(schema: &ModelSchema, p: &Map<String, J>) -> Result<ListSpec> {
         Some(J::Array(vals)) => {
             let keys = dataflow_sql::stmt::cursor_keys(schema, &order_by);
             if keys.len() != vals.len() {
-                return Err(Error::new(ErrorCode::INVALID_PAGINATION, format!("`after` needs {} values (the sort keys and id)", keys.len()))
-                    .model(&schema.name)
-                    .fix("pass the `next_cursor` of the previous page unchanged"));
+                return Err(Error::new(
+                    ErrorCode::INVALID_PAGINATION,
+                    format!("`after` needs {} values (the sort keys and id)", keys.len()),
+                )
+                .model(&schema.name)
+                .fix("pass the `next_cursor` of the previous page unchanged"));
             }
             let mut out = Vec::with_capacity(vals.len());
             for ((f, _), v) in keys.iter().zip(vals) {
@@ -159,9 +169,12 @@ fn list_spec(schema: &ModelSchema, p: &Map<String, J>) -> Result<ListSpec> {
             Some(out)
         }
         Some(o) => {
-            return Err(Error::new(ErrorCode::INVALID_PAGINATION, format!("`after` must be the `next_cursor` array, got {o}"))
-                .model(&schema.name)
-                .fix("pass the `next_cursor` of the previous page unchanged"));
+            return Err(Error::new(
+                ErrorCode::INVALID_PAGINATION,
+                format!("`after` must be the `next_cursor` array, got {o}"),
+            )
+            .model(&schema.name)
+            .fix("pass the `next_cursor` of the previous page unchanged"));
         }
     };
     Ok(ListSpec {
@@ -179,11 +192,7 @@ fn data_rows(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Vec<I
     let Some(J::Array(items)) = p.get("data") else {
         return Err(shape(schema, op, format!("{op} needs `data`: a list of records"), "{\"data\": [{...}, {...}]}"));
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, r)| json_row(schema, r).map_err(|e| prefix(e, i)))
-        .collect()
+    items.iter().enumerate().map(|(i, r)| json_row(schema, r).map_err(|e| prefix(e, i))).collect()
 }
 
 fn prefix(e: Error, i: usize) -> Error {
@@ -228,17 +237,20 @@ impl Express<'_> {
                         m.insert("found".into(), J::Bool(true));
                         Ok(J::Object(m))
                     }
-                    None if raise => Err(Error::new(ErrorCode::NOT_FOUND, format!("no `{}` with id {}", s.name, id.to_json()))
-                        .model(&s.name)
-                        .field("id")
-                        .fix("pass \"raise_on_not_found\": false to get {\"found\": false} instead")),
+                    None if raise => {
+                        Err(Error::new(ErrorCode::NOT_FOUND, format!("no `{}` with id {}", s.name, id.to_json()))
+                            .model(&s.name)
+                            .field("id")
+                            .fix("pass \"raise_on_not_found\": false to get {\"found\": false} instead"))
+                    }
                     None => Ok(json!({"id": id.to_json(), "found": false})),
                 }
             }
             Operation::Update => {
                 let p = object(&s, "Update", params, "{\"filter\": {\"id\": ..}, \"fields\": {..}}")?;
                 if !p.contains_key("filter") || !p.contains_key("fields") {
-                    let flat: Vec<&str> = p.keys().map(String::as_str).filter(|k| *k != "filter" && *k != "fields").collect();
+                    let flat: Vec<&str> =
+                        p.keys().map(String::as_str).filter(|k| *k != "filter" && *k != "fields").collect();
                     return Err(Error::new(
                         ErrorCode::UPDATE_SHAPE,
                         format!("Update needs `filter` and `fields`, got flat keys ({})", flat.join(", ")),
@@ -314,7 +326,9 @@ impl Express<'_> {
                 let conflict_on = str_list(&s, p, "conflict_on")?.unwrap_or_else(|| w.keys().cloned().collect());
                 let req = ops::upsert::UpsertReq { insert, update, conflict_on };
                 let (created, row) = with_conn!(self, e, cx, c, ops::upsert::upsert(&mut c, &cx, req).await?);
-                Ok(json!({"created": created, "action": if created {"created"} else {"updated"}, "record": J::Object(rec(row))}))
+                Ok(
+                    json!({"created": created, "action": if created {"created"} else {"updated"}, "record": J::Object(rec(row))}),
+                )
             }
             Operation::BulkCreate => {
                 let p = object(&s, "BulkCreate", params, "{\"data\": [..]}")?;
@@ -323,7 +337,13 @@ impl Express<'_> {
                 let n = rows.len();
                 let batch = u64_param(&s, p, "batch_size")?.map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
                 let return_ids = bool_param(&s, p, "return_ids", false)?;
-                let r = with_conn!(self, e, cx, c, ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?);
+                let r = with_conn!(
+                    self,
+                    e,
+                    cx,
+                    c,
+                    ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?
+                );
                 let mut out = json!({"processed": n, "inserted": r.inserted, "batch_size": batch, "operation": "bulk_create", "success": true});
                 if return_ids {
                     out["ids"] = J::Array(r.ids.iter().map(Value::to_json).collect());
@@ -347,9 +367,22 @@ impl Express<'_> {
                     (recs.len() as u64, n)
                 } else {
                     let f = filter_param(&s, p)?;
-                    let fields = p.get("fields").ok_or_else(|| shape(&s, "BulkUpdate", "BulkUpdate needs `fields` (or `data`)", "{\"filter\": {..}, \"fields\": {..}}"))?;
+                    let fields = p.get("fields").ok_or_else(|| {
+                        shape(
+                            &s,
+                            "BulkUpdate",
+                            "BulkUpdate needs `fields` (or `data`)",
+                            "{\"filter\": {..}, \"fields\": {..}}",
+                        )
+                    })?;
                     let set = json_set(&s, fields)?;
-                    let n = with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await?);
+                    let n = with_conn!(
+                        self,
+                        e,
+                        cx,
+                        c,
+                        ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await?
+                    );
                     (n, n)
                 };
                 Ok(json!({"processed": processed, "updated": updated, "operation": "bulk_update", "success": true}))
@@ -385,17 +418,28 @@ impl Express<'_> {
                     None | Some("update") => ConflictResolution::Update,
                     Some("skip" | "ignore") => ConflictResolution::Skip,
                     Some(o) => {
-                        return Err(Error::new(ErrorCode::INVALID_PARAMETER, format!("unknown conflict_resolution `{o}`"))
-                            .model(&s.name)
-                            .field("conflict_resolution")
-                            .fix("use \"update\" or \"skip\""));
+                        return Err(Error::new(
+                            ErrorCode::INVALID_PARAMETER,
+                            format!("unknown conflict_resolution `{o}`"),
+                        )
+                        .model(&s.name)
+                        .field("conflict_resolution")
+                        .fix("use \"update\" or \"skip\""));
                     }
                 };
                 let uf = str_list(&s, p, "update_fields")?;
                 let uf_refs: Option<Vec<&str>> = uf.as_ref().map(|v| v.iter().map(String::as_str).collect());
-                let r = with_conn!(self, e, cx, c, ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, &keys, resolution, uf_refs.as_deref()).await?);
+                let r = with_conn!(
+                    self,
+                    e,
+                    cx,
+                    c,
+                    ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, &keys, resolution, uf_refs.as_deref()).await?
+                );
                 let _ = example;
-                Ok(json!({"processed": r.processed, "inserted": r.inserted, "updated": r.updated, "skipped": r.skipped, "total": r.total(), "operation": "bulk_upsert", "success": true}))
+                Ok(
+                    json!({"processed": r.processed, "inserted": r.inserted, "updated": r.updated, "skipped": r.skipped, "total": r.total(), "operation": "bulk_upsert", "success": true}),
+                )
             }
         }
     }

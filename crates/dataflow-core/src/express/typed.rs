@@ -50,7 +50,13 @@ impl<M: Model> Stored<M> {
 
     pub(crate) fn from_row(e: &ModelEntry, mut row: Vec<Value>) -> Result<Self> {
         let managed = row.split_off(e.n_user.min(row.len()));
-        let mut s = Stored { record: M::from_values(row)?, created_at: None, updated_at: None, deleted_at: None, tenant_id: None };
+        let mut s = Stored {
+            record: M::from_values(row)?,
+            created_at: None,
+            updated_at: None,
+            deleted_at: None,
+            tenant_id: None,
+        };
         for (m, v) in e.schema.managed_fields().into_iter().zip(managed) {
             match (m, v) {
                 (ManagedField::CreatedAt, Value::DateTime(d)) => s.created_at = Some(d),
@@ -135,7 +141,8 @@ impl Query {
     }
     /// Sort keys: `"name"`, `"-age"`.
     pub fn order_by<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
-        self.order_by = Some(serde_json::Value::Array(keys.into_iter().map(|k| serde_json::Value::String(k.into())).collect()));
+        self.order_by =
+            Some(serde_json::Value::Array(keys.into_iter().map(|k| serde_json::Value::String(k.into())).collect()));
         self
     }
     /// Maximum rows.
@@ -374,7 +381,13 @@ impl Express<'_> {
     ) -> Result<UpsertCounts> {
         let e = self.db.typed_entry::<M>()?;
         let rows = records.iter().map(|r| r.to_values().into_iter().map(Some).collect()).collect();
-        with_conn!(self, e, cx, c, ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, conflict_on, resolution, None).await)
+        with_conn!(
+            self,
+            e,
+            cx,
+            c,
+            ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, conflict_on, resolution, None).await
+        )
     }
 
     /// Streams the records of a List straight from the database (bounded memory). On the pool

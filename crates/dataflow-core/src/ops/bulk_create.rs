@@ -38,7 +38,12 @@ pub(crate) async fn bulk_create(
 }
 
 /// Inserts rows from an iterator chunk by chunk, all in one transaction.
-pub(crate) async fn bulk_create_iter<I>(conn: &mut Conn<'_>, cx: &Ctx<'_>, rows: I, batch_size: Option<usize>) -> Result<u64>
+pub(crate) async fn bulk_create_iter<I>(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    rows: I,
+    batch_size: Option<usize>,
+) -> Result<u64>
 where
     I: IntoIterator<Item = Result<InputRow>>,
 {

@@ -36,12 +36,17 @@ pub(crate) async fn by_filter(
     super::update::check_set(cx, set)?;
     let s = cx.schema();
     let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let st = stmt::update(s, cx.dialect, Some(filter.to_condition(s, cx.dialect)), cx.scope(false), &pairs, super::now());
+    let st =
+        stmt::update(s, cx.dialect, Some(filter.to_condition(s, cx.dialect)), cx.scope(false), &pairs, super::now());
     Ok(conn.execute(st.into(), s).await?.rows)
 }
 
 /// Updates each `(id, fields)` record in one transaction; returns how many existed.
-pub(crate) async fn by_records(conn: &mut Conn<'_>, cx: &Ctx<'_>, records: &[(Value, Vec<(String, Value)>)]) -> Result<u64> {
+pub(crate) async fn by_records(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    records: &[(Value, Vec<(String, Value)>)],
+) -> Result<u64> {
     cx.refuse_append_only(Operation::BulkUpdate)?;
     cx.check()?;
     let s = cx.schema();

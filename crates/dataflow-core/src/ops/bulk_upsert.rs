@@ -84,7 +84,8 @@ pub(crate) async fn bulk_upsert(
             let rows = last_wins(&fields, group.into_iter().map(|p| p.values).collect(), conflict_on);
             distinct += rows.len() as u64;
             let r = Rows { fields: &fields, rows: &rows, now };
-            let sts = stmt::upsert(s, cx.dialect, &r, cx.scope(false), conflict_on, on, cx.dialect == Dialect::Postgres);
+            let sts =
+                stmt::upsert(s, cx.dialect, &r, cx.scope(false), conflict_on, on, cx.dialect == Dialect::Postgres);
             if cx.dialect == Dialect::Postgres {
                 let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
                 cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));

@@ -7,7 +7,12 @@ use super::Ctx;
 use crate::db::pool::Conn;
 
 /// Counts records matching `filter` (all when `None`).
-pub(crate) async fn count(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: Option<&Filter>, include_deleted: bool) -> Result<u64> {
+pub(crate) async fn count(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    filter: Option<&Filter>,
+    include_deleted: bool,
+) -> Result<u64> {
     cx.check()?;
     let s = cx.schema();
     let cond = filter.map(|f| f.to_condition(s, cx.dialect));

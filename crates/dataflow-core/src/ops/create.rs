@@ -35,6 +35,7 @@ pub(crate) async fn create(conn: &mut Conn<'_>, cx: &Ctx<'_>, row: InputRow) -> 
     }
     let st = stmt::insert(s, cx.dialect, &r, cx.scope(false), true);
     conn.fetch_optional(st.into(), &cx.e.cols, s).await?.ok_or_else(|| {
-        dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, "INSERT ... RETURNING returned no row").model(&s.name)
+        dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, "INSERT ... RETURNING returned no row")
+            .model(&s.name)
     })
 }

@@ -23,10 +23,13 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
 fn needs_soft_delete(cx: &Ctx<'_>, what: &str) -> Result<()> {
     let s = cx.schema();
     if !s.options.soft_delete {
-        return Err(Error::new(ErrorCode::INVALID_PARAMETER, format!("`{what}` needs a soft-delete model; `{}` is not", s.name))
-            .model(&s.name)
-            .operator(what)
-            .fix("add `#[dataflow(soft_delete)]` to the model, or use `delete`"));
+        return Err(Error::new(
+            ErrorCode::INVALID_PARAMETER,
+            format!("`{what}` needs a soft-delete model; `{}` is not", s.name),
+        )
+        .model(&s.name)
+        .operator(what)
+        .fix("add `#[dataflow(soft_delete)]` to the model, or use `delete`"));
     }
     Ok(())
 }

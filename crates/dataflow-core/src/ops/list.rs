@@ -45,9 +45,12 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
     if let Some(a) = &spec.after {
         stmt::validate_cursor(s, &spec.order_by, a)?;
         if spec.offset.is_some_and(|o| o > 0) {
-            return Err(Error::new(ErrorCode::INVALID_PAGINATION, "`after` (keyset cursor) and `offset` cannot be combined")
-                .model(&s.name)
-                .fix("page with `after` + `limit` only"));
+            return Err(Error::new(
+                ErrorCode::INVALID_PAGINATION,
+                "`after` (keyset cursor) and `offset` cannot be combined",
+            )
+            .model(&s.name)
+            .fix("page with `after` + `limit` only"));
         }
     }
     let cols: Arc<[FieldDef]> = match &spec.fields {
@@ -71,7 +74,9 @@ pub(crate) async fn list(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec) -> 
     let (st, cols) = statement(cx, spec)?;
     let rows = conn.fetch_all(st, &cols, cx.schema()).await?;
     let next_cursor = match spec.limit {
-        Some(l) if l > 0 && rows.len() as u64 == l => rows.last().and_then(|r| cursor_keys_of(cx, &spec.order_by, &cols, r)),
+        Some(l) if l > 0 && rows.len() as u64 == l => {
+            rows.last().and_then(|r| cursor_keys_of(cx, &spec.order_by, &cols, r))
+        }
         _ => None,
     };
     Ok(Page { cols, rows, next_cursor })

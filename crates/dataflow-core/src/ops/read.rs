@@ -9,7 +9,12 @@ use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
 
 /// Reads one record by id; `None` when missing (or soft-deleted without `include_deleted`).
-pub(crate) async fn by_id(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value, include_deleted: bool) -> Result<Option<Vec<Value>>> {
+pub(crate) async fn by_id(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    id: &Value,
+    include_deleted: bool,
+) -> Result<Option<Vec<Value>>> {
     cx.check()?;
     let s = cx.schema();
     let f = cx.id_field();
@@ -26,7 +31,10 @@ pub(crate) fn coerce_id(cx: &Ctx<'_>, id: &Value) -> Result<Value> {
     use dataflow_sql::FieldType as T;
     let f = cx.id_field();
     let ok = match (f.ty, id) {
-        (T::I32, Value::I32(_)) | (T::I64, Value::I64(_)) | (T::String, Value::String(_)) | (T::Uuid, Value::Uuid(_)) => {
+        (T::I32, Value::I32(_))
+        | (T::I64, Value::I64(_))
+        | (T::String, Value::String(_))
+        | (T::Uuid, Value::Uuid(_)) => {
             return Ok(id.clone());
         }
         (T::I32, Value::I64(x)) => i32::try_from(*x).ok().map(Value::I32),
@@ -35,15 +43,23 @@ pub(crate) fn coerce_id(cx: &Ctx<'_>, id: &Value) -> Result<Value> {
         _ => None,
     };
     ok.ok_or_else(|| {
-        Error::new(ErrorCode::WRONG_TYPE, format!("`id` of model `{}` expects {}, got {id:?}", cx.schema().name, f.ty.expected()))
-            .model(&cx.schema().name)
-            .field("id")
-            .fix(format!("pass the id as {}", f.ty.rust_name()))
+        Error::new(
+            ErrorCode::WRONG_TYPE,
+            format!("`id` of model `{}` expects {}, got {id:?}", cx.schema().name, f.ty.expected()),
+        )
+        .model(&cx.schema().name)
+        .field("id")
+        .fix(format!("pass the id as {}", f.ty.rust_name()))
     })
 }
 
 /// The first record matching a non-empty filter (ordered by id).
-pub(crate) async fn find_one(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter, include_deleted: bool) -> Result<Option<Vec<Value>>> {
+pub(crate) async fn find_one(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    filter: &Filter,
+    include_deleted: bool,
+) -> Result<Option<Vec<Value>>> {
     cx.check()?;
     let s = cx.schema();
     if filter.matches_everything() {

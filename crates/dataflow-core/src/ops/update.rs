@@ -13,10 +13,13 @@ pub(crate) fn check_set(cx: &Ctx<'_>, set: &[(String, Value)]) -> Result<()> {
     for (name, v) in set {
         let f = s.field_or_err(name)?;
         if name == "id" {
-            return Err(Error::new(ErrorCode::INVALID_PARAMETER, "the primary key `id` cannot be changed by an update")
-                .model(&s.name)
-                .field("id")
-                .fix("create a new record with the new id and delete the old one"));
+            return Err(Error::new(
+                ErrorCode::INVALID_PARAMETER,
+                "the primary key `id` cannot be changed by an update",
+            )
+            .model(&s.name)
+            .field("id")
+            .fix("create a new record with the new id and delete the old one"));
         }
         super::check_value(s, f, v)?;
     }
@@ -53,7 +56,12 @@ pub(crate) async fn update_one(
     Ok(out)
 }
 
-async fn update_one_in(c: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter, set: &[(String, Value)]) -> Result<Option<Vec<Value>>> {
+async fn update_one_in(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    filter: &Filter,
+    set: &[(String, Value)],
+) -> Result<Option<Vec<Value>>> {
     let s = cx.schema();
     let id_only = [String::from("id")];
     let spec = SelectSpec {
@@ -72,7 +80,12 @@ async fn update_one_in(c: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter, set: &[(
 }
 
 /// `UPDATE ... WHERE id = ?` then re-read. `None` when the id does not exist (in scope).
-pub(crate) async fn update_by_id(c: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value, set: &[(String, Value)]) -> Result<Option<Vec<Value>>> {
+pub(crate) async fn update_by_id(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    id: &Value,
+    set: &[(String, Value)],
+) -> Result<Option<Vec<Value>>> {
     let s = cx.schema();
     let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let st = stmt::update(s, cx.dialect, Some(cx.id_cond(id)), cx.scope(false), &pairs, super::now());

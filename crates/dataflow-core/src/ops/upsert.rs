@@ -32,10 +32,13 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
         match &req.insert[i] {
             Some(v) => pairs.push((&s.fields[i], v.clone())),
             None => {
-                return Err(Error::new(ErrorCode::MISSING_FIELD, format!("upsert needs a value for the conflict key `{k}`"))
-                    .model(&s.name)
-                    .field(*k)
-                    .fix(format!("put `{k}` into `where`: {{\"where\": {{\"{k}\": ...}}, \"create\": {{...}}}}")));
+                return Err(Error::new(
+                    ErrorCode::MISSING_FIELD,
+                    format!("upsert needs a value for the conflict key `{k}`"),
+                )
+                .model(&s.name)
+                .field(*k)
+                .fix(format!("put `{k}` into `where`: {{\"where\": {{\"{k}\": ...}}, \"create\": {{...}}}}")));
             }
         }
     }
