@@ -370,12 +370,12 @@ impl Parser<'_> {
     /// A non-null operand for a target, validated like `Value::from_json` (DF-102).
     fn value(&self, key: &str, target: &Target, op: &str, v: &J) -> Result<Value> {
         match target {
-            Target::Column(f) => {
-                let mut f = f.clone();
-                f.max_len = None;
-                f.nullable = false;
-                Value::from_json(v, &f).map_err(|e| e.model(&self.schema.name).field(key).operator(op))
-            }
+            Target::Column(f) => match Value::from_json_typed(v, f.ty) {
+                Some(value) => Ok(value),
+                // Slow path for the message: `Value::from_json` names the field and the expected type.
+                None => Err(Value::from_json(v, f).err().unwrap_or_else(|| self.wrong(key, op, f.ty.expected(), v)))
+                    .map_err(|e| e.model(&self.schema.name).field(key).operator(op)),
+            },
             Target::Element { ty } => {
                 Value::from_json_typed(v, *ty).ok_or_else(|| self.wrong(key, op, ty.expected(), v))
             }
