@@ -189,3 +189,30 @@ mod props {
         }
     }
 }
+
+#[test]
+fn hostile_shapes_fail_closed_without_overflowing() {
+    let schema = support::schema::user_schema(false);
+    let mut deep = json!({"age": 1});
+    for _ in 0..200 {
+        deep = json!({"$not": deep});
+    }
+    assert_eq!(Filter::parse(&deep, &schema).unwrap_err().code(), ErrorCode::INVALID_FILTER);
+    let mut deep_op = json!({"$gt": 1});
+    for _ in 0..200 {
+        deep_op = json!({"$not": deep_op});
+    }
+    assert_eq!(Filter::parse(&json!({"age": deep_op}), &schema).unwrap_err().code(), ErrorCode::INVALID_FILTER);
+    let path = format!("profile.{}", vec!["a"; 40].join("."));
+    assert_eq!(Filter::parse(&json!({ path: 1 }), &schema).unwrap_err().code(), ErrorCode::INVALID_FILTER);
+    // A long `$in` list stays one condition with one placeholder per value.
+    let many: Vec<i32> = (0..5000).collect();
+    let f = parse(json!({"age": {"$in": many}}));
+    let (sql, values) = sea_query::Query::select()
+        .column(sea_query::Asterisk)
+        .from(sea_query::Alias::new("users"))
+        .cond_where(f.to_condition(&schema, dataflow_sql::Dialect::Sqlite))
+        .build(sea_query::SqliteQueryBuilder);
+    assert_eq!(values.0.len(), 5000);
+    assert_eq!(sql.matches('?').count(), 5000);
+}
