@@ -36,9 +36,9 @@
 //!   `@>`, `jsonb_array_length`, `jsonb_array_elements_text`; native arrays (`native_arrays`) use
 //!   `@>`, `&&`, `cardinality`, `unnest`; paths use `jsonb_extract_path[_text]` + `jsonb_typeof`.
 //! - MySQL/MariaDB: columns are expected to carry a binary no-pad collation (DDL); strings taken out
-//!   of JSON get `COLLATE utf8mb4_nopad_bin` (MariaDB collation name). `$regex` is `REGEXP` with an
-//!   inline `(?i)` for `$options: "i"`; arrays use `JSON_CONTAINS`, `JSON_OVERLAPS` (MariaDB 10.9+,
-//!   MySQL 8.0.17+), `JSON_LENGTH`, `JSON_TABLE`.
+//!   of JSON get `COLLATE` [`crate::ddl::MYSQL_COLLATION`] (`utf8mb4_nopad_bin`, a MariaDB name).
+//!   `$regex` is `REGEXP` with an inline `(?i)` for `$options: "i"`; arrays use `JSON_CONTAINS`,
+//!   `JSON_OVERLAPS` (MariaDB 10.9+, MySQL 8.0.17+), `JSON_LENGTH`, `JSON_TABLE`.
 //! - SQLite: `$like` and the literal string operators render as GLOB (SQLite's LIKE ignores ASCII
 //!   case); `$ilike`, `$regex` render as `x REGEXP ?`, i.e. `regexp(pattern, value)`, which **the
 //!   runtime must register** with Rust `regex` crate semantics (inline `(?i)`/`(?s)` flags,

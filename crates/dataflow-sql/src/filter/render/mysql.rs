@@ -32,7 +32,8 @@ impl Backend for MySql {
     }
 
     fn json_text(&self, e: Expr) -> Expr {
-        cust(D, "(?) COLLATE utf8mb4_nopad_bin", vec![e])
+        // The same case- and pad-sensitive collation the DDL gives text columns.
+        cust(D, &format!("(?) COLLATE {}", crate::ddl::MYSQL_COLLATION), vec![e])
     }
 
     fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
