@@ -53,8 +53,7 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
             .collect(),
     };
     super::update::check_set(cx, &set)?;
-    // Validate the insert row too (required fields, defaults) before any SQL.
-    let _ = super::prepare_insert(cx, req.insert.clone())?;
+    // Required fields of the insert row are checked (before its INSERT) only when it is inserted.
     let mut tx = conn.begin().await?;
     let out = {
         let mut c = tx.conn();
