@@ -43,15 +43,22 @@ impl DataFlow {
     /// re-introspected under the lock, so applying the same plan twice changes nothing the
     /// second time; steps above LOW that were not in `plan` are never applied.
     pub async fn apply_plan(&self, plan: &Plan, accept: Risk) -> Result<MigrationReport> {
+        self.apply_plan_within(plan, accept, super::DEFAULT_LOCK_TIMEOUT).await
+    }
+
+    /// [`DataFlow::apply_plan`] waiting at most `lock_timeout` for another process's migration
+    /// (DF-303 after that).
+    pub async fn apply_plan_within(
+        &self,
+        plan: &Plan,
+        accept: Risk,
+        lock_timeout: Duration,
+    ) -> Result<MigrationReport> {
         let approved: Vec<StepKind> = plan.steps.iter().filter(|s| s.risk <= accept).map(|s| s.kind.clone()).collect();
         let mut pc = self.acquire().await?;
-        let res = apply::run(
-            &mut pc.conn(),
-            &plan.schema,
-            Accept { risk: accept, approved: Some(&approved) },
-            super::DEFAULT_LOCK_TIMEOUT,
-        )
-        .await;
+        let res =
+            apply::run(&mut pc.conn(), &plan.schema, Accept { risk: accept, approved: Some(&approved) }, lock_timeout)
+                .await;
         self.schema_cache().invalidate(&plan.table);
         let a = res?;
         Ok(MigrationReport { applied: a.steps, remaining: a.remaining, duration: a.duration })
