@@ -22,11 +22,11 @@ use crate::Dialect;
 use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
-pub use insert::{insert, insert_many};
+pub use insert::{insert, insert_many, insert_many_returning};
 pub use order::parse_order_by;
 pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
-pub use unnest::insert_unnest;
+pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
 pub use upsert::{INSERTED_COLUMN, last_wins, upsert};
 

@@ -133,7 +133,7 @@ fn run(schema: &ModelSchema, d: Dialect, fx: &J) -> Vec<Sql> {
         }
         "select_by_id" => vec![stmt::select_by_id(schema, d, &value(schema, "id", &fx["id"]), scope)],
         "count" => vec![stmt::count(schema, d, condition(schema, d, fx), scope)],
-        "insert" | "insert_many" | "insert_unnest" | "upsert" => {
+        "insert" | "insert_many" | "insert_many_returning" | "insert_unnest" | "insert_unnest_returning" | "upsert" => {
             let (fields, data) = rows(schema, fx);
             let names: Vec<&str> = fields.iter().map(String::as_str).collect();
             let rows = Rows { fields: &names, rows: &data, now: now() };
@@ -142,7 +142,11 @@ fn run(schema: &ModelSchema, d: Dialect, fx: &J) -> Vec<Sql> {
                 "insert_many" => {
                     stmt::insert_many(schema, d, &rows, scope, fx["batch_size"].as_u64().map(|b| b as usize))
                 }
+                "insert_many_returning" => {
+                    stmt::insert_many_returning(schema, d, &rows, scope, fx["batch_size"].as_u64().map(|b| b as usize))
+                }
                 "insert_unnest" => vec![stmt::insert_unnest(schema, &rows, scope)],
+                "insert_unnest_returning" => vec![stmt::insert_unnest_returning(schema, &rows, scope)],
                 _ => {
                     let conflict = strs(&fx["conflict_on"]);
                     let conflict: Vec<&str> = conflict.iter().map(String::as_str).collect();

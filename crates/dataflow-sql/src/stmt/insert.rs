@@ -110,3 +110,25 @@ pub fn insert_many(
         .map(|r| Sql::build(&insert_statement(schema, dialect, &cols, &rows.rows[r]), dialect))
         .collect()
 }
+
+/// [`insert_many`] whose statements return the stored rows (`RETURNING <select_columns>`) on
+/// PostgreSQL and SQLite, in input order; on MySQL identical to [`insert_many`] (re-read by id).
+pub fn insert_many_returning(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    rows: &Rows,
+    scope: Scope,
+    batch_size: Option<usize>,
+) -> Vec<Sql> {
+    let cols = InsertColumns::new(schema, dialect, rows, scope);
+    chunk_ranges(dialect, rows.rows, cols.managed.len(), batch_size)
+        .into_iter()
+        .map(|r| {
+            let mut q = insert_statement(schema, dialect, &cols, &rows.rows[r]);
+            if dialect != Dialect::MySql {
+                q.returning(returning_all(schema));
+            }
+            Sql::build(&q, dialect)
+        })
+        .collect()
+}

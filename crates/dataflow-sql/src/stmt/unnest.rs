@@ -142,3 +142,12 @@ pub fn insert_unnest(schema: &ModelSchema, rows: &Rows, scope: Scope) -> Sql {
     }
     Sql { sql, values: sea_query::Values(values) }
 }
+
+/// [`insert_unnest`] followed by `RETURNING <select_columns>` (the stored rows, in input order).
+pub fn insert_unnest_returning(schema: &ModelSchema, rows: &Rows, scope: Scope) -> Sql {
+    let mut sql = insert_unnest(schema, rows, scope);
+    let cols: Vec<String> = super::select_columns(schema, None).iter().map(|f| quote(PG, f.column())).collect();
+    sql.sql.push_str(" RETURNING ");
+    sql.sql.push_str(&cols.join(", "));
+    sql
+}
