@@ -98,6 +98,7 @@ async fn lock_timeout_is_df_303(db: &TestDb) {
     let s = book(json!([{"name": "id", "type": "i64"}, {"name": "title", "type": "string"}]));
     let plan = df.plan_migration(&s).await.unwrap();
     // Another session holds the migration lock.
+    let t = std::time::Instant::now();
     let e = match db.backend() {
         Backend::Postgres => {
             let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
@@ -122,6 +123,8 @@ async fn lock_timeout_is_df_303(db: &TestDb) {
         }
     };
     assert_eq!(e.code(), ErrorCode::MIGRATION_LOCK_TIMEOUT, "{e}");
+    // The timeout bounds the wait (MySQL's GET_LOCK counts whole seconds).
+    assert!(t.elapsed() < Duration::from_secs(3), "waited {:?}", t.elapsed());
     assert!(e.message().contains("another process is migrating"), "{e}");
     // Once the other session is gone, the same plan applies.
     let r = df.apply_plan(&plan, Risk::Low).await.unwrap();

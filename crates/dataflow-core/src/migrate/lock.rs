@@ -52,25 +52,34 @@ pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(secs).fetch_one(&mut **c).await.map_err(db_err)?;
             if got == Some(1) { Ok(()) } else { Err(timeout_err(start.elapsed(), " (GET_LOCK)")) }
         }
-        Conn::Lite(c) => loop {
+        Conn::Lite(c) => {
             use sqlx::Executor;
-            match c.execute("BEGIN IMMEDIATE").await {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    let busy = e.as_database_error().is_some_and(|d| {
-                        let m = d.message().to_ascii_lowercase();
-                        m.contains("locked") || m.contains("busy")
-                    });
-                    if !busy {
-                        return Err(db_err(e));
+            // Poll with a short busy timeout so `timeout` (not the pool's busy timeout) bounds the wait.
+            let orig: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut **c).await.map_err(db_err)?;
+            c.execute("PRAGMA busy_timeout = 20").await.map_err(db_err)?;
+            let res = loop {
+                match c.execute("BEGIN IMMEDIATE").await {
+                    Ok(_) => break Ok(()),
+                    Err(e) => {
+                        let busy = e.as_database_error().is_some_and(|d| {
+                            let m = d.message().to_ascii_lowercase();
+                            m.contains("locked") || m.contains("busy")
+                        });
+                        if !busy {
+                            break Err(db_err(e));
+                        }
+                        if start.elapsed() >= timeout {
+                            break Err(timeout_err(start.elapsed(), " (BEGIN IMMEDIATE)"));
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
                     }
-                    if start.elapsed() >= timeout {
-                        return Err(timeout_err(start.elapsed(), " (BEGIN IMMEDIATE)"));
-                    }
-                    tokio::time::sleep(Duration::from_millis(25)).await;
                 }
-            }
-        },
+            };
+            let restore = format!("PRAGMA busy_timeout = {}", orig.max(0));
+            // Best effort: a failure here leaves only a shorter busy timeout on this connection.
+            let _ = c.execute(sqlx::AssertSqlSafe(restore)).await;
+            res
+        }
     }
 }
 
