@@ -221,3 +221,6 @@ fn index_steps(schema: &ModelSchema, d: Dialect, live: &LiveTable, out: &mut Vec
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

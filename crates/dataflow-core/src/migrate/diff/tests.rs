@@ -1,0 +1,139 @@
+//! Pure diff tests: a live table described by hand against a model, per dialect.
+
+use dataflow_sql::{Dialect, FieldDef, FieldType, ModelSchema};
+
+use super::{Probe, diff};
+use crate::migrate::introspect::{LiveColumn, LiveIndex, LiveTable};
+use crate::migrate::plan::{Risk, StepKind};
+
+fn col(name: &str, ty: &str, nullable: bool) -> LiveColumn {
+    LiveColumn { name: name.into(), data_type: ty.into(), nullable, default: None, primary_key: name == "id" }
+}
+
+fn model(fields: Vec<FieldDef>) -> ModelSchema {
+    let mut s = ModelSchema::new("Item", fields);
+    s.options.timestamps = false;
+    s
+}
+
+fn live(columns: Vec<LiveColumn>, indexes: Vec<LiveIndex>) -> LiveTable {
+    LiveTable { name: "items".into(), columns, indexes }
+}
+
+#[test]
+fn missing_table_is_one_low_create_step() {
+    let s = model(vec![FieldDef::new("id", FieldType::I64)]);
+    let steps = diff(&s, Dialect::Postgres, None).unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!((steps[0].0.kind.clone(), steps[0].0.risk), (StepKind::CreateTable, Risk::Low));
+    assert!(steps[0].0.sql[0].starts_with("CREATE TABLE IF NOT EXISTS \"items\""));
+}
+
+#[test]
+fn matching_table_has_no_steps_on_every_dialect() {
+    let s = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("n", FieldType::I32).nullable()]);
+    for (d, id, n) in [
+        (Dialect::Postgres, "bigint", "integer"),
+        (Dialect::MySql, "bigint(20)", "int(11)"),
+        (Dialect::Sqlite, "integer", "integer"),
+    ] {
+        let l = live(vec![col("id", id, false), col("n", n, true)], vec![]);
+        assert!(diff(&s, d, Some(&l)).unwrap().is_empty(), "{d}");
+    }
+}
+
+#[test]
+fn risks_follow_the_change() {
+    let s = model(vec![
+        FieldDef::new("id", FieldType::I64),
+        FieldDef::new("a", FieldType::String).nullable(),
+        FieldDef::new("b", FieldType::I32).with_default(serde_json::json!(1)),
+        FieldDef::new("c", FieldType::String),
+        FieldDef::new("t", FieldType::I64),
+        FieldDef::new("nn", FieldType::String),
+        FieldDef::new("e", FieldType::String).unique(),
+    ]);
+    let l = live(
+        vec![
+            col("id", "bigint", false),
+            col("t", "text", false),
+            col("nn", "text", true),
+            col("e", "text", false),
+            col("gone", "text", true),
+        ],
+        vec![LiveIndex { name: "old_idx".into(), columns: vec!["t".into()], unique: false, primary: false }],
+    );
+    let steps = diff(&s, Dialect::Postgres, Some(&l)).unwrap();
+    let find = |f: &dyn Fn(&StepKind) -> bool| steps.iter().find(|(s, _)| f(&s.kind)).unwrap().clone();
+    let (a, _) = find(&|k| matches!(k, StepKind::AddColumn { column } if column == "a"));
+    assert_eq!(a.risk, Risk::Low);
+    let (b, _) = find(&|k| matches!(k, StepKind::AddColumn { column } if column == "b"));
+    assert_eq!(b.risk, Risk::Low);
+    let (c, p) = find(&|k| matches!(k, StepKind::AddRequiredColumn { .. }));
+    assert_eq!((c.risk, p), (Risk::Medium, Some(Probe::Rows)));
+    assert!(c.sql[0].contains("NOT NULL DEFAULT ''"), "{:?}", c.sql);
+    let (t, p) = find(&|k| matches!(k, StepKind::ChangeType { .. }));
+    assert_eq!((t.risk, p), (Risk::High, Some(Probe::NonNull("t".into()))));
+    assert_eq!(t.sql, ["ALTER TABLE \"items\" ALTER COLUMN \"t\" TYPE BIGINT USING \"t\"::BIGINT"]);
+    let (nn, p) = find(&|k| matches!(k, StepKind::SetNotNull { .. }));
+    assert_eq!((nn.risk, p), (Risk::Medium, Some(Probe::Nulls("nn".into()))));
+    let (g, _) = find(&|k| matches!(k, StepKind::DropColumn { .. }));
+    assert!(g.risk == Risk::High && !g.required, "a nullable extra column does not block");
+    let (u, p) = find(&|k| matches!(k, StepKind::AddIndex { unique: true, .. }));
+    assert_eq!((u.risk, p), (Risk::Medium, Some(Probe::Duplicates(vec!["e".into()]))));
+    let (x, _) = find(&|k| matches!(k, StepKind::DropIndex { .. }));
+    assert!(x.risk == Risk::Medium && !x.required);
+    // Column steps come before index steps.
+    let first_index = steps.iter().position(|(s, _)| matches!(s.kind, StepKind::AddIndex { .. })).unwrap();
+    assert!(steps[..first_index].iter().all(|(s, _)| !matches!(s.kind, StepKind::DropIndex { .. })));
+}
+
+#[test]
+fn sqlite_folds_in_place_impossible_changes_into_one_rebuild() {
+    let s = model(vec![
+        FieldDef::new("id", FieldType::I64),
+        FieldDef::new("n", FieldType::I32),
+        FieldDef::new("x", FieldType::String).nullable(),
+    ]);
+    let l = live(vec![col("id", "integer", false), col("n", "integer", true), col("old", "text", false)], vec![]);
+    let steps = diff(&s, Dialect::Sqlite, Some(&l)).unwrap();
+    let kinds: Vec<&StepKind> = steps.iter().map(|(s, _)| &s.kind).collect();
+    assert!(matches!(kinds[0], StepKind::AddColumn { column } if column == "x"), "{kinds:?}");
+    let StepKind::RebuildTable { changes } = kinds[1] else { panic!("{kinds:?}") };
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let rebuild = &steps[1].0;
+    assert_eq!(rebuild.risk, Risk::High);
+    assert!(rebuild.required, "`old` is NOT NULL without a default: inserts would fail");
+    assert_eq!(rebuild.sql[0], "DROP TABLE IF EXISTS \"_df_rebuild_items\"");
+    assert!(
+        rebuild.sql[2]
+            .starts_with("INSERT INTO \"_df_rebuild_items\" (\"id\", \"n\") SELECT \"id\", \"n\" FROM \"items\"")
+    );
+    assert_eq!(rebuild.sql[4], "ALTER TABLE \"_df_rebuild_items\" RENAME TO \"items\"");
+}
+
+#[test]
+fn renames_need_renamed_from() {
+    let plain = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("name", FieldType::String)]);
+    let l = live(vec![col("id", "bigint", false), col("title", "text", false)], vec![]);
+    let steps = diff(&plain, Dialect::Postgres, Some(&l)).unwrap();
+    assert!(steps.iter().all(|(s, _)| !matches!(s.kind, StepKind::RenameColumn { .. })));
+    let renamed = model(vec![
+        FieldDef::new("id", FieldType::I64),
+        FieldDef::new("name", FieldType::String).renamed_from("title"),
+    ]);
+    let steps = diff(&renamed, Dialect::MySql, Some(&l)).unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].0.risk, Risk::Medium);
+    assert_eq!(steps[0].0.sql, ["ALTER TABLE `items` RENAME COLUMN `title` TO `name`"]);
+}
+
+#[test]
+fn mysql_text_to_varchar_for_a_new_index_is_probed() {
+    let s = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("name", FieldType::String).indexed()]);
+    let l = live(vec![col("id", "bigint(20)", false), col("name", "text", false)], vec![]);
+    let steps = diff(&s, Dialect::MySql, Some(&l)).unwrap();
+    assert!(matches!(steps[0].0.kind, StepKind::ChangeType { .. }));
+    assert_eq!(steps[0].1, Some(Probe::LongerThan("name".into(), 255)));
+    assert!(matches!(steps[1].0.kind, StepKind::AddIndex { unique: false, .. }));
+}
