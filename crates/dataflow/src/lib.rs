@@ -15,22 +15,11 @@ pub use dataflow_sql::{
     ModelSchema, NodeType, Operation, Result, Value,
 };
 
+pub use dataflow_macros::model;
+
 /// Items generated code reaches through `::dataflow::__private`. Not public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use core::option::Option::{self, None, Some};
-    pub use core::result::Result::{self, Err, Ok};
-    pub use std::default::Default;
-    pub use std::string::String;
-    pub use std::sync::OnceLock;
-    pub use std::vec::Vec;
-
-    pub use dataflow_sql::model::decode_error;
-    pub use dataflow_sql::{
-        ArrayElem, Error, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelOptions, ModelSchema, NodeType,
-        Operation, Record, Value,
-    };
-}
+pub mod __private;
 
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,

@@ -1,0 +1,63 @@
+//! Error collection: every check pushes into one [`Ctxt`]; the errors are combined into a
+//! single `syn::Error` at the end so that one `cargo check` shows every problem.
+
+use std::fmt::Display;
+
+use proc_macro2::Span;
+
+/// Collects errors. Messages are lowercase; `help` gives the correct form.
+#[derive(Default)]
+pub(crate) struct Ctxt {
+    errors: Vec<syn::Error>,
+}
+
+impl Ctxt {
+    /// Records an error at `span` with a `help:` line.
+    pub(crate) fn error(&mut self, span: Span, message: impl Display, help: impl Display) {
+        self.errors.push(error(span, message, help));
+    }
+
+    /// Records an already-built error.
+    pub(crate) fn push(&mut self, e: syn::Error) {
+        self.errors.push(e);
+    }
+
+    /// All errors combined into one, or `None`.
+    pub(crate) fn finish(self) -> Option<syn::Error> {
+        self.errors.into_iter().reduce(|mut a, b| {
+            a.combine(b);
+            a
+        })
+    }
+}
+
+/// An error whose message ends with a `help:` line.
+pub(crate) fn error(span: Span, message: impl Display, help: impl Display) -> syn::Error {
+    syn::Error::new(span, format!("{message}\nhelp: {help}"))
+}
+
+/// The closest candidate by edit distance, for "did you mean" hints (same rule as
+/// `dataflow_sql::error::closest`).
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,48 @@
+//! Expand: the checked [`Model`] into the struct's trait impls, the eleven node types and the
+//! const assertions. Impls sit inside `const _: () = { ... };`, reach the runtime only through
+//! `<crate>::__private` (`::dataflow` unless `crate = "..."`), and use `__`-prefixed locals.
+
+mod assert;
+mod convert;
+mod nodes;
+mod schema;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::parse::Model;
+
+pub(crate) use nodes::node_structs;
+
+/// The path of the `__private` module of the facade.
+pub(crate) fn private_path(m: &Model) -> TokenStream {
+    match &m.args.krate {
+        Some(p) => quote!(#p::__private),
+        None => quote!(::dataflow::__private),
+    }
+}
+
+/// Everything generated for a valid model, except the struct itself and the node structs.
+pub(crate) fn impls(m: &Model) -> TokenStream {
+    let p = private_path(m);
+    let ident = &m.ident;
+    let schema_fn = schema::schema_fn(m, &p);
+    let conversions = convert::conversions(m, &p);
+    let node_impls = nodes::node_impls(m, &p);
+    let assertions = assert::assertions(m, &p);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #assertions
+
+            #[automatically_derived]
+            impl #p::Model for #ident {
+                #schema_fn
+                #conversions
+            }
+
+            #node_impls
+        };
+    }
+}

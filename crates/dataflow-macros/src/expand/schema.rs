@@ -1,0 +1,114 @@
+//! `Model::schema()`: the static [`ModelSchema`], built once in a `OnceLock`. Field types and
+//! nullability come from `<T as FieldValue>::{TYPE, NULLABLE}`, so the macro never maps types.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::check::defaults::{DefaultLit, literal};
+use crate::naming::table_name;
+use crate::parse::{Field, Model, ModelArgs};
+
+fn default_tokens(lit: &DefaultLit, p: &TokenStream) -> TokenStream {
+    match lit {
+        DefaultLit::Str(s) => quote!(#p::JsonValue::from(#s)),
+        DefaultLit::Int(i) => match i64::try_from(*i) {
+            Ok(v) => {
+                let v = Literal::i64_suffixed(v);
+                quote!(#p::JsonValue::from(#v))
+            }
+            Err(_) => {
+                let v = Literal::u64_suffixed(u64::try_from(*i).unwrap_or(u64::MAX));
+                quote!(#p::JsonValue::from(#v))
+            }
+        },
+        DefaultLit::Float(f) => {
+            let v = Literal::f64_suffixed(*f);
+            quote!(#p::JsonValue::from(#v))
+        }
+        DefaultLit::Bool(b) => quote!(#p::JsonValue::Bool(#b)),
+    }
+}
+
+fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
+    let ty = &f.ty;
+    let name = &f.name;
+    let ty_const = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::NULLABLE);
+    let mut sets = vec![quote!(nullable: #nullable)];
+    if let Some(c) = &f.args.column {
+        let c = c.value();
+        sets.push(quote!(column: #p::Some(#p::String::from(#c))));
+    }
+    if ModelArgs::flag(&f.args.unique).is_some() {
+        sets.push(quote!(unique: true));
+    }
+    if ModelArgs::flag(&f.args.index).is_some() {
+        sets.push(quote!(index: true));
+    }
+    if let Some(lit) = f.args.default.as_ref().and_then(|d| literal(&d.0)) {
+        let v = default_tokens(&lit, p);
+        sets.push(quote!(default: #p::Some(#v)));
+    }
+    if let Some(n) = &f.args.max_len {
+        let n = *n.as_ref();
+        sets.push(quote!(max_len: #p::Some(#n)));
+    }
+    quote!(#p::FieldDef { #(#sets,)* ..#p::FieldDef::new(#name, #ty_const) })
+}
+
+fn options(m: &Model, p: &TokenStream) -> Option<TokenStream> {
+    let a = &m.args;
+    let mut sets = Vec::new();
+    for (flag, name) in [
+        (&a.soft_delete, quote!(soft_delete)),
+        (&a.native_arrays, quote!(native_arrays)),
+        (&a.multi_tenant, quote!(multi_tenant)),
+        (&a.append_only, quote!(append_only)),
+    ] {
+        if ModelArgs::flag(flag).is_some() {
+            sets.push(quote!(#name: true));
+        }
+    }
+    if a.timestamps.as_ref().is_some_and(|t| !*t.as_ref()) {
+        sets.push(quote!(timestamps: false));
+    }
+    (!sets.is_empty()).then(|| quote!(__s.options = #p::ModelOptions { #(#sets,)* ..#p::Default::default() };))
+}
+
+fn indexes(m: &Model, p: &TokenStream) -> Option<TokenStream> {
+    let list = m.args.indexes.as_ref()?;
+    let defs = list.0.iter().map(|ix| {
+        let fields = ix.fields.iter().map(syn::LitStr::value);
+        let unique = ix.unique;
+        quote! {
+            #p::IndexDef {
+                name: #p::None,
+                fields: #p::Vec::from([#(#p::String::from(#fields)),*]),
+                unique: #unique,
+            }
+        }
+    });
+    Some(quote!(__s.indexes = #p::Vec::from([#(#defs),*]);))
+}
+
+/// The `schema()` method.
+pub(super) fn schema_fn(m: &Model, p: &TokenStream) -> TokenStream {
+    let name = &m.name;
+    let table = m.args.table.as_ref().map_or_else(|| table_name(&m.name), syn::LitStr::value);
+    let fields = m.fields.iter().map(|f| field_def(f, p));
+    let options = options(m, p);
+    let indexes = indexes(m, p);
+    quote! {
+        fn schema() -> &'static #p::ModelSchema {
+            static __SCHEMA: #p::OnceLock<#p::ModelSchema> = #p::OnceLock::new();
+            __SCHEMA.get_or_init(|| {
+                let mut __s = #p::ModelSchema::new(#name, #p::Vec::from([#(#fields),*]));
+                __s.table = #p::String::from(#table);
+                #options
+                #indexes
+                __s
+            })
+        }
+    }
+}
