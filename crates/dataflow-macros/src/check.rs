@@ -6,8 +6,6 @@ pub(crate) mod types;
 
 use std::collections::HashMap;
 
-use syn::spanned::Spanned;
-
 use crate::ctxt::{Ctxt, closest};
 use crate::naming::{identifier_problem, snake_case, table_name};
 use crate::parse::{Field, Model, ModelArgs};
@@ -79,22 +77,22 @@ fn check_id(m: &Model, cx: &mut Ctxt) {
     };
     if let Some(info) = id.info {
         if info.nullable {
-            cx.error(
-                id.ty.span(),
+            cx.error_spanned(
+                &id.ty,
                 "`id` cannot be an `Option`: every record has a primary key",
                 "declare `pub id: i64` (or `uuid::Uuid`) and leave it `0` (or `Uuid::nil()`) to let DataFlow generate it",
             );
         } else if !matches!(info.kind, Kind::String | Kind::I32 | Kind::I64 | Kind::Uuid | Kind::Other) {
-            cx.error(
-                id.ty.span(),
+            cx.error_spanned(
+                &id.ty,
                 format!("`{}` cannot be the type of the primary key `id`", info.kind.name()),
                 ID_FORMS,
             );
         }
     }
     if let Some(d) = &id.args.default {
-        cx.error(
-            d.0.span(),
+        cx.error_spanned(
+            &d.0,
             "the primary key `id` cannot have a default",
             "remove `default`; an integer `id` of 0 or a nil `Uuid` asks DataFlow to generate the key",
         );
@@ -151,14 +149,17 @@ fn check_field(m: &Model, f: &Field, cx: &mut Ctxt) {
         defaults::check(&f.name, info, &d.0, cx);
     }
     if let Some(n) = &f.args.max_len {
-        if *n.as_ref() == 0 {
-            cx.error(n.span(), "`max_len` must be at least 1", "write `max_len = 255`");
-        } else if !matches!(info.kind, Kind::String | Kind::Other) {
-            cx.error(
+        match n.base10_parse::<u32>() {
+            Ok(0) => cx.error(n.span(), "`max_len` must be at least 1", "write `max_len = 255`"),
+            Ok(_) if !matches!(info.kind, Kind::String | Kind::Other) => cx.error(
                 n.span(),
                 format!("`max_len` applies to `String` fields; `{}` is `{}`", f.name, info.kind.name()),
                 "remove `max_len`",
-            );
+            ),
+            Ok(_) => {}
+            Err(_) => {
+                cx.error(n.span(), "`max_len` must be an integer between 1 and 4294967295", "write `max_len = 255`")
+            }
         }
     }
 }
@@ -209,6 +210,21 @@ fn check_indexes(m: &Model, cx: &mut Ctxt) {
         for lit in &ix.fields {
             let v = lit.value();
             if !names.contains(&v.as_str()) {
+                let managed = match v.as_str() {
+                    "created_at" | "updated_at" => Some("exists only with timestamps (remove `timestamps = false`)"),
+                    "deleted_at" => Some("exists only on `soft_delete` models"),
+                    "tenant_id" => Some("exists only on `multi_tenant` models"),
+                    _ => None,
+                };
+                if let Some(why) = managed {
+                    cx.error(
+                        lit.span(),
+                        format!("`indexes` names `{v}`, which this model does not have"),
+                        format!("`{v}` {why}"),
+                    );
+                    in_index.push(v);
+                    continue;
+                }
                 let help = match closest(&v, names.iter().copied()) {
                     Some(c) => format!("did you mean `{c}`? indexes name fields: {}", names.join(", ")),
                     None => format!("indexes name fields: {}", names.join(", ")),

@@ -4,6 +4,7 @@
 use std::fmt::Display;
 
 use proc_macro2::Span;
+use quote::ToTokens;
 
 /// Collects errors. Messages are lowercase; `help` gives the correct form.
 #[derive(Default)]
@@ -15,6 +16,11 @@ impl Ctxt {
     /// Records an error at `span` with a `help:` line.
     pub(crate) fn error(&mut self, span: Span, message: impl Display, help: impl Display) {
         self.errors.push(error(span, message, help));
+    }
+
+    /// Records an error covering all of `tokens` (the whole type, attribute or expression).
+    pub(crate) fn error_spanned(&mut self, tokens: impl ToTokens, message: impl Display, help: impl Display) {
+        self.errors.push(error_spanned(tokens, message, help));
     }
 
     /// Records an already-built error.
@@ -34,6 +40,11 @@ impl Ctxt {
 /// An error whose message ends with a `help:` line.
 pub(crate) fn error(span: Span, message: impl Display, help: impl Display) -> syn::Error {
     syn::Error::new(span, format!("{message}\nhelp: {help}"))
+}
+
+/// An error covering all of `tokens`, with a `help:` line.
+pub(crate) fn error_spanned(tokens: impl ToTokens, message: impl Display, help: impl Display) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("{message}\nhelp: {help}"))
 }
 
 /// The closest candidate by edit distance, for "did you mean" hints (same rule as

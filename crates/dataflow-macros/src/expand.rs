@@ -28,7 +28,8 @@ pub(crate) fn impls(m: &Model) -> TokenStream {
     let ident = &m.ident;
     let schema_fn = schema::schema_fn(m, &p);
     let conversions = convert::conversions(m, &p);
-    let node_impls = nodes::node_impls(m, &p);
+    let bounds = assert::where_clause(m, &p);
+    let node_impls = nodes::node_impls(m, &p, &bounds);
     let assertions = assert::assertions(m, &p);
     quote! {
         #[doc(hidden)]
@@ -37,7 +38,7 @@ pub(crate) fn impls(m: &Model) -> TokenStream {
             #assertions
 
             #[automatically_derived]
-            impl #p::Model for #ident {
+            impl<'__df> #p::Model for #ident #bounds {
                 #schema_fn
                 #conversions
             }

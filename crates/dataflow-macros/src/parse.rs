@@ -86,7 +86,7 @@ pub(crate) fn parse(attr: TokenStream, input: &DeriveInput, cx: &mut Ctxt) -> Mo
         if is_dataflow_attr(a) {
             items.extend(options::attr_items(a, cx, Level::Model));
         } else if is_model_attr(a) {
-            cx.error(a.span(), "`#[dataflow::model]` is applied twice", "remove the second `#[dataflow::model]`");
+            cx.error_spanned(a, "`#[dataflow::model]` is applied twice", "remove the second `#[dataflow::model]`");
         }
     }
     let args = options::model_args(items, cx);
@@ -104,7 +104,7 @@ pub(crate) fn parse(attr: TokenStream, input: &DeriveInput, cx: &mut Ctxt) -> Mo
         Data::Struct(s) => match &s.fields {
             Fields::Named(n) => n,
             Fields::Unnamed(u) => {
-                cx.error(u.span(), "tuple structs cannot be models: every column needs a field name", STRUCT_FORM);
+                cx.error_spanned(u, "tuple structs cannot be models: every column needs a field name", STRUCT_FORM);
                 return model;
             }
             Fields::Unit => {
@@ -168,6 +168,6 @@ fn check_generics(input: &DeriveInput, cx: &mut Ctxt) {
     if input.generics.params.is_empty()
         && let Some(w) = &input.generics.where_clause
     {
-        cx.error(w.span(), "`where` clauses are not supported on models", "remove the `where` clause");
+        cx.error_spanned(w, "`where` clauses are not supported on models", "remove the `where` clause");
     }
 }

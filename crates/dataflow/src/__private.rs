@@ -27,6 +27,38 @@ use uuid::Uuid;
 /// Compile-time assertion, emitted on each field's type: `T` is a supported field type.
 pub const fn assert_field_value<T: FieldValue>() {}
 
+/// [`FieldValue`] behind a lifetime parameter. The generated impls are generic over `'__df`
+/// and require `T: Field<'__df>` for each field type, and reach the field's `FieldValue` only
+/// through this trait. Such a predicate is not "trivial" (it mentions `'__df`), so an
+/// unsupported field type leaves the impls unusable instead of making every use inside them an
+/// error of its own: the one const assertion on the field's type reports it.
+pub trait Field<'a>: Sized {
+    /// `FieldValue::TYPE`
+    const TYPE: FieldType;
+    /// `FieldValue::NULLABLE`
+    const NULLABLE: bool;
+    /// `FieldValue::to_value`
+    fn to_value(&self) -> Value;
+    /// `FieldValue::into_value`
+    fn into_value(self) -> Value;
+    /// Decodes the next value of `r` as this field.
+    fn read(r: &mut FieldReader, field: &'static str) -> Result<Self>;
+}
+
+impl<T: FieldValue> Field<'_> for T {
+    const TYPE: FieldType = T::TYPE;
+    const NULLABLE: bool = T::NULLABLE;
+    fn to_value(&self) -> Value {
+        FieldValue::to_value(self)
+    }
+    fn into_value(self) -> Value {
+        FieldValue::into_value(self)
+    }
+    fn read(r: &mut FieldReader, field: &'static str) -> Result<Self> {
+        r.next::<T>(field)
+    }
+}
+
 /// The types the primary key `id` may have.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of the primary key `id`",
@@ -40,8 +72,13 @@ impl IdValue for i32 {}
 impl IdValue for i64 {}
 impl IdValue for Uuid {}
 
-/// Compile-time assertion, emitted on `id`'s type when the macro cannot classify it syntactically.
+/// Compile-time assertion, emitted on `id`'s type when the macro cannot classify it.
 pub const fn assert_id_value<T: IdValue>() {}
+
+/// `T: IdValue` as a non-trivial predicate (see [`Field`]).
+pub trait IdField<'a> {}
+
+impl<T: IdValue> IdField<'_> for T {}
 
 /// Reads a model's values back in field order (`Model::from_values`).
 pub struct FieldReader {

@@ -2,7 +2,6 @@
 //! string literal on an `i32` field, an out-of-range integer, a malformed date or UUID); the
 //! runtime re-validates the default when the schema is registered.
 
-use syn::spanned::Spanned;
 use syn::{Expr, Lit, UnOp};
 
 use super::types::{Kind, TypeInfo};
@@ -95,10 +94,9 @@ fn is_decimal(s: &str) -> bool {
 
 /// Checks `default = <expr>` against the field's type.
 pub(crate) fn check(name: &str, info: TypeInfo, expr: &Expr, cx: &mut Ctxt) {
-    let span = expr.span();
     let Some(lit) = literal(expr) else {
-        cx.error(
-            span,
+        cx.error_spanned(
+            expr,
             format!("`default` of `{name}` must be a literal"),
             "write a literal: `default = 0`, `default = \"draft\"`, `default = true`, `default = 1.5`",
         );
@@ -129,8 +127,8 @@ pub(crate) fn check(name: &str, info: TypeInfo, expr: &Expr, cx: &mut Ctxt) {
         (Kind::Decimal, _) => Some("a decimal number or numeric string: `default = \"12.50\"`"),
         (Kind::Json | Kind::Other, _) => None,
         (Kind::Array | Kind::Bytes, _) => {
-            cx.error(
-                span,
+            cx.error_spanned(
+                expr,
                 format!("`default` is not supported on `{name}`: `Vec` fields have no literal default"),
                 format!("remove `default`; or declare `{name}` as `Option<...>` so it may be omitted"),
             );
@@ -139,11 +137,21 @@ pub(crate) fn check(name: &str, info: TypeInfo, expr: &Expr, cx: &mut Ctxt) {
     };
     if let Some(expected) = expected {
         let ty = if info.nullable { format!("Option<{}>", kind.name()) } else { kind.name().to_owned() };
-        cx.error(
-            span,
-            format!("`default` of `{name}` does not fit its type `{ty}`: found {}", lit.what()),
-            format!("use {expected}"),
-        );
+        let message = match (&lit, kind) {
+            (DefaultLit::Str(s), Kind::DateTime | Kind::Date | Kind::Uuid | Kind::Decimal) => {
+                format!("`default` of `{name}` is not a valid `{}`: \"{}\"", kind.name(), s.escape_debug())
+            }
+            (DefaultLit::Int(i), Kind::I32 | Kind::I64) => {
+                format!("`default` of `{name}` is out of range for `{ty}`: {i}")
+            }
+            _ => format!("`default` of `{name}` does not fit its type `{ty}`: found {}", lit.what()),
+        };
+        cx.error_spanned(expr, message, format!("use {expected}"));
+    } else if let DefaultLit::Int(i) = lit
+        && i64::try_from(i).is_err()
+        && u64::try_from(i).is_err()
+    {
+        cx.error_spanned(expr, format!("`default` of `{name}` is out of range: {i}"), "use a 64-bit integer");
     }
 }
 

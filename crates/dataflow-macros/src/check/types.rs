@@ -4,10 +4,9 @@
 //! assertion emitted on the type's span, which the compiler resolves.
 
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::ctxt::error;
+use crate::ctxt::error_spanned as error;
 
 /// The supported types, for `help:` lines.
 pub(crate) const SUPPORTED: &str = "supported field types are String, i32, i64, f64, bool, \
@@ -76,24 +75,24 @@ pub(crate) fn classify(ty: &Type) -> syn::Result<TypeInfo> {
                 _ => "an owned type",
             };
             Err(error(
-                r.span(),
+                r,
                 "references cannot be model fields: a model owns its data",
                 format!("use {owned} instead; {SUPPORTED}"),
             ))
         }
-        Type::Ptr(p) => Err(error(p.span(), "raw pointers cannot be model fields", SUPPORTED)),
+        Type::Ptr(p) => Err(error(p, "raw pointers cannot be model fields", SUPPORTED)),
         Type::Tuple(t) => Err(error(
-            t.span(),
+            t,
             "tuples cannot be model fields",
             format!("use one field per value, or `serde_json::Value` for structured data; {SUPPORTED}"),
         )),
         Type::Array(_) | Type::Slice(_) => Err(error(
-            ty.span(),
+            ty,
             "arrays and slices cannot be model fields",
             format!("use `Vec<u8>` for bytes or `Vec<String|i64|f64|bool>` for lists; {SUPPORTED}"),
         )),
         Type::Path(p) if p.qself.is_none() => classify_path(p),
-        _ => Err(error(ty.span(), format!("`{}` cannot be a model field", ty.to_token_stream()), SUPPORTED)),
+        _ => Err(error(ty, format!("`{}` cannot be a model field", ty.to_token_stream()), SUPPORTED)),
     }
 }
 
@@ -137,7 +136,7 @@ fn classify_path(p: &syn::TypePath) -> syn::Result<TypeInfo> {
             };
             if path_of(inner).and_then(last_ident).as_deref() == Some("Option") {
                 return Err(error(
-                    inner.span(),
+                    inner,
                     "`Option<Option<_>>` cannot be a model field: a column is either NULL or a value",
                     "use a single `Option<T>`",
                 ));
@@ -147,33 +146,31 @@ fn classify_path(p: &syn::TypePath) -> syn::Result<TypeInfo> {
         }
         "Vec" => classify_vec(p),
         "HashMap" | "BTreeMap" | "IndexMap" => Err(error(
-            p.span(),
+            p,
             format!("`{name}` cannot be a model field"),
             format!("use `serde_json::Value` (a JSON column) for key-value data; {SUPPORTED}"),
         )),
         "HashSet" | "BTreeSet" | "IndexSet" => Err(error(
-            p.span(),
+            p,
             format!("`{name}` cannot be a model field"),
             format!("use `Vec<String|i64|f64|bool>`; {SUPPORTED}"),
         )),
         "Box" | "Rc" | "Arc" | "Cow" | "RefCell" | "Cell" | "Mutex" | "RwLock" => Err(error(
-            p.span(),
+            p,
             format!("`{name}<_>` cannot be a model field"),
             format!("use the inner type directly; {SUPPORTED}"),
         )),
         "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i128" | "isize" if !has_args(p) => {
             Err(error(
-                p.span(),
+                p,
                 format!("`{name}` is not a supported integer type"),
                 "use `i32` or `i64` (unsigned and other widths are not portable across PostgreSQL, MySQL and SQLite)",
             ))
         }
-        "f32" if !has_args(p) => Err(error(p.span(), "`f32` is not a supported float type", "use `f64`")),
-        "char" | "str" if !has_args(p) => {
-            Err(error(p.span(), format!("`{name}` cannot be a model field"), "use `String`"))
-        }
+        "f32" if !has_args(p) => Err(error(p, "`f32` is not a supported float type", "use `f64`")),
+        "char" | "str" if !has_args(p) => Err(error(p, format!("`{name}` cannot be a model field"), "use `String`")),
         "NaiveDateTime" => Err(error(
-            p.span(),
+            p,
             "`NaiveDateTime` cannot be a model field: timestamps are stored as UTC instants",
             "use `chrono::DateTime<chrono::Utc>`",
         )),
@@ -200,28 +197,24 @@ use `serde_json::Value` for nested or structured lists";
         return Ok(TypeInfo { kind: Kind::Other, nullable: false });
     };
     let Some(ep) = path_of(elem) else {
-        return Err(error(elem.span(), format!("`Vec<{}>` cannot be a model field", elem.to_token_stream()), ARRAYS));
+        return Err(error(elem, format!("`Vec<{}>` cannot be a model field", elem.to_token_stream()), ARRAYS));
     };
     let ename = last_ident(ep).unwrap_or_default();
     let kind = match ename.as_str() {
         "String" | "i64" | "f64" | "bool" if !has_args(ep) => Kind::Array,
         "u8" if !has_args(ep) => Kind::Bytes,
         "Vec" => {
-            return Err(error(elem.span(), "nested vectors `Vec<Vec<_>>` cannot be model fields", ARRAYS));
+            return Err(error(elem, "nested vectors `Vec<Vec<_>>` cannot be model fields", ARRAYS));
         }
         "Option" => {
-            return Err(error(
-                elem.span(),
-                "`Vec<Option<_>>` cannot be a model field: array elements cannot be NULL",
-                ARRAYS,
-            ));
+            return Err(error(elem, "`Vec<Option<_>>` cannot be a model field: array elements cannot be NULL", ARRAYS));
         }
         "i32" if !has_args(ep) => {
-            return Err(error(elem.span(), "`Vec<i32>` is not a supported array", format!("use `Vec<i64>`; {ARRAYS}")));
+            return Err(error(elem, "`Vec<i32>` is not a supported array", format!("use `Vec<i64>`; {ARRAYS}")));
         }
         _ => {
             return Err(error(
-                elem.span(),
+                elem,
                 format!("`Vec<{}>` cannot be a model field", elem.to_token_stream().to_string().replace(' ', "")),
                 ARRAYS,
             ));

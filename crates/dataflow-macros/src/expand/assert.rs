@@ -1,27 +1,46 @@
-//! Const assertions on each field type's span: the compiler checks `T: FieldValue` (and, for an
-//! `id` whose type the macro cannot classify, `T: IdValue`); both traits carry
-//! `#[diagnostic::on_unimplemented]` naming the supported types.
+//! Type support checked by the compiler. Each field gets a const assertion on its type's span
+//! (`T: FieldValue`, and `T: IdValue` for an `id` the macro cannot classify); both traits carry
+//! `#[diagnostic::on_unimplemented]` naming the supported types, so an unsupported type is one
+//! error, on the type.
+//!
+//! The generated impls are generic over `'__df`, require `T: Field<'__df>` for each field type
+//! and use the field types only through that trait. Because the predicates mention the impl's
+//! lifetime parameter they are not "trivial" bounds: an unsupported type leaves the impls
+//! unusable instead of making every use inside them a second error.
 
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::check::types::Kind;
-use crate::parse::Model;
+use crate::parse::{Field, Model};
 
-/// One assertion per field.
+fn needs_id_check(f: &Field) -> bool {
+    f.name == "id" && f.info.is_some_and(|i| i.kind == Kind::Other)
+}
+
+/// One const assertion per field, spanned on its type.
 pub(super) fn assertions(m: &Model, p: &TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     for f in &m.fields {
         let ty = &f.ty;
-        out.extend(quote_spanned! {ty.span()=>
-            const _: () = #p::assert_field_value::<#ty>();
-        });
-        if f.name == "id" && f.info.is_some_and(|i| i.kind == Kind::Other) {
-            out.extend(quote_spanned! {ty.span()=>
-                const _: () = #p::assert_id_value::<#ty>();
-            });
+        out.extend(quote_spanned!(ty.span()=> const _: () = #p::assert_field_value::<#ty>();));
+        if needs_id_check(f) {
+            out.extend(quote_spanned!(ty.span()=> const _: () = #p::assert_id_value::<#ty>();));
         }
     }
     out
+}
+
+/// The `where` clause of the generated impls (which are generic over `'__df`).
+pub(super) fn where_clause(m: &Model, p: &TokenStream) -> TokenStream {
+    let mut preds = Vec::new();
+    for f in &m.fields {
+        let ty = &f.ty;
+        preds.push(quote_spanned!(ty.span()=> #ty: #p::Field<'__df>));
+        if needs_id_check(f) {
+            preds.push(quote_spanned!(ty.span()=> #ty: #p::IdField<'__df>));
+        }
+    }
+    quote!(where #(#preds),*)
 }

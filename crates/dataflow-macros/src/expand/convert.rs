@@ -13,17 +13,17 @@ pub(super) fn conversions(m: &Model, p: &TokenStream) -> TokenStream {
     let count = m.fields.len();
     let to = m.fields.iter().map(|f| {
         let (ty, ident) = (&f.ty, &f.ident);
-        quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::to_value(&self.#ident))
+        quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::to_value(&self.#ident))
     });
     let idents: Vec<_> = m.fields.iter().map(|f| &f.ident).collect();
     let locals: Vec<_> = (0..count).map(|i| format_ident!("__f{}", i)).collect();
     let into = m.fields.iter().zip(&locals).map(|(f, local)| {
         let ty = &f.ty;
-        quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::into_value(#local))
+        quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::into_value(#local))
     });
     let from = m.fields.iter().map(|f| {
         let (ty, ident, name) = (&f.ty, &f.ident, &f.name);
-        let read = quote_spanned!(ty.span()=> __r.next::<#ty>(#name)?);
+        let read = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::read(&mut __r, #name)?);
         quote!(#ident: #read)
     });
     quote! {

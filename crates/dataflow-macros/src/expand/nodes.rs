@@ -49,7 +49,7 @@ pub(crate) fn node_structs(m: &Model, p: &TokenStream) -> TokenStream {
 }
 
 /// The `NodeType` impls and `NODE_TYPES`.
-pub(super) fn node_impls(m: &Model, p: &TokenStream) -> TokenStream {
+pub(super) fn node_impls(m: &Model, p: &TokenStream, bounds: &TokenStream) -> TokenStream {
     let model = &m.ident;
     let impls = OPS.iter().map(|(op, _)| {
         let name = node_name(m, op);
@@ -57,7 +57,7 @@ pub(super) fn node_impls(m: &Model, p: &TokenStream) -> TokenStream {
         let op = format_ident!("{}", op);
         quote! {
             #[automatically_derived]
-            impl #p::NodeType for #ident {
+            impl<'__df> #p::NodeType for #ident #bounds {
                 type Model = #model;
                 const OPERATION: #p::Operation = #p::Operation::#op;
                 const TYPE_NAME: &'static str = #name;

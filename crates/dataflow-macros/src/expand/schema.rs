@@ -33,8 +33,8 @@ fn default_tokens(lit: &DefaultLit, p: &TokenStream) -> TokenStream {
 fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     let ty = &f.ty;
     let name = &f.name;
-    let ty_const = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::NULLABLE);
+    let ty_const = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::NULLABLE);
     let mut sets = vec![quote!(nullable: #nullable)];
     if let Some(c) = &f.args.column {
         let c = c.value();
@@ -50,8 +50,7 @@ fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
         let v = default_tokens(&lit, p);
         sets.push(quote!(default: #p::Some(#v)));
     }
-    if let Some(n) = &f.args.max_len {
-        let n = *n.as_ref();
+    if let Some(n) = f.args.max_len.as_ref().and_then(|n| n.base10_parse::<u32>().ok()) {
         sets.push(quote!(max_len: #p::Some(#n)));
     }
     quote!(#p::FieldDef { #(#sets,)* ..#p::FieldDef::new(#name, #ty_const) })

@@ -111,8 +111,8 @@ pub(crate) struct FieldArgs {
     pub(crate) index: Option<SpannedValue<bool>>,
     /// `default = <literal>`
     pub(crate) default: Option<DefaultExpr>,
-    /// `max_len = n`
-    pub(crate) max_len: Option<SpannedValue<u32>>,
+    /// `max_len = n` (an integer literal; range-checked in `check`)
+    pub(crate) max_len: Option<syn::LitInt>,
     /// `column = "..."`
     pub(crate) column: Option<LitStr>,
 }
