@@ -1,3 +1,356 @@
-//! Express benchmarks (written later).
+//! Typed Express vs raw sqlx on the same pool, and dynamic vs typed Express.
+//!
+//! `cargo bench -p dataflow-core --bench express` (plain `Instant` loops, `harness = false`).
+//! Backends: SQLite (temp file) always; PostgreSQL and MariaDB/MySQL at
+//! `DATAFLOW_TEST_POSTGRES_URL` / `DATAFLOW_TEST_MYSQL_URL` (local defaults) when reachable.
+//! `BENCH_ITERS` (default 2000) sets the loop length; `BENCH_BULK` (default "10000,100000") the bulk sizes.
 
-fn main() {}
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use dataflow_core::{DataFlow, Query, RawPool};
+use dataflow_sql::stmt::{self, Rows, Scope, SelectSpec};
+use dataflow_sql::{Dialect, FieldValue, Model, ModelSchema, Result, Value};
+use sea_query_sqlx::SqlxValues;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+#[derive(Debug, Clone)]
+struct Bench {
+    id: i64,
+    name: String,
+    qty: i32,
+    score: f64,
+}
+
+impl Model for Bench {
+    fn schema() -> &'static ModelSchema {
+        static S: OnceLock<ModelSchema> = OnceLock::new();
+        S.get_or_init(|| {
+            let mut s = ModelSchema::from_json(&json!({"name": "Bench", "fields": [
+                {"name": "id", "type": "i64"}, {"name": "name", "type": "string"},
+                {"name": "qty", "type": "i32"}, {"name": "score", "type": "f64"}]}))
+            .unwrap();
+            s.table = format!("bench_rows_{}", std::process::id());
+            s
+        })
+    }
+    fn to_values(&self) -> Vec<Value> {
+        vec![Value::I64(self.id), Value::String(self.name.clone()), Value::I32(self.qty), Value::F64(self.score)]
+    }
+    fn from_values(v: Vec<Value>) -> Result<Self> {
+        let mut it = v.into_iter();
+        let bad = || dataflow_sql::model::decode_error("Bench", "?", "value");
+        Ok(Bench {
+            id: it.next().and_then(i64::from_value).ok_or_else(bad)?,
+            name: it.next().and_then(String::from_value).ok_or_else(bad)?,
+            qty: it.next().and_then(i32::from_value).ok_or_else(bad)?,
+            score: it.next().and_then(f64::from_value).ok_or_else(bad)?,
+        })
+    }
+}
+
+fn row(i: usize) -> Bench {
+    Bench { id: 0, name: format!("name {i}"), qty: (i % 100) as i32, score: i as f64 * 0.5 }
+}
+
+fn per_op(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / n as f64
+}
+
+/// Raw sqlx: run `$sql` with `$values` on the pool and decode user fields + timestamps.
+macro_rules! raw_fetch {
+    ($pool:expr, $db:ty, $ts:ty, $sql:expr, $vals:expr) => {{
+        let rows =
+            sqlx::query_with::<$db, _>(AssertSqlSafe($sql.clone()), SqlxValues($vals)).fetch_all($pool).await.unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    Bench {
+                        id: r.get::<i64, _>(0),
+                        name: r.get::<String, _>(1),
+                        qty: r.get::<i32, _>(2),
+                        score: r.get::<f64, _>(3),
+                    },
+                    r.get::<$ts, _>(4),
+                    r.get::<$ts, _>(5),
+                )
+            })
+            .count()
+    }};
+}
+
+macro_rules! raw_exec {
+    ($pool:expr, $db:ty, $sql:expr, $vals:expr) => {{
+        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.clone()), SqlxValues($vals))
+            .execute($pool)
+            .await
+            .unwrap()
+            .rows_affected()
+    }};
+}
+
+struct Report {
+    lines: Vec<String>,
+}
+
+impl Report {
+    fn ratio(&mut self, backend: &str, what: &str, ours: Duration, raw: Duration, n: usize) {
+        let line = format!(
+            "| {backend} | {what} | {:.1} µs | {:.1} µs | {:.3} |",
+            per_op(ours, n),
+            per_op(raw, n),
+            ours.as_secs_f64() / raw.as_secs_f64()
+        );
+        println!("{line}");
+        self.lines.push(line);
+    }
+}
+
+async fn bench_backend(name: &str, url: &str, iters: usize, bulk: &[usize], rep: &mut Report) {
+    let db = match DataFlow::builder(url).max_connections(4).connect().await {
+        Ok(db) => db,
+        Err(e) => {
+            println!("| {name} | skipped: {e} |");
+            return;
+        }
+    };
+    let s = Bench::schema();
+    let d = db.dialect();
+    db.register::<Bench>().await.unwrap();
+    let ids: Vec<i64> = {
+        let r = db.express().run("Bench", dataflow_sql::Operation::BulkCreate, &json!({
+            "data": (0..1000).map(|i| json!({"name": format!("seed {i}"), "qty": i % 100, "score": 1.5})).collect::<Vec<_>>(),
+            "return_ids": true})).await.unwrap();
+        r["ids"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+    };
+    let read_sql: Arc<str> = stmt::select_by_id(s, d, &Value::I64(1), Scope::default()).sql.into();
+    let list = stmt::select(s, d, &SelectSpec { limit: Some(100), ..Default::default() });
+    let list_sql: Arc<str> = list.sql.clone().into();
+    let now = chrono::Utc::now();
+    let fields = ["name", "qty", "score"];
+    let ins_rows = vec![vec![Value::String("raw".into()), Value::I32(1), Value::F64(2.0)]];
+    let ins =
+        stmt::insert(s, d, &Rows { fields: &fields, rows: &ins_rows, now }, Scope::default(), d != Dialect::MySql);
+    let ins_sql: Arc<str> = ins.sql.clone().into();
+    let upd = stmt::update(
+        s,
+        d,
+        Some(
+            sea_query::Condition::all()
+                .add(sea_query::ExprTrait::eq(sea_query::Expr::col(sea_query::Alias::new("id")), ids[0])),
+        ),
+        Scope::default(),
+        &[("name", Value::String("upd".into())), ("qty", Value::I32(7)), ("score", Value::F64(1.0))],
+        now,
+    );
+    let upd_sql: Arc<str> = upd.sql.clone().into();
+    let pool = db.raw_pool();
+    let mut ex = db.express();
+    for round in 0..2 {
+        // round 0 warms caches; round 1 is measured
+        let t = Instant::now();
+        for i in 0..iters {
+            let r = ex.read::<Bench>(ids[i % ids.len()]).await.unwrap();
+            assert!(r.is_some());
+        }
+        let ours = t.elapsed();
+        let t = Instant::now();
+        for i in 0..iters {
+            let v = sea_query::Values(vec![sea_query::Value::BigInt(Some(ids[i % ids.len()]))]);
+            let n = match pool {
+                RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, read_sql, v),
+                RawPool::Postgres(p) => raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, read_sql, v),
+                RawPool::MySql(p) => raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, read_sql, v),
+            };
+            assert_eq!(n, 1);
+        }
+        let raw = t.elapsed();
+        if round == 1 {
+            rep.ratio(name, "read by id", ours, raw, iters);
+        }
+
+        let n = iters / 4;
+        let t = Instant::now();
+        for i in 0..n {
+            ex.create(&row(i)).await.unwrap();
+        }
+        let ours = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..n {
+            match pool {
+                RawPool::Sqlite(p) => assert_eq!(raw_fetch!(p, sqlx::Sqlite, String, ins_sql, ins.values.clone()), 1),
+                RawPool::Postgres(p) => {
+                    assert_eq!(
+                        raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, ins_sql, ins.values.clone()),
+                        1
+                    )
+                }
+                RawPool::MySql(p) => {
+                    let r = sqlx::query_with::<sqlx::MySql, _>(
+                        AssertSqlSafe(ins_sql.clone()),
+                        SqlxValues(ins.values.clone()),
+                    )
+                    .execute(p)
+                    .await
+                    .unwrap();
+                    let v = sea_query::Values(vec![sea_query::Value::BigInt(Some(r.last_insert_id() as i64))]);
+                    assert_eq!(raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, read_sql, v), 1);
+                }
+            }
+        }
+        let raw = t.elapsed();
+        if round == 1 {
+            rep.ratio(name, "insert one", ours, raw, n);
+        }
+
+        let target = Bench { id: ids[0], name: "upd".into(), qty: 7, score: 1.0 };
+        let t = Instant::now();
+        for _ in 0..n {
+            ex.update(&target).await.unwrap().unwrap();
+        }
+        let ours = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..n {
+            // Same work as Express: UPDATE, then read the row back.
+            let v = sea_query::Values(vec![sea_query::Value::BigInt(Some(ids[0]))]);
+            match pool {
+                RawPool::Sqlite(p) => {
+                    raw_exec!(p, sqlx::Sqlite, upd_sql, upd.values.clone());
+                    raw_fetch!(p, sqlx::Sqlite, String, read_sql, v)
+                }
+                RawPool::Postgres(p) => {
+                    raw_exec!(p, sqlx::Postgres, upd_sql, upd.values.clone());
+                    raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, read_sql, v)
+                }
+                RawPool::MySql(p) => {
+                    raw_exec!(p, sqlx::MySql, upd_sql, upd.values.clone());
+                    raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, read_sql, v)
+                }
+            };
+        }
+        let raw = t.elapsed();
+        if round == 1 {
+            rep.ratio(name, "update one (+ read back)", ours, raw, n);
+        }
+
+        let q = Query::new().limit(100);
+        let t = Instant::now();
+        for _ in 0..n {
+            assert_eq!(ex.list::<Bench>(&q).await.unwrap().len(), 100);
+        }
+        let ours = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..n {
+            let c = match pool {
+                RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, list_sql, list.values.clone()),
+                RawPool::Postgres(p) => {
+                    raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql, list.values.clone())
+                }
+                RawPool::MySql(p) => raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, list_sql, list.values.clone()),
+            };
+            assert_eq!(c, 100);
+        }
+        let raw = t.elapsed();
+        if round == 1 {
+            rep.ratio(name, "list 100", ours, raw, n);
+        }
+    }
+
+    // Dynamic vs typed.
+    let n = iters / 4;
+    let t = Instant::now();
+    for i in 0..n {
+        ex.read::<Bench>(ids[i % ids.len()]).await.unwrap();
+    }
+    let typed = t.elapsed();
+    let t = Instant::now();
+    for i in 0..n {
+        ex.read_json("Bench", &json!(ids[i % ids.len()])).await.unwrap();
+    }
+    let dynamic = t.elapsed();
+    rep.ratio(name, "dynamic/typed read (ratio col = dynamic÷typed)", dynamic, typed, n);
+    let t = Instant::now();
+    for i in 0..n {
+        ex.create(&row(i)).await.unwrap();
+    }
+    let typed = t.elapsed();
+    let t = Instant::now();
+    for i in 0..n {
+        ex.create_json("Bench", &json!({"name": format!("name {i}"), "qty": i % 100, "score": 0.5})).await.unwrap();
+    }
+    let dynamic = t.elapsed();
+    rep.ratio(name, "dynamic/typed create (ratio col = dynamic÷typed)", dynamic, typed, n);
+
+    // Bulk create vs raw multi-row INSERT in one transaction.
+    for &size in bulk {
+        let t = Instant::now();
+        assert_eq!(ex.bulk_create_iter((0..size).map(row)).await.unwrap(), size as u64);
+        let ours = t.elapsed();
+        let per = stmt::rows_per_chunk(d, 5);
+        let t = Instant::now();
+        macro_rules! raw_bulk {
+            ($p:expr, $db:ty, $ts:expr) => {{
+                let mut tx = $p.begin().await.unwrap();
+                let mut i = 0;
+                while i < size {
+                    let end = (i + per).min(size);
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO {} (name, qty, score, created_at, updated_at) ",
+                        s.table
+                    ));
+                    qb.push_values(i..end, |mut b, k| {
+                        let r = row(k);
+                        b.push_bind(r.name).push_bind(r.qty).push_bind(r.score).push_bind($ts).push_bind($ts);
+                    });
+                    qb.build().execute(&mut *tx).await.unwrap();
+                    i = end;
+                }
+                tx.commit().await.unwrap();
+            }};
+        }
+        match pool {
+            RawPool::Sqlite(p) => raw_bulk!(p, sqlx::Sqlite, dataflow_sql::value::canonical_datetime(&now)),
+            RawPool::Postgres(p) => raw_bulk!(p, sqlx::Postgres, now),
+            RawPool::MySql(p) => raw_bulk!(p, sqlx::MySql, now.naive_utc()),
+        }
+        let raw = t.elapsed();
+        let line = format!(
+            "| {name} | bulk create {size} | {:.0} rows/s | {:.0} rows/s | {:.3} (throughput ours÷raw) |",
+            size as f64 / ours.as_secs_f64(),
+            size as f64 / raw.as_secs_f64(),
+            raw.as_secs_f64() / ours.as_secs_f64()
+        );
+        println!("{line}");
+        rep.lines.push(line);
+    }
+    let cleanup = format!("DROP TABLE {}", s.table);
+    match pool {
+        RawPool::Sqlite(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+        RawPool::Postgres(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+        RawPool::MySql(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+    }
+    db.close().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let iters: usize = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let bulk: Vec<usize> = std::env::var("BENCH_BULK")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    let mut rep = Report { lines: Vec::new() };
+    println!("| backend | operation | DataFlow | raw sqlx | ratio |\n|---|---|---|---|---|");
+    let path = std::env::temp_dir().join(format!("dataflow_bench_{}.db", std::process::id()));
+    bench_backend("sqlite", &format!("sqlite://{}", path.display()), iters, &bulk, &mut rep).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let pg = std::env::var("DATAFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    bench_backend("postgres", &pg, iters, &bulk, &mut rep).await;
+    let my = std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    bench_backend("mariadb", &my, iters, &bulk, &mut rep).await;
+}

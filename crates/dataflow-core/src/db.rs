@@ -14,6 +14,17 @@ use self::config::{Config, DataFlowBuilder};
 use self::pool::{PoolConn, Pools};
 use self::registry::{ModelEntry, Registry};
 
+/// The sqlx pool behind a [`DataFlow`] instance.
+#[derive(Debug, Clone, Copy)]
+pub enum RawPool<'a> {
+    /// PostgreSQL.
+    Postgres(&'a sqlx::PgPool),
+    /// MySQL / MariaDB.
+    MySql(&'a sqlx::MySqlPool),
+    /// SQLite.
+    Sqlite(&'a sqlx::SqlitePool),
+}
+
 /// A DataFlow instance: one database, its pool, and the models registered on it.
 ///
 /// Cheap to clone (all clones share the pool and registry). Two instances created by two
@@ -82,6 +93,15 @@ impl DataFlow {
                 closed: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// The underlying sqlx pool, for raw SQL beside DataFlow (same connections, same settings).
+    pub fn raw_pool(&self) -> RawPool<'_> {
+        match &self.inner.pools {
+            Pools::Pg(p) => RawPool::Postgres(p),
+            Pools::My(p) => RawPool::MySql(p),
+            Pools::Lite(p) => RawPool::Sqlite(p),
+        }
     }
 
     /// The backend's dialect.

@@ -14,7 +14,7 @@ pub(crate) mod ops;
 pub mod tx;
 pub mod workflow;
 
-pub use db::DataFlow;
+pub use db::{DataFlow, RawPool};
 pub use db::config::{Config, DataFlowBuilder};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};

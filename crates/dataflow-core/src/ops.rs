@@ -119,15 +119,13 @@ pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Resu
     if let (Value::String(s), Some(n)) = (v, f.max_len)
         && s.chars().count() > n as usize
     {
-        {
-            return Err(Error::new(
-                ErrorCode::WRONG_TYPE,
-                format!("field `{}` allows at most {n} characters, got {}", f.name, s.chars().count()),
-            )
-            .model(&schema.name)
-            .field(&f.name)
-            .fix(format!("shorten the value or raise `max_len` above {n}")));
-        }
+        return Err(Error::new(
+            ErrorCode::WRONG_TYPE,
+            format!("field `{}` allows at most {n} characters, got {}", f.name, s.chars().count()),
+        )
+        .model(&schema.name)
+        .field(&f.name)
+        .fix(format!("shorten the value or raise `max_len` above {n}")));
     }
     Ok(())
 }
