@@ -24,3 +24,11 @@ pub mod __private;
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
+pub use dataflow_core::{RawPool, cache, migrate, workflow};
+pub use dataflow_sql::error::catalogue;
+pub use dataflow_sql::filter::Filter;
+
+/// The names most programs need: `use dataflow::prelude::*;`.
+pub mod prelude {
+    pub use crate::{DataFlow, Error, Model, Operation, Result, Stored, model};
+}
