@@ -46,10 +46,7 @@ fn cargo() -> Command {
 }
 
 fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 fn ci() -> Result {
@@ -89,7 +86,9 @@ fn test(args: &[String]) -> Result {
 fn run_tests(backend: &str, extra: &[String], ci: bool) -> Result {
     let backends = if backend == "all" { "sqlite,postgres,mysql" } else { backend };
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--lib", "--bins", "--tests", "--examples"]).args(extra).env("DATAFLOW_TEST_BACKENDS", backends);
+    cmd.args(["test", "--workspace", "--lib", "--bins", "--tests", "--examples"])
+        .args(extra)
+        .env("DATAFLOW_TEST_BACKENDS", backends);
     if ci {
         cmd.env("CI", "true");
     }
@@ -136,18 +135,19 @@ fn db_up() -> Result {
         ]))?;
         wait_for("MariaDB", my_up)?;
     }
-    let has_pg_test = succeeds(Command::new("psql").args([
-        "-h",
-        "127.0.0.1",
-        "-U",
-        "postgres",
-        "-d",
-        "test",
-        "-c",
-        "SELECT 1",
-    ]));
+    let has_pg_test =
+        succeeds(Command::new("psql").args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "SELECT 1"]));
     if !has_pg_test {
-        run(Command::new("psql").args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE test"]))?;
+        run(Command::new("psql").args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "CREATE DATABASE test",
+        ]))?;
     }
     run(Command::new("mysql").args(["-h", "127.0.0.1", "-uroot", "-e", "CREATE DATABASE IF NOT EXISTS test"]))?;
     eprintln!("xtask: PostgreSQL and MariaDB are up; databases ready");

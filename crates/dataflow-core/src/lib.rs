@@ -14,8 +14,8 @@ pub(crate) mod ops;
 pub mod tx;
 pub mod workflow;
 
-pub use db::{DataFlow, RawPool};
 pub use db::config::{Config, DataFlowBuilder};
+pub use db::{DataFlow, RawPool};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};
 pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
