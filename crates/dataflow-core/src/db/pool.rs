@@ -126,7 +126,10 @@ impl Pools {
         Ok(match self {
             Pools::Pg(p) => Txn::Pg(p.begin().await.map_err(|e| classify(e, None))?),
             Pools::My(p) => Txn::My(p.begin().await.map_err(|e| classify(e, None))?),
-            Pools::Lite(p) => Txn::Lite(p.begin().await.map_err(|e| classify(e, None))?),
+            // IMMEDIATE takes SQLite's write lock up front: two deferred transactions that read and
+            // then write cannot upgrade their locks concurrently and fail at once with SQLITE_BUSY
+            // (busy_timeout is not consulted for lock upgrades), so every write transaction waits instead.
+            Pools::Lite(p) => Txn::Lite(p.begin_with("BEGIN IMMEDIATE").await.map_err(|e| classify(e, None))?),
         })
     }
 
@@ -252,7 +255,11 @@ impl Conn<'_> {
         Ok(match self {
             Conn::Pg(c) => Txn::Pg(c.begin().await.map_err(|e| classify(e, None))?),
             Conn::My(c) => Txn::My(c.begin().await.map_err(|e| classify(e, None))?),
-            Conn::Lite(c) => Txn::Lite(c.begin().await.map_err(|e| classify(e, None))?),
+            Conn::Lite(c) => {
+                // Outermost: IMMEDIATE (see `Pools::begin`); nested: a savepoint.
+                let begun = if c.is_in_transaction() { c.begin().await } else { c.begin_with("BEGIN IMMEDIATE").await };
+                Txn::Lite(begun.map_err(|e| classify(e, None))?)
+            }
         })
     }
 
