@@ -2,8 +2,8 @@
 //! re-exports it; the generated code reaches the runtime only through `::dataflow::__private`,
 //! so this crate depends on no runtime crate.
 //!
-//! Layout: [`parse`] (darling receivers, shape errors) → [`check`] (cross-field rules) →
-//! [`expand`] (impls, node types, const assertions). Every error is collected and reported
+//! Layout: `parse` (darling receivers, shape errors) → `check` (cross-field rules) →
+//! `expand` (impls, node types, const assertions). Every error is collected and reported
 //! together; on error the struct is still emitted, so the type exists and nothing cascades.
 
 mod check;

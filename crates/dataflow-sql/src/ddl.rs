@@ -1,6 +1,6 @@
 //! DDL rendering (no I/O): CREATE TABLE, CREATE INDEX and ADD COLUMN per dialect (FEATURES §1).
 //!
-//! Identifiers come only from a validated [`ModelSchema`]; the only literal values in DDL are
+//! Identifiers come only from a validated [`ModelSchema`](crate::ModelSchema); the only literal values in DDL are
 //! field defaults, rendered by sea-query's value escaping. Text is assembled by hand because
 //! sea-query cannot express per-column collations, `IF NOT EXISTS` on MySQL indexes or
 //! SQLite's `INTEGER PRIMARY KEY AUTOINCREMENT`.

@@ -1,5 +1,5 @@
-//! Helper process for the multi-process migration test: connects to the URL in argv[1] and
-//! registers the dynamic model whose JSON is argv[2]. Prints `ok` and exits 0 on success;
+//! Helper process for the multi-process migration test: connects to the URL in `argv[1]` and
+//! registers the dynamic model whose JSON is `argv[2]`. Prints `ok` and exits 0 on success;
 //! prints the error and exits 1 otherwise.
 
 use dataflow_core::DataFlow;

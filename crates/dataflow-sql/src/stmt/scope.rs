@@ -2,7 +2,7 @@
 //!
 //! Every statement that reads or changes existing rows (`select`, `select_by_id`, `count`,
 //! `update`, `delete`, `soft_delete`, `restore`) combines its condition with [`where_clause`],
-//! and every insert stamps `tenant_id` through [`tenant_value`].
+//! and every insert stamps `tenant_id` through `tenant_value`.
 
 use sea_query::{Alias, Condition, Expr, ExprTrait};
 
