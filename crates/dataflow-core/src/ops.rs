@@ -127,7 +127,7 @@ pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Resu
         .field(&f.name)
         .fix(format!("shorten the value or raise `max_len` above {n}")));
     }
-    Ok(())
+    dataflow_sql::portable::check(schema, f, v)
 }
 
 /// A row ready for INSERT: whether `id` is written, and the values of the written fields.

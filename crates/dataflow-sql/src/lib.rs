@@ -10,6 +10,7 @@ pub mod error;
 pub mod filter;
 pub mod model;
 pub mod naming;
+pub mod portable;
 pub mod schema;
 pub mod stmt;
 pub mod value;

@@ -165,10 +165,10 @@ impl Value {
             Value::I64(i) => S::BigInt(Some(*i)),
             Value::F64(f) => S::Double(Some(*f)),
             Value::String(s) => S::String(Some(s.clone())),
-            Value::DateTime(d) => match dialect {
-                Dialect::Postgres => S::ChronoDateTimeUtc(Some(*d)),
-                Dialect::MySql => S::ChronoDateTime(Some(d.naive_utc())),
-                Dialect::Sqlite => S::String(Some(canonical_datetime(d))),
+            Value::DateTime(d) => match (dialect, crate::portable::truncate_micros(d)) {
+                (Dialect::Postgres, d) => S::ChronoDateTimeUtc(Some(d)),
+                (Dialect::MySql, d) => S::ChronoDateTime(Some(d.naive_utc())),
+                (Dialect::Sqlite, d) => S::String(Some(canonical_datetime(&d))),
             },
             Value::Date(d) => match dialect {
                 Dialect::Sqlite => S::String(Some(d.format("%Y-%m-%d").to_string())),

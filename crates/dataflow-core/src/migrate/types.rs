@@ -69,7 +69,7 @@ pub(crate) fn matches(field: &FieldDef, schema: &ModelSchema, d: Dialect, live: 
             w == l
                 || (field.ty == FieldType::String
                     && field.max_len.is_none()
-                    && ((w == "text" && (texty(&l) || l.starts_with("varchar")))
+                    && (((w == "text" || w == "mediumtext") && (texty(&l) || l.starts_with("varchar")))
                         || (w.starts_with("varchar") && l.starts_with("varchar"))))
         }
     }

@@ -39,6 +39,7 @@ pub(crate) struct Page {
 pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[FieldDef]>)> {
     cx.check()?;
     let s = cx.schema();
+    dataflow_sql::portable::check_page(s, spec.limit, spec.offset)?;
     if let Some(f) = &spec.fields {
         stmt::validate_fields(s, f)?;
     }

@@ -24,7 +24,8 @@ pub fn column_type(field: &FieldDef, schema: &ModelSchema, dialect: Dialect) -> 
             return match field.max_len {
                 Some(n) => format!("VARCHAR({n})"),
                 None if is_indexed(field, schema) => "VARCHAR(255)".into(),
-                None => "TEXT".into(),
+                // MEDIUMTEXT (16 MiB) holds the portable string length; TEXT ends at 64 KiB.
+                None => "MEDIUMTEXT".into(),
             };
         }
         (FieldType::String, Sqlite) => "TEXT",
@@ -102,7 +103,7 @@ pub fn default_literal(field: &FieldDef, schema: &ModelSchema, dialect: Dialect)
         }
         _ => render(&v.to_sea(field.ty, dialect, native), dialect),
     };
-    let blob_like = matches!(column_type(field, schema, dialect).as_str(), "TEXT" | "JSON" | "LONGBLOB");
+    let blob_like = matches!(column_type(field, schema, dialect).as_str(), "TEXT" | "MEDIUMTEXT" | "JSON" | "LONGBLOB");
     Some(if dialect == Dialect::MySql && blob_like { format!("({lit})") } else { lit })
 }
 
