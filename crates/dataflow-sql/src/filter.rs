@@ -50,6 +50,7 @@ mod ast;
 mod ops;
 mod parse;
 mod render;
+mod tautology;
 
 use sea_query::Condition;
 
@@ -84,6 +85,21 @@ impl Filter {
     /// operations then need `confirmed: true`.
     pub fn matches_everything(&self) -> bool {
         self.root.matches_everything()
+    }
+
+    /// True when the filter matches every possible record by its meaning — `{}`, but also
+    /// `{"f": {"$startswith": ""}}`, `{"n": {"$gte": i64::MIN}}` on a NOT NULL field or
+    /// `{"$or": [{"flag": true}, {"flag": false}]}` (see `filter/tautology.rs`). BulkDelete and
+    /// BulkUpdate refuse such a filter without `confirmed: true` (DF-108).
+    pub fn is_tautology(&self) -> bool {
+        self.matches_everything() || self.excluded_record().is_none()
+    }
+
+    /// A record (field name → JSON value; absent fields are unconstrained) that the filter does not
+    /// match, or `None` when no such record was found — then the filter is treated as matching
+    /// everything. Every field the filter mentions is present; NULL is JSON `null`.
+    pub fn excluded_record(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        tautology::witness(&self.root).map(|row| row.into_iter().map(|(k, v)| (k, v.to_json())).collect())
     }
 
     /// True when the filter matches no row by construction (e.g. `{"f": {"$in": []}}`).

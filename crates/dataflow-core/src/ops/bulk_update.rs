@@ -8,11 +8,15 @@ use crate::db::pool::Conn;
 
 /// DF-108 when a destructive filter matches everything and is not confirmed.
 pub(crate) fn check_confirmed(cx: &Ctx<'_>, filter: &Filter, confirmed: bool, op: Operation) -> Result<()> {
-    if filter.matches_everything() && !confirmed {
+    if !confirmed && filter.is_tautology() {
         let s = cx.schema();
         return Err(Error::new(
             ErrorCode::UNCONFIRMED_DESTRUCTIVE,
-            format!("{} on `{}` with an empty filter would touch every record", op.name(), s.name),
+            format!(
+                "{} on `{}` with a filter that matches every possible record would touch every record",
+                op.name(),
+                s.name
+            ),
         )
         .model(&s.name)
         .operator(op.name())
