@@ -64,8 +64,11 @@ impl Value {
     pub fn from_json(json: &serde_json::Value, field: &FieldDef) -> Result<Value> {
         use serde_json::Value as J;
         if json.is_null() {
-            return if field.nullable || field.ty == FieldType::Json {
+            return if field.nullable {
                 Ok(Value::Null)
+            } else if field.ty == FieldType::Json {
+                // The JSON document `null` (a NOT NULL JSON column cannot hold SQL NULL).
+                Ok(Value::Json(J::Null))
             } else {
                 Err(Error::new(ErrorCode::WRONG_TYPE, format!("field `{}` is not nullable, got null", field.name))
                     .field(&field.name)
