@@ -63,7 +63,7 @@ pub(crate) struct Done {
 fn connect_err(url: &str, e: sqlx::Error) -> Error {
     Error::new(ErrorCode::CONNECTION_FAILED, format!("could not connect to `{}`: {e}", url::redact(url)))
         .fix("check that the server is running and the URL (host, port, user, password, database) is right")
-        .source(e)
+        .with_source(e)
 }
 
 impl Pools {
