@@ -127,7 +127,7 @@ async fn typed_round_trip(db: &DataFlow, s: &Sample) -> Result<bool, String> {
     let mut ex = db.express();
     match ex.create(s).await {
         Err(e) => {
-            if e.code().0 != 102 {
+            if e.code().number() != 102 {
                 return Err(format!("create failed with {e}"));
             }
             if !e.to_string().contains(&format!("`{}`", "Sample")) {
@@ -154,7 +154,7 @@ async fn dynamic_round_trip(db: &DataFlow, s: &Sample) -> Result<bool, String> {
     let mut ex = db.express();
     match ex.create_json("Sample", &sample_json(s)).await {
         Err(e) => {
-            if e.code().0 != 102 {
+            if e.code().number() != 102 {
                 return Err(format!("create_json failed with {e}"));
             }
             let n = ex.count_json("Sample", &json!({"key": s.key})).await.map_err(|e| e.to_string())?;
@@ -202,7 +202,7 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 
 async fn must_reject(db: &DataFlow, s: Sample, field: &str) {
     let e = db.express().create(&s).await.expect_err("value outside the portable range was accepted");
-    assert_eq!(e.code().0, 102, "{e}");
+    assert_eq!(e.code().number(), 102, "{e}");
     let text = e.to_string();
     assert!(text.contains(&format!("`{field}`")) && text.contains("portable"), "{text}");
     assert_eq!(check(db, &s).await, Ok(false), "both APIs reject {field}");
@@ -257,22 +257,22 @@ async fn edges_are_rejected_or_round_trip(t: &TestDb) {
     // Update and bulk paths check the same range.
     let stored = db.express().create(&base("upd")).await.unwrap();
     let e = db.express().update(&Sample { at: y10k, ..stored.record.clone() }).await.unwrap_err();
-    assert_eq!(e.code().0, 102, "{e}");
+    assert_eq!(e.code().number(), 102, "{e}");
     let e = db
         .express()
         .bulk_update_json("Sample", &json!({"filter": {"key": "upd"}, "fields": {"doc": deep_json(40)}}))
         .await
         .unwrap_err();
-    assert_eq!(e.code().0, 102, "{e}");
+    assert_eq!(e.code().number(), 102, "{e}");
     let e = db.express().bulk_create(&[base("bc1"), Sample { f: f64::NAN, ..base("bc2") }]).await.unwrap_err();
-    assert_eq!(e.code().0, 102, "{e}");
+    assert_eq!(e.code().number(), 102, "{e}");
     assert_eq!(db.express().count::<Sample>(&json!({"key": "bc1"})).await.unwrap(), 0);
     let e = db
         .express()
         .upsert(&Sample { dec: "1.00000000001".parse().unwrap(), ..stored.record.clone() }, &["key"])
         .await
         .unwrap_err();
-    assert_eq!(e.code().0, 102, "{e}");
+    assert_eq!(e.code().number(), 102, "{e}");
     db.close().await;
 }
 
@@ -281,22 +281,22 @@ async fn limit_and_offset_above_i64_max_are_df106(t: &TestDb) {
     db.express().create(&base("one")).await.unwrap();
     let big = u64::MAX;
     let typed = db.express().list::<Sample>(&Query::new().limit(big)).await.unwrap_err();
-    assert_eq!(typed.code().0, 106, "{typed}");
+    assert_eq!(typed.code().number(), 106, "{typed}");
     assert!(typed.to_string().contains("limit"), "{typed}");
     let typed = db.express().list::<Sample>(&Query::new().offset(i64::MAX as u64 + 1)).await.unwrap_err();
-    assert_eq!(typed.code().0, 106, "{typed}");
+    assert_eq!(typed.code().number(), 106, "{typed}");
     let dynamic = db.express().list_json("Sample", &json!({"limit": big})).await.unwrap_err();
-    assert_eq!(dynamic.code().0, 106, "{dynamic}");
+    assert_eq!(dynamic.code().number(), 106, "{dynamic}");
     let dynamic = db.express().list_json("Sample", &json!({"offset": big, "limit": 1})).await.unwrap_err();
-    assert_eq!(dynamic.code().0, 106, "{dynamic}");
+    assert_eq!(dynamic.code().number(), 106, "{dynamic}");
     let ex = db.express();
     let mut stream = std::pin::pin!(ex.list_stream_json("Sample", &json!({"limit": big})));
-    assert_eq!(stream.next().await.unwrap().unwrap_err().code().0, 106);
+    assert_eq!(stream.next().await.unwrap().unwrap_err().code().number(), 106);
     let q = Query::new().offset(big);
     let mut stream = std::pin::pin!(ex.list_stream::<Sample>(&q));
-    assert_eq!(stream.next().await.unwrap().unwrap_err().code().0, 106);
+    assert_eq!(stream.next().await.unwrap().unwrap_err().code().number(), 106);
     let node = db.express().run_node("SampleListNode", &json!({"limit": big})).await.unwrap_err();
-    assert_eq!(node.code().0, 106, "{node}");
+    assert_eq!(node.code().number(), 106, "{node}");
     // The largest accepted value works on every backend.
     let ok = db.express().list_json("Sample", &json!({"limit": i64::MAX, "offset": 0})).await.unwrap();
     assert_eq!(ok["records"].as_array().unwrap().len(), 1);
