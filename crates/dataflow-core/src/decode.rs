@@ -9,7 +9,14 @@ use sqlx::Row;
 use uuid::Uuid;
 
 fn bad(field: &FieldDef, why: impl std::fmt::Display) -> Error {
-    dataflow_sql::model::decode_error("", &field.name, field.ty.rust_name()).fix(format!("driver said: {why}"))
+    // The model is filled in by the caller (`or_model`), which knows it.
+    Error::new(
+        dataflow_sql::ErrorCode::DECODE,
+        format!("stored value of field `{}` is not a valid {}", field.name, field.ty.rust_name()),
+    )
+    .field(&field.name)
+    .fix("check that the column's type matches the model (see the migration report)")
+    .fix(format!("driver said: {why}"))
 }
 
 fn opt<T>(field: &FieldDef, r: std::result::Result<Option<T>, sqlx::Error>) -> Result<Option<T>> {

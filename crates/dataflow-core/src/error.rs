@@ -17,6 +17,28 @@ pub fn classify(err: sqlx::Error, schema: Option<&ModelSchema>) -> Error {
     e.with_source(err)
 }
 
+/// Classifies the error of a COMMIT, or of a write that commits by itself (autocommit): a lost
+/// connection there leaves the outcome unknown (DF-511, "check before retrying") instead of DF-507.
+pub(crate) fn classify_commit(err: sqlx::Error, schema: Option<&ModelSchema>) -> Error {
+    if classify_inner(&err, schema).code() != ErrorCode::CONNECTION_LOST {
+        return classify(err, schema);
+    }
+    let e = Error::new(
+        ErrorCode::COMMIT_OUTCOME_UNKNOWN,
+        format!(
+            "commit outcome unknown: the connection was lost while the write was being committed, so it may or may \
+             not have been applied: {err}"
+        ),
+    )
+    .fix("check before retrying: read the record(s) back (or check an idempotency key); a blind retry may apply the write twice")
+    .fix("make the write idempotent (upsert on a unique key) so that a retry after an unknown outcome is safe");
+    let e = match schema {
+        Some(s) => e.or_model(&s.name),
+        None => e,
+    };
+    e.with_source(err)
+}
+
 fn classify_inner(err: &sqlx::Error, schema: Option<&ModelSchema>) -> Error {
     use sqlx::error::ErrorKind;
     match err {
@@ -29,10 +51,24 @@ fn classify_inner(err: &sqlx::Error, schema: Option<&ModelSchema>) -> Error {
         sqlx::Error::PoolClosed => {
             Error::new(ErrorCode::CLOSED, "the DataFlow instance was closed").fix("create a new instance with `DataFlow::connect(url)`")
         }
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
             Error::new(ErrorCode::CONNECTION_LOST, format!("the connection to the database was lost: {err}"))
                 .fix("check that the database server is running and reachable; the operation can be retried")
         }
+        // A protocol error is not a lost connection: classify by cause, never "retry".
+        sqlx::Error::Protocol(msg) if msg.contains("too many arguments") || msg.contains("too many parameter") => {
+            Error::new(
+                ErrorCode::INVALID_FILTER,
+                format!("the statement has more bound values than the database accepts (PostgreSQL: 65,535): {msg}"),
+            )
+            .fix("split long `$in` / `$nin` lists into several calls, or filter on a range instead")
+            .fix("retrying the same call cannot succeed")
+        }
+        sqlx::Error::Protocol(msg) => Error::new(
+            ErrorCode::DATABASE,
+            format!("the database driver reported a protocol error (not a lost connection): {msg}"),
+        )
+        .fix("retrying the same call is unlikely to help; report the operation and this message"),
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             let msg = db.message().to_owned();
@@ -77,7 +113,8 @@ fn classify_inner(err: &sqlx::Error, schema: Option<&ModelSchema>) -> Error {
                     Error::new(ErrorCode::NOT_NULL_VIOLATION, format!("NOT NULL constraint violated{named}: {msg}"))
                         .fix("supply a value for the column")
                 }
-                _ if code == "57P01" || code.starts_with("08") => {
+                // 1927: connection killed; 2006/2013: server gone away / lost during query.
+                _ if code == "57P01" || code.starts_with("08") || matches!(mysql_number, Some(1927 | 2006 | 2013)) => {
                     Error::new(ErrorCode::CONNECTION_LOST, format!("the connection to the database was lost: {msg}"))
                         .fix("check the database server; the operation can be retried")
                 }
@@ -136,5 +173,14 @@ mod tests {
         assert_eq!(columns_in(&s, "", "UNIQUE constraint failed: users.email"), vec!["email"]);
         assert_eq!(columns_in(&s, "users_email_key", "duplicate key value"), vec!["email"]);
         assert!(classify(sqlx::Error::PoolTimedOut, Some(&s)).code() == ErrorCode::POOL_TIMEOUT);
+        let lost = || sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(classify(lost(), Some(&s)).code(), ErrorCode::CONNECTION_LOST);
+        let e = classify_commit(lost(), Some(&s));
+        assert_eq!(e.code(), ErrorCode::COMMIT_OUTCOME_UNKNOWN);
+        assert!(e.to_string().contains("check before retrying") || format!("{e:#}").contains("check before retrying"));
+        assert_eq!(classify_commit(sqlx::Error::PoolTimedOut, None).code(), ErrorCode::POOL_TIMEOUT);
+        let too_many = sqlx::Error::Protocol("PgConnection::run(): too many arguments for query: 70000".into());
+        assert_eq!(classify(too_many, None).code(), ErrorCode::INVALID_FILTER);
+        assert_eq!(classify(sqlx::Error::Protocol("unexpected message".into()), None).code(), ErrorCode::DATABASE);
     }
 }

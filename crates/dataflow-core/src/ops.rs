@@ -11,6 +11,7 @@ pub(crate) mod bulk_upsert;
 pub(crate) mod count;
 pub(crate) mod create;
 pub(crate) mod delete;
+pub(crate) mod full_table_guard;
 pub(crate) mod list;
 pub(crate) mod read;
 pub(crate) mod update;
@@ -31,6 +32,8 @@ pub(crate) struct Ctx<'a> {
     pub e: &'a ModelEntry,
     pub dialect: Dialect,
     pub tenant: Option<&'a str>,
+    /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
+    pub full_table_guard: Option<u64>,
 }
 
 impl<'a> Ctx<'a> {

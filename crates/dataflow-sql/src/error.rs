@@ -169,6 +169,8 @@ codes! {
     DATABASE = 509, Database, "Database error";
     /// A stored value could not be decoded into the model's type.
     DECODE = 510, Database, "Could not decode a stored value";
+    /// The connection was lost while a write was being committed: it may or may not have been applied.
+    COMMIT_OUTCOME_UNKNOWN = 511, Connection, "Commit outcome unknown";
     /// An identifier (table, column, index) is invalid.
     INVALID_IDENTIFIER = 601, Model, "Invalid identifier";
     /// The model definition is invalid.

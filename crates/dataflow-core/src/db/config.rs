@@ -29,6 +29,10 @@ pub struct Config {
     pub existing_schema_mode: bool,
     /// Schema cache settings (TTL none, 10,000 entries).
     pub schema_cache: crate::cache::CacheConfig,
+    /// Opt-in full-table guard (default off): an unconfirmed BulkDelete/BulkUpdate by filter that
+    /// touches every record of a table holding at least this many records is rolled back, inside
+    /// its own transaction and before commit, with DF-108.
+    pub full_table_guard: Option<u64>,
 }
 
 impl Config {
@@ -45,6 +49,7 @@ impl Config {
             auto_migrate: true,
             existing_schema_mode: false,
             schema_cache: crate::cache::CacheConfig::default(),
+            full_table_guard: None,
         }
     }
 
@@ -124,6 +129,16 @@ impl DataFlowBuilder {
     /// Never issue DDL (default false).
     pub fn existing_schema_mode(mut self, on: bool) -> Self {
         self.config.existing_schema_mode = on;
+        self
+    }
+
+    /// Opt-in guard against whole-table changes: an unconfirmed BulkDelete/BulkUpdate by filter
+    /// that would touch **every** record of a table holding at least `min_rows` records is rolled
+    /// back before commit (same transaction) and reported as DF-108. Filters that match every
+    /// possible record are refused without this option; the guard also catches filters that only
+    /// happen to match every current record. `confirmed: true` bypasses it.
+    pub fn full_table_guard(mut self, min_rows: u64) -> Self {
+        self.config.full_table_guard = Some(min_rows);
         self
     }
 

@@ -31,6 +31,16 @@ pub(crate) enum SqlText {
 }
 
 impl SqlText {
+    /// Whether the statement writes (INSERT/UPDATE/DELETE, possibly with RETURNING).
+    fn writes(&self) -> bool {
+        let t = match self {
+            SqlText::Owned(s) => s.as_str(),
+            SqlText::Shared(s) => s,
+        };
+        let head = t.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+        matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE" | "REPLAC")
+    }
+
     fn safe(self) -> sqlx::SqlStr {
         use sqlx::SqlSafeStr;
         match self {
@@ -163,16 +173,23 @@ impl Pools {
             Pools::Postgres(p) => sqlx::query_with::<Postgres, _>(q, vals)
                 .fetch(p)
                 .map(move |r| {
-                    r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::pg_row(&row, &cols, native))
+                    r.map_err(|e| classify(e, Some(&schema)))
+                        .and_then(|row| decode::pg_row(&row, &cols, native).map_err(|e| e.or_model(&schema.name)))
                 })
                 .boxed(),
             Pools::MySql(p) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch(p)
-                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::mysql_row(&row, &cols)))
+                .map(move |r| {
+                    r.map_err(|e| classify(e, Some(&schema)))
+                        .and_then(|row| decode::mysql_row(&row, &cols).map_err(|e| e.or_model(&schema.name)))
+                })
                 .boxed(),
             Pools::Sqlite(p) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .fetch(p)
-                .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::sqlite_row(&row, &cols)))
+                .map(move |r| {
+                    r.map_err(|e| classify(e, Some(&schema)))
+                        .and_then(|row| decode::sqlite_row(&row, &cols).map_err(|e| e.or_model(&schema.name)))
+                })
                 .boxed(),
         }
     }
@@ -217,7 +234,7 @@ impl Txn<'_> {
             Txn::MySql(t) => t.commit().await,
             Txn::Sqlite(t) => t.commit().await,
         }
-        .map_err(|e| classify(e, None))
+        .map_err(|e| crate::error::classify_commit(e, None))
     }
 
     pub(crate) async fn rollback(self) -> Result<()> {
@@ -241,6 +258,25 @@ pub enum Conn<'c> {
 }
 
 impl Conn<'_> {
+    /// Whether a transaction (or savepoint) is open on the connection.
+    fn in_transaction(&self) -> bool {
+        use sqlx::Connection;
+        match self {
+            Conn::Postgres(c) => c.is_in_transaction(),
+            Conn::MySql(c) => c.is_in_transaction(),
+            Conn::Sqlite(c) => c.is_in_transaction(),
+        }
+    }
+
+    /// The classifier for a statement's error: a write outside a transaction commits by itself,
+    /// so a connection lost during it leaves the outcome unknown (DF-511), not retryable (DF-507).
+    fn classifier<'s>(&self, st: &Stmt, schema: &'s ModelSchema) -> impl Fn(sqlx::Error) -> dataflow_sql::Error + 's {
+        let autocommit_write = st.sql.writes() && !self.in_transaction();
+        move |e| {
+            if autocommit_write { crate::error::classify_commit(e, Some(schema)) } else { classify(e, Some(schema)) }
+        }
+    }
+
     /// The connection's dialect.
     pub fn dialect(&self) -> Dialect {
         match self {
@@ -277,6 +313,7 @@ impl Conn<'_> {
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
     pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+        let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         match self {
@@ -293,7 +330,7 @@ impl Conn<'_> {
                 .await
                 .map(|r| Done { rows: r.rows_affected(), last_id: Some(r.last_insert_rowid()) }),
         }
-        .map_err(|e| classify(e, Some(schema)))
+        .map_err(err)
     }
 
     /// Runs a query and decodes every row by `cols`.
@@ -303,10 +340,10 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Vec<Vec<Value>>> {
+        let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         let native = schema.options.native_arrays;
-        let err = |e| classify(e, Some(schema));
         let rows = match self {
             Conn::Postgres(c) => {
                 let rows = sqlx::query_with::<Postgres, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
@@ -331,10 +368,10 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Option<Vec<Value>>> {
+        let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         let native = schema.options.native_arrays;
-        let err = |e| classify(e, Some(schema));
         let row = match self {
             Conn::Postgres(c) => sqlx::query_with::<Postgres, _>(q, vals)
                 .fetch_optional(&mut **c)

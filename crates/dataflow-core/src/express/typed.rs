@@ -204,7 +204,12 @@ macro_rules! with_conn {
     ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
         let db = $self.db;
         let tenant = $self.tenant.clone();
-        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
+        let $cx = Ctx {
+            e: &$e,
+            dialect: db.dialect(),
+            tenant: tenant.as_deref(),
+            full_table_guard: db.config().full_table_guard,
+        };
         let mut g = $self.guard().await?;
         let mut $c = g.conn();
         $body
@@ -396,7 +401,7 @@ impl Express<'_> {
         let prepared = self.db.typed_entry::<M>().and_then(|e| {
             let spec = q.spec(&e.schema)?;
             let tenant = self.tenant.clone();
-            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref() };
+            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref(), full_table_guard: None };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;
             Ok((e.clone(), st, cols))

@@ -26,7 +26,7 @@ pub(crate) async fn by_filter(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter
     super::bulk_update::check_confirmed(cx, filter, confirmed, Operation::BulkDelete)?;
     let s = cx.schema();
     let st = delete_stmt(cx, filter.to_condition(s, cx.dialect));
-    Ok(conn.execute(st.into(), s).await?.rows)
+    super::full_table_guard::execute(conn, cx, Operation::BulkDelete, st.into(), confirmed).await
 }
 
 /// Deletes the records with these ids, atomically; returns how many.

@@ -42,7 +42,7 @@ pub(crate) async fn by_filter(
     let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let st =
         stmt::update(s, cx.dialect, Some(filter.to_condition(s, cx.dialect)), cx.scope(false), &pairs, super::now());
-    Ok(conn.execute(st.into(), s).await?.rows)
+    super::full_table_guard::execute(conn, cx, Operation::BulkUpdate, st.into(), confirmed).await
 }
 
 /// Updates each `(id, fields)` record in one transaction; returns how many existed.

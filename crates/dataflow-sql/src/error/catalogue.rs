@@ -235,6 +235,12 @@ entries! {
         fixes: ["make the field type match the column (see the migration report)"],
         keys: ["could not decode", "decode", "is not a valid"],
     }
+    COMMIT_OUTCOME_UNKNOWN {
+        "Commit outcome unknown: check before retrying. The connection was lost while the database was committing a write (the COMMIT of a transaction, or a single statement that commits by itself). The database may have applied the write or not; unlike DF-507 (connection lost before the write), retrying blindly can apply it twice.",
+        causes: ["the server was restarted or the session was killed during COMMIT", "a network failure or proxy timeout while the commit's answer was on its way"],
+        fixes: ["read the record(s) back, or check an idempotency key, before retrying", "make the write idempotent (upsert on a unique key, or BulkUpsert) so that retrying after an unknown outcome is safe"],
+        keys: ["outcome unknown", "during commit", "may or may not have been applied"],
+    }
     INVALID_IDENTIFIER {
         "A table, column or index name is not a valid identifier (`^[A-Za-z_][A-Za-z0-9_]*$`, length limits). DataFlow rejects rather than escapes.",
         causes: ["a table or column name with spaces, dashes or quotes", "a name longer than 63 bytes"],
