@@ -119,7 +119,8 @@ codes! {
     INVALID_PAGINATION = 106, Validation, "Invalid ordering or pagination";
     /// Parameters have the wrong shape for the operation.
     WRONG_SHAPE = 107, Validation, "Parameters have the wrong shape";
-    /// A destructive bulk operation has an empty filter and no `confirmed: true`.
+    /// A destructive bulk operation's filter matches every possible record (or, with the full-table
+    /// guard, every current record) and `confirmed: true` is missing.
     UNCONFIRMED_DESTRUCTIVE = 108, Validation, "Destructive operation needs confirmation";
     /// A parameter value is out of range or otherwise invalid.
     INVALID_PARAMETER = 109, Validation, "Invalid parameter";

@@ -86,8 +86,8 @@ entries! {
         keys: ["takes the record's fields flat", "wrong shape", "must be a json object", "expects an object"],
     }
     UNCONFIRMED_DESTRUCTIVE {
-        "A BulkUpdate or BulkDelete has a filter that matches every record (`{}` or a degenerate form). DataFlow refuses to run it unless `confirmed: true` says it is intended.",
-        causes: ["an empty filter built from optional search inputs that were all absent", "`{\"$and\": [{}]}`"],
+        "A BulkUpdate or BulkDelete has a filter that matches every possible record (`{}`, or by its meaning: `$startswith \"\"`, `$gte i64::MIN` on a NOT NULL field, `$or` of `true` and `false`, ...), or, with the opt-in full-table guard, touched every record of the table and was rolled back. DataFlow refuses to run it unless `confirmed: true` says it is intended.",
+        causes: ["an empty filter built from optional search inputs that were all absent", "`{\"$and\": [{}]}`, `{\"name\": {\"$like\": \"%\"}}`, `{\"$or\": [{\"s\": null}, {\"s\": {\"$ne\": null}}]}`", "`DataFlow::builder(url).full_table_guard(n)` and a filter that matches every current record"],
         fixes: ["narrow the filter: `{\"filter\": {\"status\": \"stale\"}}`", "confirm: `json!({\"filter\": {}, \"confirmed\": true})`"],
         keys: ["confirmed", "matches every record", "destructive"],
     }
