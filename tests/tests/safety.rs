@@ -91,7 +91,10 @@ async fn tautologies_need_confirmation(t: &TestDb) {
     assert_eq!(db.express().count::<Doc>(&json!({})).await.unwrap(), 6);
     // Selective filters still run; near-tautologies that leave records out are let through.
     let mut ex = db.express();
-    assert_eq!(ex.bulk_update::<Doc>(&json!({"n": {"$gt": i64::MIN}}), &json!({"flag": true}), false).await.unwrap(), 6);
+    assert_eq!(
+        ex.bulk_update::<Doc>(&json!({"n": {"$gt": i64::MIN}}), &json!({"flag": true}), false).await.unwrap(),
+        6
+    );
     assert_eq!(ex.bulk_delete::<Doc>(&json!({"slug": {"$startswith": "s1"}}), false).await.unwrap(), 1);
     assert_eq!(ex.bulk_delete::<Doc>(&json!({"note": {"$ne": null}}), false).await.unwrap(), 2);
     // `confirmed: true` really changes every record.

@@ -81,7 +81,9 @@ fn json_eq(a: &J, b: &J) -> bool {
             _ => x.as_f64() == y.as_f64(),
         },
         (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
-        (J::Object(x), J::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -168,7 +170,9 @@ async fn dynamic_round_trip(db: &DataFlow, s: &Sample) -> Result<bool, String> {
             let back = back.ok_or("acknowledged record is missing")?;
             let values = fields()
                 .iter()
-                .map(|f| Value::from_json(&back[&f.name], f).map_err(|e| format!("read-back JSON of `{}`: {e}", f.name)))
+                .map(|f| {
+                    Value::from_json(&back[&f.name], f).map_err(|e| format!("read-back JSON of `{}`: {e}", f.name))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let got = Sample::from_values(values).map_err(|e| e.to_string())?;
             same(s, &got).map_err(|m| format!("dynamic read-back differs: {m}"))?;
@@ -426,6 +430,7 @@ async fn arbitrary_values_are_rejected_before_sql_or_read_back_equal(t: &TestDb)
                 Err(msg) => Err(TestCaseError::fail(msg)),
             }
         })
+        .map_err(|e| e.to_string())
     });
     if let Err(e) = outcome {
         panic!("{e}");

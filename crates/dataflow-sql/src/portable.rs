@@ -61,9 +61,7 @@ pub fn range_of(field: &FieldDef, schema: &ModelSchema) -> String {
             }
             None => format!("at most {MAX_TEXT_BYTES} UTF-8 bytes, no U+0000"),
         },
-        FieldType::DateTime => {
-            "0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999Z without leap seconds".into()
-        }
+        FieldType::DateTime => "0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999Z without leap seconds".into(),
         FieldType::Date => "0001-01-01 ..= 9999-12-31".into(),
         FieldType::Decimal => format!(
             "at most {DECIMAL_MAX_INTEGER_DIGITS} digits before and {DECIMAL_MAX_SCALE} after the decimal point"
@@ -72,9 +70,7 @@ pub fn range_of(field: &FieldDef, schema: &ModelSchema) -> String {
             "JSON nested at most {MAX_JSON_DEPTH} levels, no U+0000 in strings, numbers that keep their value in \
              plain decimal form, at most {MAX_TEXT_BYTES} bytes"
         ),
-        FieldType::Array(_) => {
-            "elements in their type's range (finite numbers, strings without U+0000)".into()
-        }
+        FieldType::Array(_) => "elements in their type's range (finite numbers, strings without U+0000)".into(),
         FieldType::Bytes => format!("at most {MAX_TEXT_BYTES} bytes"),
         FieldType::Bool | FieldType::I32 | FieldType::I64 | FieldType::Uuid => "every value".into(),
     }
@@ -92,10 +88,7 @@ pub fn check(schema: &ModelSchema, field: &FieldDef, v: &Value) -> Result<()> {
         None => Ok(()),
         Some(why) => Err(Error::new(
             ErrorCode::WRONG_TYPE,
-            format!(
-                "value of field `{}` of model `{}` is outside the portable range: {why}",
-                field.name, schema.name
-            ),
+            format!("value of field `{}` of model `{}` is outside the portable range: {why}", field.name, schema.name),
         )
         .model(&schema.name)
         .field(&field.name)
@@ -132,9 +125,7 @@ fn why_not(schema: &ModelSchema, field: &FieldDef, v: &Value) -> Option<String> 
             Value::String(s) => text(s),
             _ => None,
         }),
-        Value::Bytes(b) => {
-            (b.len() > MAX_TEXT_BYTES).then(|| format!("{} bytes, more than {MAX_TEXT_BYTES}", b.len()))
-        }
+        Value::Bytes(b) => (b.len() > MAX_TEXT_BYTES).then(|| format!("{} bytes, more than {MAX_TEXT_BYTES}", b.len())),
     }
 }
 
@@ -170,8 +161,7 @@ fn decimal(d: &Decimal) -> Option<String> {
         return Some(format!("{d} has {} digits after the point, at most {DECIMAL_MAX_SCALE} are portable", n.scale()));
     }
     let limit = Decimal::from_i128_with_scale(10i128.pow(DECIMAL_MAX_INTEGER_DIGITS), 0);
-    (n.abs() >= limit)
-        .then(|| format!("{d} has more than {DECIMAL_MAX_INTEGER_DIGITS} digits before the point"))
+    (n.abs() >= limit).then(|| format!("{d} has more than {DECIMAL_MAX_INTEGER_DIGITS} digits before the point"))
 }
 
 fn json(j: &serde_json::Value) -> Option<String> {
@@ -193,11 +183,7 @@ fn json_walk(j: &serde_json::Value, depth: usize) -> Option<String> {
         }
         J::Array(a) => a.iter().find_map(|x| json_walk(x, depth + 1)),
         J::Object(o) => o.iter().find_map(|(k, x)| {
-            if k.contains('\0') {
-                Some("a JSON key contains U+0000 (NUL)".to_owned())
-            } else {
-                json_walk(x, depth + 1)
-            }
+            if k.contains('\0') { Some("a JSON key contains U+0000 (NUL)".to_owned()) } else { json_walk(x, depth + 1) }
         }),
     }
 }
@@ -225,7 +211,10 @@ pub fn check_page(schema: &ModelSchema, limit: Option<u64>, offset: Option<u64>)
         {
             return Err(Error::new(
                 ErrorCode::INVALID_PAGINATION,
-                format!("`{key}` of a List of `{}` is {n}, above the largest every backend accepts ({MAX_LIMIT})", schema.name),
+                format!(
+                    "`{key}` of a List of `{}` is {n}, above the largest every backend accepts ({MAX_LIMIT})",
+                    schema.name
+                ),
             )
             .model(&schema.name)
             .field(key)

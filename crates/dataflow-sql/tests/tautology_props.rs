@@ -81,14 +81,32 @@ fn small_int() -> impl Strategy<Value = Value> {
 }
 
 fn text() -> impl Strategy<Value = Value> {
-    prop_oneof![Just(json!("")), Just(json!("%")), Just(json!("a")), Just(json!("b")), Just(json!("_")), Just(json!(".*"))]
+    prop_oneof![
+        Just(json!("")),
+        Just(json!("%")),
+        Just(json!("a")),
+        Just(json!("b")),
+        Just(json!("_")),
+        Just(json!(".*"))
+    ]
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
     let cmp = prop::sample::select(vec!["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]);
-    let sop = prop::sample::select(vec!["$eq", "$ne", "$gte", "$lt", "$like", "$startswith", "$endswith", "$contains", "$regex"]);
+    let sop = prop::sample::select(vec![
+        "$eq",
+        "$ne",
+        "$gte",
+        "$lt",
+        "$like",
+        "$startswith",
+        "$endswith",
+        "$contains",
+        "$regex",
+    ]);
     prop_oneof![
-        (sop.clone(), prop::sample::select(vec!["name", "nick", "id"]), text()).prop_map(|(op, f, v)| json!({f: {op: v}})),
+        (sop.clone(), prop::sample::select(vec!["name", "nick", "id"]), text())
+            .prop_map(|(op, f, v)| json!({f: {op: v}})),
         (cmp.clone(), int()).prop_map(|(op, v)| json!({"visits": {op: v}})),
         (cmp.clone(), small_int()).prop_map(|(op, v)| json!({"age": {op: v}})),
         (prop::collection::vec(prop_oneof![small_int(), Just(Value::Null)], 0..3), any::<bool>())

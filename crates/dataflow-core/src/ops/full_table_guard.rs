@@ -13,7 +13,13 @@ use crate::db::pool::{Conn, Stmt};
 
 /// Runs a filtered bulk change, under the guard when it is on and the change is unconfirmed.
 /// Returns the number of records touched.
-pub(crate) async fn execute(conn: &mut Conn<'_>, cx: &Ctx<'_>, op: Operation, st: Stmt, confirmed: bool) -> Result<u64> {
+pub(crate) async fn execute(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    op: Operation,
+    st: Stmt,
+    confirmed: bool,
+) -> Result<u64> {
     let s = cx.schema();
     let Some(min_rows) = cx.full_table_guard.filter(|_| !confirmed) else {
         return Ok(conn.execute(st, s).await?.rows);

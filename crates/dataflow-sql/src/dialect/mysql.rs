@@ -82,7 +82,11 @@ impl Backend for MySqlBackend {
 
     fn default_expression(&self, literal: String, column_type: &str) -> String {
         // TEXT/JSON/BLOB defaults are expressions (required by MySQL 8, accepted by MariaDB).
-        if matches!(column_type, "TEXT" | "MEDIUMTEXT" | "JSON" | "LONGBLOB") { format!("({literal})") } else { literal }
+        if matches!(column_type, "TEXT" | "MEDIUMTEXT" | "JSON" | "LONGBLOB") {
+            format!("({literal})")
+        } else {
+            literal
+        }
     }
 
     fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> S {

@@ -37,9 +37,8 @@ pub(crate) fn witness(root: &Node) -> Option<Row> {
     collect(root, &mut consts);
     let fields: Vec<(String, Vec<Value>)> =
         consts.into_iter().map(|(name, (f, c))| (name, candidates(&f, &c))).collect();
-    let row_of = |idx: &[usize]| -> Row {
-        fields.iter().zip(idx).map(|((n, c), i)| (n.clone(), c[*i].clone())).collect()
-    };
+    let row_of =
+        |idx: &[usize]| -> Row { fields.iter().zip(idx).map(|((n, c), i)| (n.clone(), c[*i].clone())).collect() };
     let mut idx = vec![0usize; fields.len()];
     for _ in 0..ODOMETER_STEPS {
         let row = row_of(&idx);
@@ -234,13 +233,18 @@ fn scalar_candidates(ty: FieldType, consts: &[Value], strs: &[String]) -> Vec<Va
             for v in consts {
                 if let Value::DateTime(d) = v {
                     let us = TimeDelta::microseconds(1);
-                    out.extend([d.checked_sub_signed(us), d.checked_add_signed(us)].into_iter().flatten().map(Value::DateTime));
+                    out.extend(
+                        [d.checked_sub_signed(us), d.checked_add_signed(us)].into_iter().flatten().map(Value::DateTime),
+                    );
                 }
             }
         }
         FieldType::Date => {
             out.extend(
-                [NaiveDate::from_ymd_opt(1, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31)].into_iter().flatten().map(Value::Date),
+                [NaiveDate::from_ymd_opt(1, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31)]
+                    .into_iter()
+                    .flatten()
+                    .map(Value::Date),
             );
             for v in consts {
                 if let Value::Date(d) = v {
@@ -253,7 +257,12 @@ fn scalar_candidates(ty: FieldType, consts: &[Value], strs: &[String]) -> Vec<Va
             for v in consts {
                 if let Value::Uuid(u) = v {
                     let n = u.as_u128();
-                    out.extend([n.checked_sub(1), n.checked_add(1)].into_iter().flatten().map(|n| Value::Uuid(Uuid::from_u128(n))));
+                    out.extend(
+                        [n.checked_sub(1), n.checked_add(1)]
+                            .into_iter()
+                            .flatten()
+                            .map(|n| Value::Uuid(Uuid::from_u128(n))),
+                    );
                 }
             }
         }
