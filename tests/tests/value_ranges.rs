@@ -417,20 +417,21 @@ async fn arbitrary_values_are_rejected_before_sql_or_read_back_equal(t: &TestDb)
     let accepted = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
     let outcome = tokio::task::block_in_place(|| {
-        runner.run(&sample(), |mut s| {
-            let n = cases.fetch_add(1, Ordering::SeqCst);
-            s.key = format!("case{n}");
-            match handle.block_on(check(&db, &s)) {
-                Ok(ok) => {
-                    if ok {
-                        accepted.fetch_add(1, Ordering::SeqCst);
+        runner
+            .run(&sample(), |mut s| {
+                let n = cases.fetch_add(1, Ordering::SeqCst);
+                s.key = format!("case{n}");
+                match handle.block_on(check(&db, &s)) {
+                    Ok(ok) => {
+                        if ok {
+                            accepted.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok(())
                     }
-                    Ok(())
+                    Err(msg) => Err(TestCaseError::fail(msg)),
                 }
-                Err(msg) => Err(TestCaseError::fail(msg)),
-            }
-        })
-        .map_err(|e| e.to_string())
+            })
+            .map_err(|e| e.to_string())
     });
     if let Err(e) = outcome {
         panic!("{e}");
