@@ -50,6 +50,14 @@ fn filters_that_match_every_possible_record() {
 }
 
 #[test]
+fn long_lists_are_decided_quickly() {
+    let big: Vec<i64> = (0..10_000).collect();
+    assert!(!taut(json!({"visits": {"$in": big}})));
+    assert!(!taut(json!({"visits": {"$nin": big}})));
+    assert!(taut(json!({"$or": [{"visits": {"$nin": big}}, {"visits": {"$in": big}}]})));
+}
+
+#[test]
 fn selective_filters_are_let_through() {
     for f in [
         json!({"name": "a"}),

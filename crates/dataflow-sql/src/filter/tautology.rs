@@ -30,6 +30,23 @@ pub(crate) type Row = BTreeMap<String, Value>;
 /// Odometer steps, then pseudo-random steps, before giving up (no witness found).
 const ODOMETER_STEPS: usize = 10_000;
 const RANDOM_STEPS: usize = 20_000;
+/// Leaf evaluations allowed in all (steps × filter size).
+const BUDGET: usize = 4_000_000;
+
+/// Number of leaves and operands of a node (the cost of one evaluation).
+fn size(node: &Node) -> usize {
+    match node {
+        Node::And(ch) | Node::Or(ch) | Node::Nor(ch) => ch.iter().map(size).sum::<usize>() + 1,
+        Node::Not(x) => size(x) + 1,
+        Node::Leaf(l) => match &l.op {
+            Op::In { values, .. } | Op::Nin { values, .. } | Op::Contains(values) | Op::Overlap(values) => {
+                values.len() + 1
+            }
+            Op::Any(inner) => size(inner) + 1,
+            _ => 1,
+        },
+    }
+}
 
 /// A record `root` does not match, or `None` when none of the candidates is left out.
 pub(crate) fn witness(root: &Node) -> Option<Row> {
@@ -39,8 +56,11 @@ pub(crate) fn witness(root: &Node) -> Option<Row> {
         consts.into_iter().map(|(name, (f, c))| (name, candidates(&f, &c))).collect();
     let row_of =
         |idx: &[usize]| -> Row { fields.iter().zip(idx).map(|((n, c), i)| (n.clone(), c[*i].clone())).collect() };
+    // Bound the work on large filters: at most ~4 million leaf evaluations in all.
+    let size = size(root).max(1);
+    let (odometer, random) = (ODOMETER_STEPS.min(BUDGET / size).max(1), RANDOM_STEPS.min(BUDGET / size));
     let mut idx = vec![0usize; fields.len()];
-    for _ in 0..ODOMETER_STEPS {
+    for _ in 0..odometer {
         let row = row_of(&idx);
         if !eval(root, &row) {
             return Some(row);
@@ -60,7 +80,7 @@ pub(crate) fn witness(root: &Node) -> Option<Row> {
         }
     }
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    for _ in 0..RANDOM_STEPS {
+    for _ in 0..random {
         for (i, (_, c)) in idx.iter_mut().zip(&fields) {
             state ^= state << 13;
             state ^= state >> 7;
@@ -187,7 +207,10 @@ fn string_candidates(consts: &[Value], strs: &[String]) -> Vec<String> {
 
 /// Scalar candidates of a type: operands first (fast witnesses), then neighbours and extremes.
 fn scalar_candidates(ty: FieldType, consts: &[Value], strs: &[String]) -> Vec<Value> {
-    let mut out: Vec<Value> = consts.iter().filter(|v| same_type(ty, v)).cloned().collect();
+    let mut out = Vec::new();
+    // Extremes first (they leave out long `$in` lists at once), then the operands (they leave out
+    // `$ne`/`$nin`), then the operands' neighbours.
+    let operands = consts.iter().filter(|v| same_type(ty, v)).cloned();
     match ty {
         FieldType::String => out.extend(string_candidates(consts, strs).into_iter().map(Value::String)),
         FieldType::I32 => {
@@ -270,6 +293,10 @@ fn scalar_candidates(ty: FieldType, consts: &[Value], strs: &[String]) -> Vec<Va
         FieldType::Bytes => out.extend([vec![], vec![0u8], vec![255u8]].map(Value::Bytes)),
         FieldType::Json | FieldType::Array(_) => {}
     }
+    // Keep the first three (extremes / generic values) in front, operands next.
+    let rest = out.split_off(out.len().min(3));
+    out.extend(operands);
+    out.extend(rest);
     out
 }
 
@@ -308,10 +335,10 @@ fn candidates(f: &FieldDef, c: &Consts) -> Vec<Value> {
                 out.push(Value::Array(c.elems.clone()));
             }
             if let Some(x) = scalars.first() {
-                for n in &c.sizes {
-                    if (2..=64).contains(n) {
-                        out.push(Value::Array(vec![x.clone(); *n as usize]));
-                    }
+                // Lengths around every `$size` operand, and two elements.
+                let lens = c.sizes.iter().flat_map(|n| [*n, n.saturating_add(1)]).chain([2]);
+                for n in lens.filter(|n| (2..=64).contains(n)) {
+                    out.push(Value::Array(vec![x.clone(); n as usize]));
                 }
             }
         }
@@ -338,14 +365,9 @@ fn candidates(f: &FieldDef, c: &Consts) -> Vec<Value> {
         }
         ty => out.extend(scalar_candidates(ty, &c.values, &c.strings)),
     }
-    let mut seen = Vec::with_capacity(out.len());
-    out.retain(|v| {
-        let fresh = !seen.contains(v);
-        if fresh {
-            seen.push(v.clone());
-        }
-        fresh
-    });
+    // Drop duplicates (linear: long `$in` lists give many candidates).
+    let mut seen = std::collections::HashSet::with_capacity(out.len());
+    out.retain(|v| seen.insert(format!("{v:?}")));
     out
 }
 
