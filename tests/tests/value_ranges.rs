@@ -308,6 +308,21 @@ async fn limit_and_offset_above_i64_max_are_df106(t: &TestDb) {
     db.close().await;
 }
 
+#[test]
+fn workflow_validation_refuses_limit_above_i64_max() {
+    use dataflow_core::workflow::{Catalog, WorkflowBuilder};
+    let catalog = Catalog::from_schemas([Sample::schema().clone()]).unwrap();
+    for key in ["limit", "offset"] {
+        let mut b = WorkflowBuilder::with_catalog(catalog.clone());
+        b.add_node("SampleListNode", "list", json!({ key: u64::MAX }));
+        let e = b.build().expect_err("limit above i64::MAX must not validate");
+        assert_eq!(e.code().number(), 106, "{e:#}");
+        let mut ok = WorkflowBuilder::with_catalog(catalog.clone());
+        ok.add_node("SampleListNode", "list", json!({ key: i64::MAX }));
+        ok.build().unwrap();
+    }
+}
+
 // --- the property test -------------------------------------------------------------------
 
 fn text() -> impl Strategy<Value = String> {

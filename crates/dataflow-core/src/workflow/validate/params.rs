@@ -283,6 +283,12 @@ fn value(cx: &mut Cx<'_>, k: &str, kind: ParamKind, v: &J) {
             let ok = v.as_u64().is_some_and(|n| k != "batch_size" || n > 0);
             if !ok {
                 cx.push(bad(if k == "batch_size" { "a positive integer" } else { "a non-negative integer" }));
+            } else if let Err(e) = match k {
+                "limit" => dataflow_sql::portable::check_page(s, v.as_u64(), None),
+                "offset" => dataflow_sql::portable::check_page(s, None, v.as_u64()),
+                _ => Ok(()),
+            } {
+                cx.push(e);
             }
         }
         ParamKind::Choice(set) if !v.as_str().is_some_and(|x| set.contains(&x)) => {
