@@ -47,14 +47,18 @@
 //!   `json_extract`.
 
 mod ast;
+mod limits;
 mod ops;
 mod parse;
+mod regex;
 mod render;
 
+pub use limits::{FilterLimits, MAX_BRANCHES, MAX_LIST_VALUES, MAX_NODES};
+pub use regex::{MAX_REGEX_EXPANDED, MAX_REGEX_LEN, MAX_REPEAT};
 use sea_query::Condition;
 
 use crate::Dialect;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::schema::ModelSchema;
 
 /// A validated filter.
@@ -70,7 +74,14 @@ impl Filter {
     /// field (with the closest name), DF-104 unknown or inapplicable operator (with the closest
     /// operator), DF-105 malformed filter (empty `$and`, `$in` with a non-list, bad path, ...).
     pub fn parse(json: &serde_json::Value, schema: &ModelSchema) -> Result<Filter> {
-        let root = parse::Parser { schema }.filter(json, 0)?;
+        Filter::parse_with_limits(json, schema, &FilterLimits::default())
+    }
+
+    /// [`Filter::parse`] with other size limits than [`FilterLimits::default`]. A filter over a
+    /// limit is DF-105 naming the limit.
+    pub fn parse_with_limits(json: &serde_json::Value, schema: &ModelSchema, limits: &FilterLimits) -> Result<Filter> {
+        let parser = parse::Parser { schema, limits: *limits, nodes: std::cell::Cell::new(0) };
+        let root = parser.filter(json, 0)?;
         Ok(Filter { root })
     }
 
@@ -101,6 +112,36 @@ impl Filter {
     pub fn to_condition(&self, schema: &ModelSchema, dialect: Dialect) -> Condition {
         let native = schema.options.native_arrays && dialect == Dialect::Postgres;
         render::Renderer { b: render::backend(dialect), native }.condition(&self.root)
+    }
+
+    /// [`Filter::to_condition`], refused with DF-105 when the statement would bind more values than
+    /// the dialect accepts ([`Dialect::max_bind_params`]: PostgreSQL and MySQL 65,535, SQLite
+    /// 32,766), e.g. for a very long `$in` list. Runtime operations call this, so the error comes
+    /// before any SQL runs.
+    pub fn condition(&self, schema: &ModelSchema, dialect: Dialect) -> Result<Condition> {
+        let cond = self.to_condition(schema, dialect);
+        // Cheap upper bound first: most filters bind a handful of values.
+        let values = self.root.value_count();
+        let limit = dialect.max_bind_params();
+        if values.saturating_mul(4).saturating_add(64) < limit {
+            return Ok(cond);
+        }
+        let q = sea_query::Query::select().expr(sea_query::Expr::val(1)).cond_where(cond.clone()).to_owned();
+        let bound = crate::stmt::Sql::build(&q, dialect).values.0.len();
+        // Leave room for the scope, cursor, LIMIT and SET values of the statement around the filter.
+        if bound + 64 > limit {
+            return Err(Error::new(
+                ErrorCode::INVALID_FILTER,
+                format!(
+                    "the filter binds {bound} values; a {} statement accepts at most {limit} bound parameters",
+                    dialect.name()
+                ),
+            )
+            .model(&schema.name)
+            .fix("split the long $in / $nin list over several requests (each under the limit)")
+            .fix("or store the wanted keys in a table and filter on a field that marks them"));
+        }
+        Ok(cond)
     }
 
     /// True if the filter pins one record: equality (ANDed at the top) on `id`, on a unique field,

@@ -101,4 +101,53 @@ impl Backend for MySql {
         };
         cust(D, tpl, vec![col, pred])
     }
+
+    fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        // MariaDB: structural JSON equality (arrays in order, numbers numerically, strings exactly).
+        cust(D, "JSON_EQUALS(?, ?)", vec![col, array_value(values, ty)])
+    }
+
+    fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr {
+        // One row per element of the array at the path; the element is read back by its index so
+        // its JSON type can be checked like path `$eq` (`JSON_CONTAINS` would also look inside nested arrays).
+        let elem = "JSON_EXTRACT(?, CONCAT(?, '[', df_e.df_i - 1, ']'))";
+        let (pred, operand) = match v {
+            Value::String(_) => (
+                format!(
+                    "JSON_TYPE({elem}) = 'STRING' AND JSON_UNQUOTE({elem}) COLLATE {} = ?",
+                    crate::ddl::MYSQL_COLLATION
+                ),
+                true,
+            ),
+            Value::Bool(b) => (
+                format!(
+                    "JSON_TYPE({elem}) = 'BOOLEAN' AND JSON_UNQUOTE({elem}) = '{}'",
+                    if *b { "true" } else { "false" }
+                ),
+                false,
+            ),
+            _ => (
+                format!(
+                    "JSON_TYPE({elem}) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
+                     AND CAST(JSON_UNQUOTE({elem}) AS DOUBLE) = ?"
+                ),
+                true,
+            ),
+        };
+        let tpl = format!(
+            "(JSON_TYPE(JSON_EXTRACT(?, ?)) = 'ARRAY' AND EXISTS (SELECT 1 FROM JSON_TABLE(JSON_EXTRACT(?, ?), \
+             '$[*]' COLUMNS (df_i FOR ORDINALITY)) AS df_e WHERE {pred}))"
+        );
+        let p = json_path(segments);
+        let mut args = vec![col.clone(), Expr::val(p.as_str()), col.clone(), Expr::val(p.as_str())];
+        for _ in 0..2 {
+            args.push(col.clone());
+            args.push(Expr::val(p.as_str()));
+        }
+        if operand {
+            let ty = if matches!(v, Value::String(_)) { FieldType::String } else { FieldType::F64 };
+            args.push(Expr::val(v.to_sea(ty, D, false)));
+        }
+        cust(D, &tpl, args)
+    }
 }
