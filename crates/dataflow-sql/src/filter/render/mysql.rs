@@ -104,7 +104,8 @@ impl Backend for MySql {
 
     fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
         // MariaDB: structural JSON equality (arrays in order, numbers numerically, strings exactly).
-        cust(D, "JSON_EQUALS(?, ?)", vec![col, array_value(values, ty)])
+        // Guarded: on MariaDB 10.11 JSON_EQUALS over a NULL row repeats the previous row's result.
+        cust(D, "CASE WHEN ? IS NOT NULL THEN JSON_EQUALS(?, ?) END", vec![col.clone(), col, array_value(values, ty)])
     }
 
     fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr {
