@@ -30,7 +30,7 @@ fn a_20000_branch_or_is_df105_naming_the_limit() {
         let big = json!({key: (0..20_000).map(|i| json!({"visits": i})).collect::<Vec<_>>()});
         let e = Filter::parse(&big, &schema).unwrap_err();
         assert_eq!(e.code(), ErrorCode::INVALID_FILTER, "{key}");
-        let text = e.to_string();
+        let text = format!("{e:#}");
         assert!(text.contains("20000") && text.contains(&MAX_BRANCHES.to_string()), "{text}");
         assert!(text.contains("MAX_BRANCHES") && text.contains("parse_with_limits"), "says how to change it: {text}");
     }
@@ -74,10 +74,10 @@ fn list_and_node_limits_are_configurable() {
     assert!(Filter::parse_with_limits(&or_of(3), &schema, &limits).is_ok());
     assert_eq!(Filter::parse_with_limits(&or_of(4), &schema, &limits).unwrap_err().code(), ErrorCode::INVALID_FILTER);
     let e = Filter::parse_with_limits(&json!({"visits": {"$in": [1, 2, 3]}}), &schema, &limits).unwrap_err();
-    assert!(e.to_string().contains("max_list_values"), "{e}");
+    assert!(format!("{e:#}").contains("max_list_values"), "{e:#}");
     let many = json!({"$and": [{"visits": 1}, {"age": 2}, {"$or": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}]});
     let e = Filter::parse_with_limits(&many, &schema, &FilterLimits { max_nodes: 5, ..limits }).unwrap_err();
-    assert!(e.to_string().contains("max_nodes"), "{e}");
+    assert!(format!("{e:#}").contains("max_nodes"), "{e:#}");
     let big_in = json!({"visits": {"$in": (0..=MAX_LIST_VALUES as i64).collect::<Vec<_>>()}});
     assert_eq!(Filter::parse(&big_in, &schema).unwrap_err().code(), ErrorCode::INVALID_FILTER);
 }
