@@ -24,25 +24,37 @@
 //! - comparisons never match NULL; `$ne`/`$nin` match NULL (unless the `$nin` list holds `null`);
 //! - `$in: []` matches nothing, `$nin: []` everything; `null` inside `$in` also matches NULL;
 //! - `$not`/`$nor` are two-valued: a row the negated part does not match (NULL included) matches;
-//! - strings compare case-sensitively by code point; `$ilike` and `$options: "i"` fold case;
+//! - strings compare case-sensitively by code point; `$ilike` and `$options: "i"` fold case with
+//!   Unicode simple case folding, applied to the pattern by DataFlow (`filter/regex.rs`), never by
+//!   the database's collation or `lower()`;
+//! - numbers compare as numbers: on integer fields a fractional operand becomes an integer bound
+//!   (`> 17.5` is `>= 18`) or matches nothing (`= 17.5`);
+//! - a list on an array field is whole-array equality (order and duplicates significant);
 //! - JSON paths: a value compares only with an operand of the same JSON type (string, number,
-//!   boolean); a missing path and JSON `null` are both NULL.
+//!   boolean); a missing path and JSON `null` are both NULL; `$contains` on a path holding an
+//!   array is typed element membership;
+//! - size limits ([`FilterLimits`], DF-105) are checked while parsing, the bind-parameter limit of
+//!   the dialect by [`Filter::condition`]; long `$and`/`$or` lists render as balanced groups.
+//!
+//! User documentation: `docs/guide/filters.md`.
 //!
 //! Every operand is a bound value and every identifier comes from the schema; JSON path segments
 //! must be identifier-like (`[A-Za-z_][A-Za-z0-9_]*`) and are bound as values too.
 //!
 //! Dialect notes (the SQL is in `filter/render/<dialect>.rs`):
-//! - PostgreSQL: string ordering uses `COLLATE "C"`; `$regex` is `~`/`~*`; JSON arrays use jsonb
+//! - Every dialect: `$regex` and `$ilike` are rendered as a case-sensitive regular-expression
+//!   match of the pattern printed in a portable subset (`filter/regex.rs`).
+//! - PostgreSQL: string ordering uses `COLLATE "C"`; `$regex` is `~`; JSON arrays use jsonb
 //!   `@>`, `jsonb_array_length`, `jsonb_array_elements_text`; native arrays (`native_arrays`) use
 //!   `@>`, `&&`, `cardinality`, `unnest`; paths use `jsonb_extract_path[_text]` + `jsonb_typeof`.
 //! - MySQL/MariaDB: columns are expected to carry a binary no-pad collation (DDL); strings taken out
 //!   of JSON get `COLLATE` [`crate::ddl::MYSQL_COLLATION`] (`utf8mb4_nopad_bin`, a MariaDB name).
-//!   `$regex` is `REGEXP` with an inline `(?i)` for `$options: "i"`; arrays use `JSON_CONTAINS`,
+//!   `$regex` is `REGEXP` (`$` printed as `\z`); arrays use `JSON_CONTAINS`, `JSON_EQUALS`,
 //!   `JSON_OVERLAPS` (MariaDB 10.9+, MySQL 8.0.17+), `JSON_LENGTH`, `JSON_TABLE`.
 //! - SQLite: `$like` and the literal string operators render as GLOB (SQLite's LIKE ignores ASCII
 //!   case); `$ilike`, `$regex` render as `x REGEXP ?`, i.e. `regexp(pattern, value)`, which **the
-//!   runtime must register** with Rust `regex` crate semantics (inline `(?i)`/`(?s)` flags,
-//!   unanchored search, NULL when the value is NULL). Decimals (stored as text) compare through
+//!   runtime must register** with Rust `regex` crate semantics (unanchored search, NULL when the
+//!   value is NULL). Decimals (stored as text) compare through
 //!   `CAST(.. AS NUMERIC)`; arrays and paths use `json_each`, `json_array_length`, `json_type`,
 //!   `json_extract`.
 
