@@ -71,6 +71,7 @@ use sea_query::Condition;
 
 use crate::Dialect;
 use crate::error::{Error, ErrorCode, Result};
+use crate::mysql_server::MySqlServer;
 use crate::schema::ModelSchema;
 
 /// A validated filter.
@@ -122,8 +123,17 @@ impl Filter {
     /// Renders to a sea-query condition for a dialect. Identifiers come from the schema only,
     /// columns are unqualified, values are bound. An empty filter gives an empty `Condition::all()`.
     pub fn to_condition(&self, schema: &ModelSchema, dialect: Dialect) -> Condition {
+        self.render(schema, dialect, MySqlServer::MariaDb)
+    }
+
+    fn render(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Condition {
         let native = schema.options.native_arrays && dialect == Dialect::Postgres;
-        render::Renderer { b: render::backend(dialect), native }.condition(&self.root)
+        let b = if dialect == Dialect::MySql && server == MySqlServer::MySql8 {
+            render::mysql8()
+        } else {
+            render::backend(dialect)
+        };
+        render::Renderer { b, native }.condition(&self.root)
     }
 
     /// [`Filter::to_condition`], refused with DF-105 when the statement would bind more values than
@@ -131,7 +141,13 @@ impl Filter {
     /// 32,766), e.g. for a very long `$in` list. Runtime operations call this, so the error comes
     /// before any SQL runs.
     pub fn condition(&self, schema: &ModelSchema, dialect: Dialect) -> Result<Condition> {
-        let cond = self.to_condition(schema, dialect);
+        self.condition_for(schema, dialect, MySqlServer::MariaDb)
+    }
+
+    /// [`Filter::condition`] for a given MySQL-family server (ignored on other dialects): MySQL 8
+    /// gets its own collation name and whole-array equality (see [`crate::mysql_server`]).
+    pub fn condition_for(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Result<Condition> {
+        let cond = self.render(schema, dialect, server);
         // Cheap upper bound first: most filters bind a handful of values.
         let values = self.root.value_count();
         let limit = dialect.max_bind_params();

@@ -92,9 +92,14 @@ const GROUP: usize = 32;
 pub(crate) fn backend(d: Dialect) -> &'static dyn Backend {
     match d {
         Dialect::Postgres => &postgres::Postgres,
-        Dialect::MySql => &mysql::MySql,
+        Dialect::MySql => &mysql::MARIADB,
         Dialect::Sqlite => &sqlite::Sqlite,
     }
+}
+
+/// The MySQL 8 backend (MariaDB is [`backend`]`(Dialect::MySql)`).
+pub(crate) fn mysql8() -> &'static dyn Backend {
+    &mysql::MYSQL8
 }
 
 /// A custom expression from a template whose `?` marks are replaced, in order, by `args`

@@ -5,10 +5,19 @@ use sea_query::{Expr, ExprTrait, LikeExpr};
 
 use super::{Backend, PathKind, cust};
 use crate::Dialect;
+use crate::mysql_server::MySqlServer;
 use crate::schema::FieldType;
 use crate::value::Value;
 
-pub(crate) struct MySql;
+/// MySQL or MariaDB: they differ in the binary collation name and in whole-array equality.
+pub(crate) struct MySql {
+    server: MySqlServer,
+}
+
+/// MariaDB (what the tests run).
+pub(crate) static MARIADB: MySql = MySql { server: MySqlServer::MariaDb };
+/// MySQL 8 (snapshot-tested).
+pub(crate) static MYSQL8: MySql = MySql { server: MySqlServer::MySql8 };
 
 const D: Dialect = Dialect::MySql;
 
@@ -33,7 +42,7 @@ impl Backend for MySql {
 
     fn json_text(&self, e: Expr) -> Expr {
         // The same case- and pad-sensitive collation the DDL gives text columns.
-        cust(D, &format!("(?) COLLATE {}", crate::ddl::MYSQL_COLLATION), vec![e])
+        cust(D, &format!("(?) COLLATE {}", self.server.collation().name()), vec![e])
     }
 
     fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
@@ -105,6 +114,10 @@ impl Backend for MySql {
     fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
         // MariaDB: structural JSON equality (arrays in order, numbers numerically, strings exactly).
         // Guarded: on MariaDB 10.11 JSON_EQUALS over a NULL row repeats the previous row's result.
+        if self.server == MySqlServer::MySql8 {
+            // MySQL 8 has no JSON_EQUALS; its JSON comparison is structural (arrays in order).
+            return cust(D, "? = CAST(? AS JSON)", vec![col, array_value(values, ty)]);
+        }
         cust(D, "CASE WHEN ? IS NOT NULL THEN JSON_EQUALS(?, ?) END", vec![col.clone(), col, array_value(values, ty)])
     }
 
@@ -116,7 +129,7 @@ impl Backend for MySql {
             Value::String(_) => (
                 format!(
                     "JSON_TYPE({elem}) = 'STRING' AND JSON_UNQUOTE({elem}) COLLATE {} = ?",
-                    crate::ddl::MYSQL_COLLATION
+                    self.server.collation().name()
                 ),
                 true,
             ),
