@@ -41,6 +41,7 @@ suite!(
     filters::oversized_filters_are_df105_not_a_crash,
     filters::case_insensitive_matching_is_unicode_simple_folding,
     filters::numbers_arrays_and_path_membership,
+    filters::mysql_server_detected_at_connect,
     crud::create_returns_stored_record,
     crud::create_generates_integer_ids,
     crud::create_generates_uuid_v7,

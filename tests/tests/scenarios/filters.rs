@@ -118,3 +118,16 @@ pub async fn numbers_arrays_and_path_membership(db: &DataFlow) {
     assert_eq!(ids(db, json!({"profile.langs": {"$contains": 1}})).await, Vec::<String>::new(), "true is not 1");
     assert_eq!(code(db.express().list_json("User", &json!({"filter": {"age": "18"}})).await), 102);
 }
+
+pub async fn mysql_server_detected_at_connect(db: &DataFlow) {
+    use dataflow_sql::mysql_server::MySqlServer;
+    let version: Option<String> = match db.raw_pool() {
+        dataflow_core::RawPool::MySql(p) => Some(sqlx::query_scalar("SELECT VERSION()").fetch_one(p).await.unwrap()),
+        _ => None,
+    };
+    match version {
+        // CI runs MariaDB; MySQL 8 is covered by the `mysql8` SQL snapshots.
+        Some(v) => assert_eq!(db.mysql_server(), MySqlServer::detect(&v), "{v}"),
+        None => assert_eq!(db.mysql_server(), MySqlServer::MariaDb),
+    }
+}

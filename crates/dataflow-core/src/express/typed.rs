@@ -204,7 +204,7 @@ macro_rules! with_conn {
     ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
         let db = $self.db;
         let tenant = $self.tenant.clone();
-        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
+        let $cx = Ctx { e: &$e, dialect: db.dialect(), server: db.mysql_server(), tenant: tenant.as_deref() };
         let mut g = $self.guard().await?;
         let mut $c = g.conn();
         $body
@@ -396,7 +396,8 @@ impl Express<'_> {
         let prepared = self.db.typed_entry::<M>().and_then(|e| {
             let spec = q.spec(&e.schema)?;
             let tenant = self.tenant.clone();
-            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref() };
+            let cx =
+                Ctx { e: &e, dialect: self.db.dialect(), server: self.db.mysql_server(), tenant: tenant.as_deref() };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;
             Ok((e.clone(), st, cols))
