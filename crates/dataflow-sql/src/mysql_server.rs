@@ -17,7 +17,7 @@ use crate::ddl::{MysqlCollation, index_name, wanted_indexes};
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::stmt::{Sql, quote};
-use crate::{Dialect, ModelSchema};
+use crate::{Dialect, FieldDef, ModelSchema};
 
 /// The row alias MySQL 8 upserts use for the row being inserted.
 pub const UPSERT_ROW_ALIAS: &str = "df_new";
@@ -104,6 +104,27 @@ impl MySqlServer {
                 Sql { sql: format!("{insert} AS {alias}{update}"), values: st.values }
             })
             .collect()
+    }
+
+    /// `ALTER TABLE .. ADD COLUMN <definition>` with this server's text collation.
+    pub fn add_column(self, schema: &ModelSchema, field: &FieldDef) -> String {
+        let d = Dialect::MySql;
+        format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            quote(d, &schema.table),
+            crate::ddl::column::definition(field, schema, d, self.collation().name())
+        )
+    }
+
+    /// `ALTER TABLE .. MODIFY COLUMN <definition>` (type or nullability change) with this
+    /// server's text collation.
+    pub fn modify_column(self, schema: &ModelSchema, field: &FieldDef) -> String {
+        let d = Dialect::MySql;
+        format!(
+            "ALTER TABLE {} MODIFY COLUMN {}",
+            quote(d, &schema.table),
+            crate::ddl::column::definition(field, schema, d, self.collation().name())
+        )
     }
 
     /// A filter's condition for this server (see [`Filter::condition`]).

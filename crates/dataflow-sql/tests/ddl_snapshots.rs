@@ -67,6 +67,16 @@ fn ddl_snapshots() {
                     out.push_str(&s);
                     out.push_str(";\n");
                 }
+                if let Some(cols) = fx.get("add_columns") {
+                    out.push_str("\n-- add_column / modify_column\n");
+                    for c in cols.as_array().unwrap() {
+                        let f: FieldDef = serde_json::from_value(c.clone()).unwrap();
+                        out.push_str(&server.add_column(&schema, &f));
+                        out.push_str(";\n");
+                        out.push_str(&server.modify_column(&schema, &f));
+                        out.push_str(";\n");
+                    }
+                }
                 insta::assert_snapshot!("mysql8", format!("{header}{out}"));
             }
         }

@@ -66,7 +66,11 @@ pub(crate) fn diff_for(
                     Risk::Low,
                     true,
                     format!("add {what} `{col}` to `{table}`"),
-                    vec![ddl::add_column(schema, f, d)],
+                    vec![if d == Dialect::MySql {
+                        server.add_column(schema, f)
+                    } else {
+                        ddl::add_column(schema, f, d)
+                    }],
                 );
                 out.push((s, None));
             } else {
@@ -98,14 +102,14 @@ pub(crate) fn diff_for(
             if text_to_varchar {
                 let n = to[8..to.len() - 1].parse().unwrap_or(255);
                 let probe = Some(Probe::LongerThan(col.into(), n));
-                out.push((step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?), probe));
+                out.push((step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?), probe));
                 continue;
             }
             if d == Dialect::Sqlite {
                 rebuild.push((kind, Risk::High, true, desc, Some(Probe::NonNull(col.into()))));
             } else {
                 out.push((
-                    step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?),
+                    step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?),
                     Some(Probe::NonNull(col.into())),
                 ));
             }
@@ -130,7 +134,12 @@ pub(crate) fn diff_for(
             if d == Dialect::Sqlite {
                 rebuild.push((kind, risk, true, desc, probe));
             } else {
-                out.push((step(kind, risk, true, desc, vec![sql::set_nullability(schema, f, d)?]), probe));
+                let st = if d == Dialect::MySql {
+                    server.modify_column(schema, f)
+                } else {
+                    sql::set_nullability(schema, f, d)?
+                };
+                out.push((step(kind, risk, true, desc, vec![st]), probe));
             }
         }
     }
@@ -171,6 +180,14 @@ pub(crate) fn diff_for(
 
     index_steps(schema, d, server, live, &mut out)?;
     Ok(out)
+}
+
+/// A column type change; MySQL uses the server's collation in the new definition.
+fn change_type(schema: &ModelSchema, f: &FieldDef, d: Dialect, server: MySqlServer) -> Result<Vec<String>> {
+    if d == Dialect::MySql {
+        return Ok(vec![server.modify_column(schema, f)]);
+    }
+    sql::change_type(schema, f, d)
 }
 
 fn index_steps(
