@@ -114,11 +114,9 @@ impl Parser<'_> {
                                 items.len(),
                                 self.limits.max_branches
                             ),
-                            format!(
-                                "for many values of one field use $in (e.g. {{\"id\": {{\"$in\": [1, 2, 3]}}}}), split the request, \
-                                 or raise FilterLimits::max_branches (dataflow_sql::filter::MAX_BRANCHES by default) \
-                                 with Filter::parse_with_limits"
-                            ),
+                            "for many values of one field use $in (e.g. {\"id\": {\"$in\": [1, 2, 3]}}), split the request, \
+                             or raise FilterLimits::max_branches (dataflow_sql::filter::MAX_BRANCHES by default) \
+                             with Filter::parse_with_limits",
                         )
                         .operator(key));
                 }
