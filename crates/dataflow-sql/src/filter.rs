@@ -161,7 +161,8 @@ impl Filter {
             return Err(Error::new(
                 ErrorCode::INVALID_FILTER,
                 format!(
-                    "the filter binds {bound} values; a {} statement accepts at most {limit} bound parameters",
+                    "the filter binds {bound} values; a {} statement accepts at most {limit} bound parameters \
+                     (of which 64 are kept for the statement around the filter)",
                     dialect.name()
                 ),
             )
