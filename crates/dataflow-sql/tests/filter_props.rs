@@ -241,7 +241,7 @@ proptest! {
     /// semantics of the reference evaluator.
     #[test]
     fn printed_patterns_match_like_the_original(
-        p in "[ab.()|*+?^$\\[\\]{}0-9,ßσΣéK\\\\-]{0,10}",
+        p in "[ab.()|*+?^$%_\\[\\]{}0-9,ßσΣéK\\\\-]{0,10}",
         ci in any::<bool>(),
         subjects in prop::collection::vec("[abAB.ßẞσςΣéÉkK\u{212A}\n-]{0,6}", 1..8),
     ) {

@@ -376,8 +376,8 @@ impl Parser<'_> {
                 if op == "$ilike" {
                     // Case-insensitive LIKE is a case-folded regular expression (one folding rule
                     // on every backend, see `filter/regex.rs`).
-                    let hir = super::regex::parse(&super::render::like_to_regex(s, false), true)
-                        .map_err(|e| self.bad_pattern(key, op, s, &e))?;
+                    let hir =
+                        super::regex::parse(&ilike_regex(s), true).map_err(|e| self.bad_pattern(key, op, s, &e))?;
                     Op::Regex { pattern: s.to_owned(), hir: Box::new(hir) }
                 } else {
                     Op::Like { pattern: s.to_owned(), ci: false }
@@ -595,6 +595,28 @@ impl Parser<'_> {
             .operator(op)
             .fix(format!("pass {expected} to `{op}`"))
     }
+}
+
+/// The regular expression of a case-insensitive LIKE pattern (folding is applied when parsing it).
+/// A leading or trailing `%` drops the anchor on that side instead of printing "any run of
+/// characters": `%abc%` searches for `abc`.
+fn ilike_regex(pattern: &str) -> String {
+    let re = super::render::like_to_regex(pattern, false);
+    let body = re.strip_prefix("(?s)^").unwrap_or(&re);
+    let body = body.strip_suffix('$').unwrap_or(body);
+    // `.*` at either end came from an unescaped `%` (a literal `.` is printed `\.`), but a trailing
+    // `\.*` is an escaped dot repeated: only strip when the `.` is not escaped.
+    let (lead, body) = match body.strip_prefix(".*") {
+        Some(rest) => ("", rest),
+        None => ("^", body),
+    };
+    let escaped_tail =
+        |b: &str| b.strip_suffix(".*").is_some_and(|r| r.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1);
+    let (body, tail) = match body.strip_suffix(".*") {
+        Some(rest) if !escaped_tail(body) => (rest, ""),
+        _ => (body, "$"),
+    };
+    format!("(?s){lead}{body}{tail}")
 }
 
 /// A JSON number operand on an integer target that is not an integer literal.
