@@ -1,6 +1,13 @@
 //! Differential test: seeded random filters over a seeded random table, run on each backend and
 //! on the reference evaluator (`crates/dataflow-sql/tests/support/reference.rs`). Every backend
-//! must return exactly the ids the reference selects; a disagreement fails with the filter.
+//! must return exactly the ids the reference selects; a disagreement fails with the filter and
+//! the rows on which they differ.
+//!
+//! The generator covers, besides the basic operators: non-ASCII data and patterns for `$ilike` and
+//! `$regex` with `i` (precomposed and decomposed forms, `ß`/`ẞ`, Greek with final sigma, Cyrillic,
+//! CJK, emoji, the Kelvin sign), float operands on integer fields and integer arrays, whole-array
+//! equality (`[]`, permutations, duplicates), `$contains` on JSON paths holding arrays or strings,
+//! and string operators on JSON paths. `DATAFLOW_DIFF_SEED=<u64>` explores another seed.
 
 #[path = "../../crates/dataflow-sql/tests/support/reference.rs"]
 mod reference;
