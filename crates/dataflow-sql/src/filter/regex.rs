@@ -61,8 +61,54 @@ pub(crate) fn parse(pattern: &str, ci: bool) -> Result<Hir, PatternError> {
                 PatternError { message: kind, position: Some(pattern[..at].chars().count()) }
             },
         )?;
-    print(&hir, Dialect::Postgres).map_err(|message| PatternError { message, position: None })?;
+    print(&hir, Dialect::Postgres).map_err(|message| {
+        // Point at the construct that is not portable, found in the syntax tree.
+        let position = regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .ok()
+            .and_then(|ast| not_portable_at(&ast))
+            .map(|at| pattern[..floor_char_boundary(pattern, at.min(pattern.len()))].chars().count());
+        PatternError { message, position }
+    })?;
     Ok(hir)
+}
+
+/// The byte offset of the first construct outside the portable subset: a word-boundary
+/// assertion, a multi-line / CRLF / Unicode flag, or a repetition bound above [`MAX_REPEAT`].
+fn not_portable_at(ast: &regex_syntax::ast::Ast) -> Option<usize> {
+    use regex_syntax::ast::{AssertionKind, Ast, Flag, FlagsItemKind, GroupKind, RepetitionKind, RepetitionRange};
+    let bad_flags = |f: &regex_syntax::ast::Flags| {
+        f.items
+            .iter()
+            .find(|i| matches!(i.kind, FlagsItemKind::Flag(Flag::MultiLine | Flag::CRLF | Flag::Unicode)))
+            .map(|i| i.span.start.offset)
+    };
+    match ast {
+        Ast::Assertion(a) => (!matches!(
+            a.kind,
+            AssertionKind::StartLine | AssertionKind::EndLine | AssertionKind::StartText | AssertionKind::EndText
+        ))
+        .then_some(a.span.start.offset),
+        Ast::Flags(f) => bad_flags(&f.flags),
+        Ast::Repetition(r) => {
+            let too_big = match r.op.kind {
+                RepetitionKind::Range(RepetitionRange::Exactly(n) | RepetitionRange::AtLeast(n)) => n > MAX_REPEAT,
+                RepetitionKind::Range(RepetitionRange::Bounded(m, n)) => m > MAX_REPEAT || n > MAX_REPEAT,
+                _ => false,
+            };
+            if too_big { Some(r.op.span.start.offset) } else { not_portable_at(&r.ast) }
+        }
+        Ast::Group(g) => {
+            let flags = match &g.kind {
+                GroupKind::NonCapturing(f) => bad_flags(f),
+                _ => None,
+            };
+            flags.or_else(|| not_portable_at(&g.ast))
+        }
+        Ast::Alternation(a) => a.asts.iter().find_map(not_portable_at),
+        Ast::Concat(c) => c.asts.iter().find_map(not_portable_at),
+        _ => None,
+    }
 }
 
 /// Prints a parsed pattern in the portable subset for one dialect (only `$` differs: MariaDB's
@@ -322,7 +368,9 @@ mod tests {
     fn rejects_what_is_not_portable_with_a_position() {
         let e = parse("ab(c", false).unwrap_err();
         assert_eq!(e.position, Some(2), "{e:?}");
-        assert!(parse("\\bword", false).is_err());
+        assert_eq!(parse("a\\bword", false).unwrap_err().position, Some(1));
+        assert_eq!(parse("ab(?m)^a", false).unwrap_err().position, Some(4));
+        assert_eq!(parse("éx{1,300}", false).unwrap_err().position, Some(2));
         assert!(parse("(?m)^a", false).is_err());
         assert!(parse("a{300}", false).is_err());
         assert!(parse(&"a".repeat(MAX_REGEX_LEN + 1), false).is_err());
