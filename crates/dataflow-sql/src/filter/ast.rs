@@ -60,8 +60,9 @@ pub(crate) enum Op {
     In { values: Vec<Value>, null: bool },
     /// Null-inclusive non-membership (NULL is excluded when `null` is set).
     Nin { values: Vec<Value>, null: bool },
-    /// A LIKE pattern with `\` as the escape character (string operators are rewritten to this).
-    Like { pattern: String, ci: bool },
+    /// A case-sensitive LIKE pattern with `\` as the escape character (`$like`, and the literal
+    /// string operators rewritten to it; `$ilike` becomes [`Op::Regex`]).
+    Like { pattern: String },
     /// A regular expression, parsed and validated (`$regex`, and `$ilike` translated to one).
     /// Case-insensitivity is already folded into `hir` (see `filter/regex.rs`).
     Regex { pattern: String, hir: Box<regex_syntax::hir::Hir> },

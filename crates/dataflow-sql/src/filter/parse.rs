@@ -380,11 +380,11 @@ impl Parser<'_> {
                         super::regex::parse(&ilike_regex(s), true).map_err(|e| self.bad_pattern(key, op, s, &e))?;
                     Op::Regex { pattern: s.to_owned(), hir: Box::new(hir) }
                 } else {
-                    Op::Like { pattern: s.to_owned(), ci: false }
+                    Op::Like { pattern: s.to_owned() }
                 }
             }
-            "$startswith" => Op::Like { pattern: format!("{}%", escape_like(self.string(key, op, v)?)), ci: false },
-            "$endswith" => Op::Like { pattern: format!("%{}", escape_like(self.string(key, op, v)?)), ci: false },
+            "$startswith" => Op::Like { pattern: format!("{}%", escape_like(self.string(key, op, v)?)) },
+            "$endswith" => Op::Like { pattern: format!("%{}", escape_like(self.string(key, op, v)?)) },
             "$contains" => match target {
                 Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) => {
                     match self.element_opt(key, op, *elem, v)? {
@@ -398,7 +398,7 @@ impl Parser<'_> {
                     }
                     Op::PathContains(self.value(key, target, op, v)?)
                 }
-                _ => Op::Like { pattern: format!("%{}%", escape_like(self.string(key, op, v)?)), ci: false },
+                _ => Op::Like { pattern: format!("%{}%", escape_like(self.string(key, op, v)?)) },
             },
             "$regex" => {
                 let pattern = self.string(key, op, v)?.to_owned();

@@ -171,11 +171,17 @@ impl Printer<'_> {
             HirKind::Look(look) => match look {
                 Look::Start => self.out.push('^'),
                 Look::End => self.out.push_str(if self.dialect == Dialect::MySql { "\\z" } else { "$" }),
-                other => {
-                    return Err(format!(
-                        "the assertion {other:?} (word boundaries, multi-line anchors) is not in the portable subset; \
-                         use ^ and $ (start and end of the value)"
-                    ));
+                Look::StartLF | Look::EndLF | Look::StartCRLF | Look::EndCRLF => {
+                    return Err("line anchors of multi-line mode ((?m), (?R)) are not in the portable subset; \
+                                ^ and $ match the start and end of the whole value"
+                        .into());
+                }
+                _ => {
+                    return Err(
+                        "word boundaries (\\b, \\B, \\<, \\>, \\b{start}, ...) are not in the portable subset; \
+                                match the neighbouring characters explicitly, e.g. (^|[^A-Za-z0-9_])word"
+                            .into(),
+                    );
                 }
             },
             HirKind::Repetition(rep) => {

@@ -58,10 +58,11 @@ pub(crate) trait Backend {
     fn decimal(&self, e: Expr) -> Expr {
         e
     }
-    /// LIKE with `\` as escape character; `ci` = case-insensitive.
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr;
-    /// Regular-expression search; `ci` = case-insensitive.
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr;
+    /// Case-sensitive LIKE with `\` as escape character.
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr;
+    /// Case-sensitive regular-expression search with a pattern printed by `filter/regex.rs`
+    /// (case-insensitivity is already folded into it).
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr;
     /// The value at a JSON path as a SQL scalar of `kind`, or NULL when missing or of another JSON type.
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr;
     /// True when the path is missing or holds JSON null (or the column is NULL).
@@ -262,9 +263,9 @@ impl Renderer {
                 (false, true) => eq_lhs.is_not_in(values.iter().map(|v| self.bind(v, lhs.ty))),
                 (false, false) => or_null(eq_lhs.is_not_in(values.iter().map(|v| self.bind(v, lhs.ty)))),
             },
-            Op::Like { pattern, ci } => self.b.like(eq_lhs, pattern, *ci),
+            Op::Like { pattern } => self.b.like(eq_lhs, pattern),
             Op::Regex { hir, .. } => match super::regex::print(hir, self.d()) {
-                Ok(p) => self.b.regex(eq_lhs, &p, false),
+                Ok(p) => self.b.regex(eq_lhs, &p),
                 // Unreachable: the parser printed the same pattern successfully.
                 Err(_) => truth(false),
             },
@@ -309,7 +310,7 @@ impl Renderer {
             Op::PathContains(v) => {
                 let mut any = Condition::any();
                 if let Value::String(s) = v {
-                    let like = Op::Like { pattern: format!("%{}%", super::parse::escape_like(s)), ci: false };
+                    let like = Op::Like { pattern: format!("%{}%", super::parse::escape_like(s)) };
                     any = any.add(self.scalar(&typed(PathKind::Text), &like));
                 }
                 any.add(self.b.path_array_has(col, segs, v)).into()

@@ -45,17 +45,12 @@ impl Backend for MySql {
         cust(D, &format!("(?) COLLATE {}", self.server.collation().name()), vec![e])
     }
 
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "LOWER(?) LIKE LOWER(?) ESCAPE '\\\\'", vec![lhs, Expr::val(pattern)])
-        } else {
-            lhs.like(LikeExpr::new(pattern).escape('\\'))
-        }
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        lhs.like(LikeExpr::new(pattern).escape('\\'))
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
-        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {

@@ -43,16 +43,12 @@ impl Backend for Postgres {
         cust(D, "(?) COLLATE \"C\"", vec![e])
     }
 
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "LOWER(?) LIKE LOWER(?) ESCAPE E'\\\\'", vec![lhs, Expr::val(pattern)])
-        } else {
-            lhs.like(LikeExpr::new(pattern).escape('\\'))
-        }
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        lhs.like(LikeExpr::new(pattern).escape('\\'))
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        cust(D, if ci { "? ~* ?" } else { "? ~ ?" }, vec![lhs, Expr::val(pattern)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? ~ ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {

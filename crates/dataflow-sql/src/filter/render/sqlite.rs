@@ -4,7 +4,7 @@
 use sea_query::{Condition, Expr};
 
 use super::mysql::json_path;
-use super::{Backend, PathKind, cust, like_to_glob, like_to_regex};
+use super::{Backend, PathKind, cust, like_to_glob};
 use crate::Dialect;
 use crate::schema::FieldType;
 use crate::value::Value;
@@ -30,19 +30,13 @@ impl Backend for Sqlite {
         cust(D, "CAST(? AS NUMERIC)", vec![e])
     }
 
-    /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive)
-    /// and `$ilike` as an anchored case-insensitive regular expression (Unicode-aware, unlike `lower()`).
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "? REGEXP ?", vec![lhs, Expr::val(like_to_regex(pattern, true))])
-        } else {
-            cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
-        }
+    /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive).
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
-        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
