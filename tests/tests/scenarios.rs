@@ -5,6 +5,8 @@
 mod bulk;
 #[path = "scenarios/crud.rs"]
 mod crud;
+#[path = "scenarios/filters.rs"]
+mod filters;
 #[path = "scenarios/list.rs"]
 mod list;
 #[path = "scenarios/models.rs"]
@@ -34,6 +36,12 @@ macro_rules! suite {
 }
 
 suite!(
+    filters::bad_regex_is_df105_before_sql,
+    filters::bare_any_is_df105_before_sql,
+    filters::oversized_filters_are_df105_not_a_crash,
+    filters::case_insensitive_matching_is_unicode_simple_folding,
+    filters::numbers_arrays_and_path_membership,
+    filters::mysql_server_detected_at_connect,
     crud::create_returns_stored_record,
     crud::create_generates_integer_ids,
     crud::create_generates_uuid_v7,

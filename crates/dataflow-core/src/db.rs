@@ -51,6 +51,8 @@ pub struct DataFlow {
 pub(crate) struct Inner {
     pub(crate) pools: Pools,
     pub(crate) dialect: Dialect,
+    /// MariaDB or MySQL 8, detected at connect (MariaDB on other dialects).
+    pub(crate) mysql_server: dataflow_sql::mysql_server::MySqlServer,
     pub(crate) config: Config,
     pub(crate) registry: RwLock<Registry>,
     pub(crate) schema_cache: crate::cache::SchemaCache,
@@ -82,11 +84,17 @@ impl DataFlow {
     pub async fn connect_with(config: Config) -> Result<DataFlow> {
         let u = url::parse(&config.url)?;
         let pools = Pools::connect(&config, &u).await?;
+        let mysql_server = if u.dialect == Dialect::MySql {
+            pools.acquire().await?.conn().mysql_server().await?
+        } else {
+            dataflow_sql::mysql_server::MySqlServer::MariaDb
+        };
         let cache_config = config.schema_cache.clone();
         Ok(DataFlow {
             inner: Arc::new(Inner {
                 pools,
                 dialect: u.dialect,
+                mysql_server,
                 config,
                 registry: RwLock::new(Registry::default()),
                 schema_cache: crate::cache::SchemaCache::new(cache_config),
@@ -107,6 +115,12 @@ impl DataFlow {
     /// The backend's dialect.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
+    }
+
+    /// Which MySQL-family server a MySQL connection talks to (detected at connect from
+    /// `SELECT VERSION()`); [`MySqlServer::MariaDb`](dataflow_sql::mysql_server::MySqlServer) on other dialects.
+    pub fn mysql_server(&self) -> dataflow_sql::mysql_server::MySqlServer {
+        self.inner.mysql_server
     }
 
     /// The configuration.

@@ -43,8 +43,9 @@ pub(crate) async fn plan_against(
     live: Option<&introspect::LiveTable>,
 ) -> Result<Plan> {
     let d = conn.dialect();
+    let server = conn.mysql_server().await?;
     let mut steps = Vec::new();
-    for (mut s, probe) in diff::diff(schema, d, live)? {
+    for (mut s, probe) in diff::diff_for(schema, d, server, live)? {
         if let Some(p) = probe {
             let n = probe::count(conn, &schema.table, &p).await?;
             s.affected_rows = Some(n);

@@ -32,6 +32,8 @@ pub(crate) type InputRow = Vec<Option<Value>>;
 pub(crate) struct Ctx<'a> {
     pub e: &'a ModelEntry,
     pub dialect: Dialect,
+    /// MariaDB or MySQL 8 (statements differ slightly, see `dataflow_sql::mysql_server`).
+    pub server: dataflow_sql::mysql_server::MySqlServer,
     pub tenant: Option<&'a str>,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
     pub full_table_guard: Option<u64>,

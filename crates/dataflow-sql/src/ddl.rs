@@ -14,7 +14,7 @@
 //! - SQLite: the default BINARY collation already compares bytes.
 
 pub mod alter;
-mod column;
+pub(crate) mod column;
 mod index;
 mod table;
 

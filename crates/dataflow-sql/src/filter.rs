@@ -24,38 +24,55 @@
 //! - comparisons never match NULL; `$ne`/`$nin` match NULL (unless the `$nin` list holds `null`);
 //! - `$in: []` matches nothing, `$nin: []` everything; `null` inside `$in` also matches NULL;
 //! - `$not`/`$nor` are two-valued: a row the negated part does not match (NULL included) matches;
-//! - strings compare case-sensitively by code point; `$ilike` and `$options: "i"` fold case;
+//! - strings compare case-sensitively by code point; `$ilike` and `$options: "i"` fold case with
+//!   Unicode simple case folding, applied to the pattern by DataFlow (`filter/regex.rs`), never by
+//!   the database's collation or `lower()`;
+//! - numbers compare as numbers: on integer fields a fractional operand becomes an integer bound
+//!   (`> 17.5` is `>= 18`) or matches nothing (`= 17.5`);
+//! - a list on an array field is whole-array equality (order and duplicates significant);
 //! - JSON paths: a value compares only with an operand of the same JSON type (string, number,
-//!   boolean); a missing path and JSON `null` are both NULL.
+//!   boolean); a missing path and JSON `null` are both NULL; `$contains` on a path holding an
+//!   array is typed element membership;
+//! - size limits ([`FilterLimits`], DF-105) are checked while parsing, the bind-parameter limit of
+//!   the dialect by [`Filter::condition`]; long `$and`/`$or` lists render as balanced groups.
+//!
+//! User documentation: `docs/guide/filters.md`.
 //!
 //! Every operand is a bound value and every identifier comes from the schema; JSON path segments
 //! must be identifier-like (`[A-Za-z_][A-Za-z0-9_]*`) and are bound as values too.
 //!
 //! Dialect notes (the SQL is in `filter/render/<dialect>.rs`):
-//! - PostgreSQL: string ordering uses `COLLATE "C"`; `$regex` is `~`/`~*`; JSON arrays use jsonb
+//! - Every dialect: `$regex` and `$ilike` are rendered as a case-sensitive regular-expression
+//!   match of the pattern printed in a portable subset (`filter/regex.rs`).
+//! - PostgreSQL: string ordering uses `COLLATE "C"`; `$regex` is `~`; JSON arrays use jsonb
 //!   `@>`, `jsonb_array_length`, `jsonb_array_elements_text`; native arrays (`native_arrays`) use
 //!   `@>`, `&&`, `cardinality`, `unnest`; paths use `jsonb_extract_path[_text]` + `jsonb_typeof`.
 //! - MySQL/MariaDB: columns are expected to carry a binary no-pad collation (DDL); strings taken out
 //!   of JSON get `COLLATE` [`crate::ddl::MYSQL_COLLATION`] (`utf8mb4_nopad_bin`, a MariaDB name).
-//!   `$regex` is `REGEXP` with an inline `(?i)` for `$options: "i"`; arrays use `JSON_CONTAINS`,
+//!   `$regex` is `REGEXP` (`$` printed as `\z`); arrays use `JSON_CONTAINS`, `JSON_EQUALS`,
 //!   `JSON_OVERLAPS` (MariaDB 10.9+, MySQL 8.0.17+), `JSON_LENGTH`, `JSON_TABLE`.
 //! - SQLite: `$like` and the literal string operators render as GLOB (SQLite's LIKE ignores ASCII
 //!   case); `$ilike`, `$regex` render as `x REGEXP ?`, i.e. `regexp(pattern, value)`, which **the
-//!   runtime must register** with Rust `regex` crate semantics (inline `(?i)`/`(?s)` flags,
-//!   unanchored search, NULL when the value is NULL). Decimals (stored as text) compare through
+//!   runtime must register** with Rust `regex` crate semantics (unanchored search, NULL when the
+//!   value is NULL). Decimals (stored as text) compare through
 //!   `CAST(.. AS NUMERIC)`; arrays and paths use `json_each`, `json_array_length`, `json_type`,
 //!   `json_extract`.
 
 mod ast;
+mod limits;
 mod ops;
 mod parse;
+mod regex;
 mod render;
 mod tautology;
 
+pub use limits::{FilterLimits, MAX_BRANCHES, MAX_LIST_VALUES, MAX_NODES};
+pub use regex::{MAX_REGEX_EXPANDED, MAX_REGEX_LEN, MAX_REPEAT};
 use sea_query::Condition;
 
 use crate::Dialect;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+use crate::mysql_server::MySqlServer;
 use crate::schema::ModelSchema;
 
 /// A validated filter.
@@ -71,7 +88,14 @@ impl Filter {
     /// field (with the closest name), DF-104 unknown or inapplicable operator (with the closest
     /// operator), DF-105 malformed filter (empty `$and`, `$in` with a non-list, bad path, ...).
     pub fn parse(json: &serde_json::Value, schema: &ModelSchema) -> Result<Filter> {
-        let root = parse::Parser { schema }.filter(json, 0)?;
+        Filter::parse_with_limits(json, schema, &FilterLimits::default())
+    }
+
+    /// [`Filter::parse`] with other size limits than [`FilterLimits::default`]. A filter over a
+    /// limit is DF-105 naming the limit.
+    pub fn parse_with_limits(json: &serde_json::Value, schema: &ModelSchema, limits: &FilterLimits) -> Result<Filter> {
+        let parser = parse::Parser { schema, limits: *limits, nodes: std::cell::Cell::new(0) };
+        let root = parser.filter(json, 0)?;
         Ok(Filter { root })
     }
 
@@ -115,8 +139,54 @@ impl Filter {
     /// Renders to a sea-query condition for a dialect. Identifiers come from the schema only,
     /// columns are unqualified, values are bound. An empty filter gives an empty `Condition::all()`.
     pub fn to_condition(&self, schema: &ModelSchema, dialect: Dialect) -> Condition {
+        self.render(schema, dialect, MySqlServer::MariaDb)
+    }
+
+    fn render(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Condition {
         let native = schema.options.native_arrays && dialect == Dialect::Postgres;
-        render::Renderer { b: render::backend(dialect), native }.condition(&self.root)
+        let b = if dialect == Dialect::MySql && server == MySqlServer::MySql8 {
+            render::mysql8()
+        } else {
+            render::backend(dialect)
+        };
+        render::Renderer { b, native }.condition(&self.root)
+    }
+
+    /// [`Filter::to_condition`], refused with DF-105 when the statement would bind more values than
+    /// the dialect accepts ([`Dialect::max_bind_params`]: PostgreSQL and MySQL 65,535, SQLite
+    /// 32,766), e.g. for a very long `$in` list. Runtime operations call this, so the error comes
+    /// before any SQL runs.
+    pub fn condition(&self, schema: &ModelSchema, dialect: Dialect) -> Result<Condition> {
+        self.condition_for(schema, dialect, MySqlServer::MariaDb)
+    }
+
+    /// [`Filter::condition`] for a given MySQL-family server (ignored on other dialects): MySQL 8
+    /// gets its own collation name and whole-array equality (see [`crate::mysql_server`]).
+    pub fn condition_for(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Result<Condition> {
+        let cond = self.render(schema, dialect, server);
+        // Cheap upper bound first: most filters bind a handful of values.
+        let values = self.root.value_count();
+        let limit = dialect.max_bind_params();
+        if values.saturating_mul(4).saturating_add(64) < limit {
+            return Ok(cond);
+        }
+        let q = sea_query::Query::select().expr(sea_query::Expr::val(1)).cond_where(cond.clone()).to_owned();
+        let bound = crate::stmt::Sql::build(&q, dialect).values.0.len();
+        // Leave room for the scope, cursor, LIMIT and SET values of the statement around the filter.
+        if bound + 64 > limit {
+            return Err(Error::new(
+                ErrorCode::INVALID_FILTER,
+                format!(
+                    "the filter binds {bound} values; a {} statement accepts at most {limit} bound parameters \
+                     (of which 64 are kept for the statement around the filter)",
+                    dialect.name()
+                ),
+            )
+            .model(&schema.name)
+            .fix("split the long $in / $nin list over several requests (each under the limit)")
+            .fix("or store the wanted keys in a table and filter on a field that marks them"));
+        }
+        Ok(cond)
     }
 
     /// True if the filter pins one record: equality (ANDed at the top) on `id`, on a unique field,

@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod error;
 pub mod filter;
 pub mod model;
+pub mod mysql_server;
 pub mod naming;
 pub mod portable;
 pub mod schema;

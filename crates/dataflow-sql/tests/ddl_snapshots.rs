@@ -54,6 +54,31 @@ fn ddl_snapshots() {
             }
             let header = format!("model: {} (table {})\n\n", schema.name, schema.table);
             insta::assert_snapshot!(d.name(), format!("{header}{}", render(&schema, d, &fx)));
+            if d == Dialect::MySql {
+                // MySQL 8: utf8mb4_0900_bin, and standalone index DDL without IF NOT EXISTS.
+                let server = dataflow_sql::mysql_server::MySqlServer::MySql8;
+                let mut out = String::from("-- create_table\n");
+                for s in server.create_table(&schema) {
+                    out.push_str(&s);
+                    out.push_str(";\n");
+                }
+                out.push_str("\n-- create_indexes (run only for indexes introspection does not list)\n");
+                for (_, s) in server.create_indexes(&schema) {
+                    out.push_str(&s);
+                    out.push_str(";\n");
+                }
+                if let Some(cols) = fx.get("add_columns") {
+                    out.push_str("\n-- add_column / modify_column\n");
+                    for c in cols.as_array().unwrap() {
+                        let f: FieldDef = serde_json::from_value(c.clone()).unwrap();
+                        out.push_str(&server.add_column(&schema, &f));
+                        out.push_str(";\n");
+                        out.push_str(&server.modify_column(&schema, &f));
+                        out.push_str(";\n");
+                    }
+                }
+                insta::assert_snapshot!("mysql8", format!("{header}{out}"));
+            }
         }
     });
 }

@@ -8,6 +8,7 @@
 //! - unknown fields (DF-103) and unknown operators (DF-104) always error.
 
 mod support {
+    pub mod reference;
     pub mod schema;
 }
 
@@ -38,6 +39,17 @@ fn hostile() -> impl Strategy<Value = String> {
 
 fn int() -> impl Strategy<Value = Value> {
     (-1000i64..1000).prop_map(Value::from)
+}
+
+/// Floats, integral and fractional, within and beyond the integer ranges.
+fn float() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (-1000i32..1000).prop_map(|i| json!(f64::from(i) + 0.5)),
+        (-1000i32..1000).prop_map(|i| json!(f64::from(i))),
+        Just(json!(1e300)),
+        Just(json!(-1e300)),
+        Just(json!(2_147_483_647.5)),
+    ]
 }
 
 fn slot() -> Value {
@@ -83,11 +95,23 @@ fn leaf() -> impl Strategy<Value = Value> {
         (cmp_op.clone(), int()).prop_map(|(op, v)| json!({"scores": {"$any": {op: v}}})),
         str_op.clone().prop_map(|op| json!({"tags": {"$any": {op: slot()}}})),
         (path.clone(), str_op).prop_map(|(p, op)| json!({p: {op: slot()}})),
-        (path.clone(), cmp_op, int()).prop_map(|(p, op, v)| json!({p: {op: v}})),
+        (path.clone(), cmp_op.clone(), int()).prop_map(|(p, op, v)| json!({p: {op: v}})),
         (path.clone(), any::<bool>()).prop_map(|(p, b)| json!({p: b})),
-        (path, any::<bool>()).prop_map(|(p, b)| json!({p: {"$exists": b}})),
+        (path.clone(), any::<bool>()).prop_map(|(p, b)| json!({p: {"$exists": b}})),
         Just(json!({"name": {"$regex": slot(), "$options": "i"}})),
         Just(json!({"age": {"$not": {"$gt": 3}}})),
+        // Whole-array equality, float operands on integer fields, `$contains` on JSON paths.
+        prop::collection::vec(Just(slot()), 0..4).prop_map(|l| json!({"tags": l})),
+        (prop::collection::vec(int(), 0..4), any::<bool>())
+            .prop_map(|(l, ne)| json!({"scores": {if ne { "$ne" } else { "$eq" }: l}})),
+        (cmp_op.clone(), float()).prop_map(|(op, f)| json!({"age": {op: f}})),
+        (prop::collection::vec(float(), 0..4), any::<bool>())
+            .prop_map(|(l, nin)| json!({"visits": {if nin { "$nin" } else { "$in" }: l}})),
+        (cmp_op, float()).prop_map(|(op, f)| json!({"scores": {"$any": {op: f}}})),
+        float().prop_map(|f| json!({"scores": {"$contains": f}})),
+        path.clone().prop_map(|p| json!({p: {"$contains": slot()}})),
+        (path, prop_oneof![int(), float(), any::<bool>().prop_map(Value::from)])
+            .prop_map(|(p, v)| json!({p: {"$contains": v}})),
     ]
 }
 
@@ -212,6 +236,34 @@ proptest! {
         prop_assert_eq!(e.code(), ErrorCode::UNKNOWN_OPERATOR, "{}", e);
     }
 
+    /// The pattern the backends receive (printed in the portable subset, case folding expanded)
+    /// matches exactly what the user's pattern matches under Rust `regex` semantics — the
+    /// semantics of the reference evaluator.
+    #[test]
+    fn printed_patterns_match_like_the_original(
+        p in "[ab.()|*+?^$%_\\[\\]{}0-9,ßσΣéK\\\\-]{0,10}",
+        ci in any::<bool>(),
+        subjects in prop::collection::vec("[abAB.ßẞσςΣéÉkK\u{212A}\n-]{0,6}", 1..8),
+    ) {
+        let schema = support::schema::user_schema(false);
+        let f = json!({"name": {"$regex": p.clone(), "$options": if ci { "i" } else { "" }}});
+        if let Ok(parsed) = Filter::parse(&f, &schema) {
+            let original = regex::Regex::new(&format!("{}{p}", if ci { "(?i)" } else { "" })).unwrap();
+            let printed = printed_pattern(&parsed, &schema);
+            let printed = regex::Regex::new(&printed).unwrap();
+            for s in &subjects {
+                prop_assert_eq!(original.is_match(s), printed.is_match(s), "pattern {:?} on {:?}", p, s);
+            }
+        }
+        let f = json!({"name": {"$ilike": p.clone()}});
+        if let Ok(parsed) = Filter::parse(&f, &schema) {
+            let printed = regex::Regex::new(&printed_pattern(&parsed, &schema)).unwrap();
+            for s in &subjects {
+                prop_assert_eq!(support::reference::like_ci(s, &p), printed.is_match(s), "$ilike {:?} on {:?}", p, s);
+            }
+        }
+    }
+
     #[test]
     fn arbitrary_json_never_panics(v in arbitrary_json()) {
         let schema = support::schema::user_schema(false);
@@ -221,6 +273,15 @@ proptest! {
                 prop_assert_eq!(placeholders(&sql, d), values.0.len());
             }
         }
+    }
+}
+
+/// The single bound value of a one-leaf `$regex`/`$ilike` filter rendered for SQLite.
+fn printed_pattern(f: &Filter, schema: &ModelSchema) -> String {
+    let (_, values) = build(f, schema, Dialect::Sqlite);
+    match values.0.as_slice() {
+        [sea_query::Value::String(Some(s))] => s.to_string(),
+        other => panic!("expected one string, got {other:?}"),
     }
 }
 
@@ -251,6 +312,15 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
             "$options",
             "$exists",
             "$contains",
+            "$ne",
+            "$nin",
+            "$ilike",
+            "$overlap",
+            "$lte",
+            "visits",
+            "ratios",
+            "flags",
+            "profile.a.b",
         ])
         .prop_map(str::to_owned),
         "[a-z$.]{0,6}",
@@ -261,6 +331,10 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         hostile().prop_map(Value::String),
+        // Regular-expression metacharacters and case-folding characters, for $regex / $ilike.
+        "[a-z(\\[\\]{}*+?|^$.\\\\]{0,8}".prop_map(Value::String),
+        "[ßẞσςΣéÉЖж東🦀kK]{0,4}".prop_map(Value::String),
+        (-100i32..100).prop_map(|i| json!(f64::from(i) / 4.0)),
     ];
     scalar.prop_recursive(5, 48, 5, move |inner| {
         prop_oneof![

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::stmt::{Sql, tx};
 use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, ModelSchema, Result, Value};
 use futures::stream::{BoxStream, StreamExt};
@@ -284,6 +285,15 @@ impl Conn<'_> {
             Conn::MySql(_) => Dialect::MySql,
             Conn::Sqlite(_) => Dialect::Sqlite,
         }
+    }
+
+    /// Which MySQL-family server this connection talks to (`SELECT VERSION()`); MariaDB's rules
+    /// for other dialects (the answer is only used on MySQL).
+    pub(crate) async fn mysql_server(&mut self) -> Result<MySqlServer> {
+        let Conn::MySql(c) = self else { return Ok(MySqlServer::MariaDb) };
+        let version: String =
+            sqlx::query_scalar("SELECT VERSION()").fetch_one(&mut **c).await.map_err(|e| classify(e, None))?;
+        Ok(MySqlServer::detect(&version))
     }
 
     /// Begins a transaction, or a savepoint when one is already open.

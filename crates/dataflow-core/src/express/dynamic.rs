@@ -568,7 +568,13 @@ impl Express<'_> {
             let p = object(&e.schema, "List", params, "{\"filter\": {..}}")?;
             let spec = list_spec(&e.schema, p)?;
             let tenant = self.tenant.clone();
-            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref(), full_table_guard: None };
+            let cx = Ctx {
+                e: &e,
+                dialect: self.db.dialect(),
+                server: self.db.mysql_server(),
+                tenant: tenant.as_deref(),
+                full_table_guard: None,
+            };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;
             Ok((e.schema.clone(), st, cols))

@@ -207,6 +207,7 @@ macro_rules! with_conn {
         let $cx = Ctx {
             e: &$e,
             dialect: db.dialect(),
+            server: db.mysql_server(),
             tenant: tenant.as_deref(),
             full_table_guard: db.config().full_table_guard,
         };
@@ -401,7 +402,13 @@ impl Express<'_> {
         let prepared = self.db.typed_entry::<M>().and_then(|e| {
             let spec = q.spec(&e.schema)?;
             let tenant = self.tenant.clone();
-            let cx = Ctx { e: &e, dialect: self.db.dialect(), tenant: tenant.as_deref(), full_table_guard: None };
+            let cx = Ctx {
+                e: &e,
+                dialect: self.db.dialect(),
+                server: self.db.mysql_server(),
+                tenant: tenant.as_deref(),
+                full_table_guard: None,
+            };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;
             Ok((e.clone(), st, cols))

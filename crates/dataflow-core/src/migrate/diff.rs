@@ -2,6 +2,7 @@
 //! filled in afterwards by `probe`.
 
 use dataflow_sql::ddl::alter as sql;
+use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
 
 use super::introspect::LiveTable;
@@ -13,15 +14,27 @@ fn step(kind: StepKind, risk: Risk, required: bool, description: String, sql: Ve
     Step { kind, risk, description, sql, affected_rows: None, required }
 }
 
-/// The steps that turn `live` into the model's table, with their probes.
+/// [`diff_for`] on MariaDB's rules (the unit tests' entry point).
+#[cfg(test)]
 pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -> Result<Vec<(Step, Option<Probe>)>> {
+    diff_for(schema, d, MySqlServer::MariaDb, live)
+}
+
+/// The steps that turn `live` into the model's table, with their probes. `server` picks
+/// MariaDB's or MySQL 8's DDL on [`Dialect::MySql`].
+pub(crate) fn diff_for(
+    schema: &ModelSchema,
+    d: Dialect,
+    server: MySqlServer,
+    live: Option<&LiveTable>,
+) -> Result<Vec<(Step, Option<Probe>)>> {
     let Some(live) = live else {
         let s = step(
             StepKind::CreateTable,
             Risk::Low,
             true,
             format!("create table `{}` with its indexes", schema.table),
-            ddl::create_table(schema, d),
+            if d == Dialect::MySql { server.create_table(schema) } else { ddl::create_table(schema, d) },
         );
         return Ok(vec![(s, None)]);
     };
@@ -53,7 +66,11 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
                     Risk::Low,
                     true,
                     format!("add {what} `{col}` to `{table}`"),
-                    vec![ddl::add_column(schema, f, d)],
+                    vec![if d == Dialect::MySql {
+                        server.add_column(schema, f)
+                    } else {
+                        ddl::add_column(schema, f, d)
+                    }],
                 );
                 out.push((s, None));
             } else {
@@ -85,14 +102,14 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
             if text_to_varchar {
                 let n = to[8..to.len() - 1].parse().unwrap_or(255);
                 let probe = Some(Probe::LongerThan(col.into(), n));
-                out.push((step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?), probe));
+                out.push((step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?), probe));
                 continue;
             }
             if d == Dialect::Sqlite {
                 rebuild.push((kind, Risk::High, true, desc, Some(Probe::NonNull(col.into()))));
             } else {
                 out.push((
-                    step(kind, Risk::High, true, desc, sql::change_type(schema, f, d)?),
+                    step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?),
                     Some(Probe::NonNull(col.into())),
                 ));
             }
@@ -117,7 +134,12 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
             if d == Dialect::Sqlite {
                 rebuild.push((kind, risk, true, desc, probe));
             } else {
-                out.push((step(kind, risk, true, desc, vec![sql::set_nullability(schema, f, d)?]), probe));
+                let st = if d == Dialect::MySql {
+                    server.modify_column(schema, f)
+                } else {
+                    sql::set_nullability(schema, f, d)?
+                };
+                out.push((step(kind, risk, true, desc, vec![st]), probe));
             }
         }
     }
@@ -156,18 +178,38 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
         return Ok(out);
     }
 
-    index_steps(schema, d, live, &mut out)?;
+    index_steps(schema, d, server, live, &mut out)?;
     Ok(out)
 }
 
-fn index_steps(schema: &ModelSchema, d: Dialect, live: &LiveTable, out: &mut Vec<(Step, Option<Probe>)>) -> Result<()> {
+/// A column type change; MySQL uses the server's collation in the new definition.
+fn change_type(schema: &ModelSchema, f: &FieldDef, d: Dialect, server: MySqlServer) -> Result<Vec<String>> {
+    if d == Dialect::MySql {
+        return Ok(vec![server.modify_column(schema, f)]);
+    }
+    sql::change_type(schema, f, d)
+}
+
+fn index_steps(
+    schema: &ModelSchema,
+    d: Dialect,
+    server: MySqlServer,
+    live: &LiveTable,
+    out: &mut Vec<(Step, Option<Probe>)>,
+) -> Result<()> {
     let table = &schema.table;
     let col_of =
         |f: &str| schema.any_field(f).map(|fd: FieldDef| fd.column().to_owned()).unwrap_or_else(|| f.to_owned());
     let same =
         |a: &[String], b: &[String]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y));
     let wanted = ddl::wanted_indexes(schema);
-    let create = ddl::create_indexes(schema, d);
+    // Only indexes introspection does not find are created, so MySQL 8 (no `IF NOT EXISTS` on
+    // CREATE INDEX) gets plain statements.
+    let create: Vec<String> = if d == Dialect::MySql {
+        server.create_indexes(schema).into_iter().map(|(_, sql)| sql).collect()
+    } else {
+        ddl::create_indexes(schema, d)
+    };
     let mut matched: Vec<&str> = Vec::new();
     for (ix, create_sql) in wanted.iter().zip(create) {
         let cols: Vec<String> = ix.fields.iter().map(|f| col_of(f)).collect();

@@ -34,7 +34,8 @@ pub(crate) async fn verify(conn: &mut Conn<'_>, schema: &ModelSchema) -> Result<
     let d = conn.dialect();
     let live = introspect::table(conn, &schema.table).await?;
     let mut problems: Vec<String> = Vec::new();
-    for (s, _) in diff::diff(schema, d, live.as_ref())? {
+    let server = conn.mysql_server().await?;
+    for (s, _) in diff::diff_for(schema, d, server, live.as_ref())? {
         // Extra nullable columns and extra indexes do not stop the model from working.
         if !s.required {
             continue;

@@ -25,7 +25,7 @@ pub(crate) async fn by_filter(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter
     cx.check()?;
     super::bulk_update::check_confirmed(cx, filter, confirmed, Operation::BulkDelete)?;
     let s = cx.schema();
-    let st = delete_stmt(cx, filter.to_condition(s, cx.dialect));
+    let st = delete_stmt(cx, filter.condition_for(s, cx.dialect, cx.server)?);
     super::full_table_guard::execute(conn, cx, Operation::BulkDelete, st.into(), confirmed).await
 }
 

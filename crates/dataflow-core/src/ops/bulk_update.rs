@@ -40,8 +40,14 @@ pub(crate) async fn by_filter(
     super::update::check_set(cx, set)?;
     let s = cx.schema();
     let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let st =
-        stmt::update(s, cx.dialect, Some(filter.to_condition(s, cx.dialect)), cx.scope(false), &pairs, super::now());
+    let st = stmt::update(
+        s,
+        cx.dialect,
+        Some(filter.condition_for(s, cx.dialect, cx.server)?),
+        cx.scope(false),
+        &pairs,
+        super::now(),
+    );
     super::full_table_guard::execute(conn, cx, Operation::BulkUpdate, st.into(), confirmed).await
 }
 

@@ -86,6 +86,8 @@ pub(crate) async fn bulk_upsert(
             let r = Rows { fields: &fields, rows: &rows, now };
             let sts =
                 stmt::upsert(s, cx.dialect, &r, cx.scope(false), conflict_on, on, cx.dialect == Dialect::Postgres);
+            // MySQL 8: row alias instead of the deprecated VALUES(col).
+            let sts = if cx.dialect == Dialect::MySql { cx.server.upsert(sts) } else { sts };
             if cx.dialect == Dialect::Postgres {
                 let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
                 cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));

@@ -59,7 +59,7 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
         Some(f) => stmt::select_columns(s, Some(f)).into(),
     };
     let sel = SelectSpec {
-        condition: spec.filter.as_ref().map(|f| f.to_condition(s, cx.dialect)),
+        condition: spec.filter.as_ref().map(|f| f.condition_for(s, cx.dialect, cx.server)).transpose()?,
         scope: cx.scope(spec.include_deleted),
         order_by: &spec.order_by,
         limit: spec.limit,

@@ -69,7 +69,7 @@ pub(crate) async fn find_one(
             .fix("pass a filter such as {\"email\": \"a@example.com\"}, or use `list` with `limit: 1`"));
     }
     let spec = SelectSpec {
-        condition: Some(filter.to_condition(s, cx.dialect)),
+        condition: Some(filter.condition_for(s, cx.dialect, cx.server)?),
         scope: cx.scope(include_deleted),
         limit: Some(1),
         ..Default::default()

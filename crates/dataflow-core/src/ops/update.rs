@@ -65,7 +65,7 @@ async fn update_one_in(
     let s = cx.schema();
     let id_only = [String::from("id")];
     let spec = SelectSpec {
-        condition: Some(filter.to_condition(s, cx.dialect)),
+        condition: Some(filter.condition_for(s, cx.dialect, cx.server)?),
         scope: cx.scope(false),
         limit: Some(1),
         fields: Some(&id_only),

@@ -60,10 +60,19 @@ pub(crate) enum Op {
     In { values: Vec<Value>, null: bool },
     /// Null-inclusive non-membership (NULL is excluded when `null` is set).
     Nin { values: Vec<Value>, null: bool },
-    /// A LIKE pattern with `\` as the escape character (string operators are rewritten to this).
-    Like { pattern: String, ci: bool },
-    /// A regular expression, case-insensitive when `ci`.
-    Regex { pattern: String, ci: bool },
+    /// A case-sensitive LIKE pattern with `\` as the escape character (`$like`, and the literal
+    /// string operators rewritten to it; `$ilike` becomes [`Op::Regex`]).
+    Like { pattern: String },
+    /// A regular expression, parsed and validated (`$regex`, and `$ilike` translated to one).
+    /// Case-insensitivity is already folded into `hir` (see `filter/regex.rs`).
+    Regex { pattern: String, hir: Box<regex_syntax::hir::Hir> },
+    /// Whole-array equality on an array field: same length, same elements in the same order.
+    ArrayEq(Vec<Value>),
+    /// Null-inclusive negation of [`Op::ArrayEq`].
+    ArrayNe(Vec<Value>),
+    /// `$contains` on a JSON path: element membership when the value there is an array (typed
+    /// like path `$eq`), substring when it is a string and the operand is a string.
+    PathContains(Value),
     /// Array contains every listed element (`$contains` has one, `$all` one or more).
     Contains(Vec<Value>),
     /// Array shares at least one element with the list (empty list: matches nothing).
@@ -95,6 +104,37 @@ impl Node {
             Node::Not(x) => x.matches_everything(),
             Node::Leaf(l) => l.matches_nothing(),
         }
+    }
+
+    /// How many operand values the tree holds (an estimate of its bound parameters).
+    pub(crate) fn value_count(&self) -> usize {
+        let mut n = 0;
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            match node {
+                Node::And(ch) | Node::Or(ch) | Node::Nor(ch) => stack.extend(ch.iter()),
+                Node::Not(x) => stack.push(x),
+                Node::Leaf(l) => {
+                    n += match &l.op {
+                        Op::In { values, .. }
+                        | Op::Nin { values, .. }
+                        | Op::Contains(values)
+                        | Op::Overlap(values)
+                        | Op::ArrayEq(values)
+                        | Op::ArrayNe(values) => values.len() + 1,
+                        Op::Any(inner) => {
+                            stack.push(inner);
+                            1
+                        }
+                        _ => 1,
+                    } + match &l.target {
+                        Target::Path { segments, .. } => 2 * segments.len() + 2,
+                        _ => 0,
+                    };
+                }
+            }
+        }
+        n
     }
 
     /// Pushes the equality leaves reachable through `And` only (field name, value).

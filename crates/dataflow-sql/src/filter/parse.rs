@@ -3,6 +3,7 @@
 use serde_json::{Map, Value as J};
 
 use super::ast::{Cmp, Leaf, Node, Op, Target};
+use super::limits::FilterLimits;
 use super::ops::{self, Kind};
 use crate::error::{Error, ErrorCode, Result, closest};
 use crate::schema::{ArrayElem, FieldDef, FieldType, ModelSchema};
@@ -15,6 +16,17 @@ const MAX_PATH_SEGMENTS: usize = 16;
 
 pub(crate) struct Parser<'a> {
     pub schema: &'a ModelSchema,
+    pub limits: FilterLimits,
+    /// Nodes seen so far (logical operators, field conditions, list values).
+    pub nodes: std::cell::Cell<usize>,
+}
+
+/// A numeric operand for an integer target, when the JSON number is not an integer.
+enum IntOperand {
+    /// An integer (or a float with an integral value): validated like an integer literal.
+    Int(J),
+    /// A float with a fractional part (or beyond the i64 range).
+    Fraction(f64),
 }
 
 impl Parser<'_> {
@@ -24,6 +36,38 @@ impl Parser<'_> {
 
     fn malformed(&self, msg: impl Into<String>, fix: impl Into<String>) -> Error {
         self.err(ErrorCode::INVALID_FILTER, msg).fix(fix)
+    }
+
+    /// Counts `n` more nodes against [`FilterLimits::max_nodes`].
+    fn bump(&self, n: usize) -> Result<()> {
+        let total = self.nodes.get().saturating_add(n);
+        self.nodes.set(total);
+        if total > self.limits.max_nodes {
+            return Err(self.malformed(
+                format!(
+                    "the filter has more than {} nodes (conditions, operators and list values)",
+                    self.limits.max_nodes
+                ),
+                "split the request into several smaller filters, or raise FilterLimits::max_nodes \
+                 (dataflow_sql::filter::MAX_NODES by default) with Filter::parse_with_limits",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks one operand list against [`FilterLimits::max_list_values`] and counts its values.
+    fn list_len(&self, key: &str, op: &str, len: usize) -> Result<()> {
+        if len > self.limits.max_list_values {
+            return Err(self
+                .malformed(
+                    format!("`{op}` on `{key}` has {len} values; at most {} are accepted", self.limits.max_list_values),
+                    "split the list over several requests, or raise FilterLimits::max_list_values \
+                     (dataflow_sql::filter::MAX_LIST_VALUES by default) with Filter::parse_with_limits",
+                )
+                .field(key)
+                .operator(op));
+        }
+        self.bump(len)
     }
 
     /// Parses a filter object (`{}` → empty `And`).
@@ -42,6 +86,7 @@ impl Parser<'_> {
         };
         let mut parts = Vec::with_capacity(map.len());
         for (key, value) in map {
+            self.bump(1)?;
             parts.push(if key.starts_with('$') { self.logical(key, value, depth)? } else { self.field(key, value)? });
         }
         Ok(if parts.len() == 1 { parts.pop().unwrap_or(Node::And(Vec::new())) } else { Node::And(parts) })
@@ -61,6 +106,20 @@ impl Parser<'_> {
                             .operator(key));
                     }
                 };
+                if items.len() > self.limits.max_branches {
+                    return Err(self
+                        .malformed(
+                            format!(
+                                "`{key}` has {} conditions; at most {} are accepted in one list",
+                                items.len(),
+                                self.limits.max_branches
+                            ),
+                            "for many values of one field use $in (e.g. {\"id\": {\"$in\": [1, 2, 3]}}), split the request, \
+                             or raise FilterLimits::max_branches (dataflow_sql::filter::MAX_BRANCHES by default) \
+                             with Filter::parse_with_limits",
+                        )
+                        .operator(key));
+                }
                 let nodes = items.iter().map(|i| self.filter(i, depth + 1)).collect::<Result<Vec<_>>>()?;
                 Ok(match key {
                     "$and" => Node::And(nodes),
@@ -162,6 +221,7 @@ impl Parser<'_> {
         };
         let mut parts = Vec::with_capacity(map.len());
         for (op, v) in map {
+            self.bump(1)?;
             if op == "$options" {
                 if !map.contains_key("$regex") {
                     return Err(self
@@ -190,6 +250,25 @@ impl Parser<'_> {
             }
             if op == "$any" {
                 let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = target else { unreachable_op(op)? };
+                if !matches!(v, J::Object(m) if is_operator_object(m)) {
+                    let example = match elem {
+                        ArrayElem::String => "{\"$any\": {\"$startswith\": \"ru\"}}",
+                        ArrayElem::Bool => "{\"$any\": {\"$eq\": true}}",
+                        _ => "{\"$any\": {\"$gte\": 90}}",
+                    };
+                    return Err(self
+                        .malformed(
+                            format!(
+                                "`$any` on `{key}` takes an operator object applied to each element, got {}",
+                                shown(v)
+                            ),
+                            format!(
+                                "write {{\"{key}\": {example}}}; to test membership of one value use {{\"{key}\": {{\"$contains\": ...}}}}"
+                            ),
+                        )
+                        .field(key)
+                        .operator(op));
+                }
                 let et = Target::Element { ty: elem_type(*elem) };
                 let inner = self.expression(key, &et, v, depth + 1)?;
                 parts.push(Node::leaf(Leaf { target: target.clone(), op: Op::Any(Box::new(inner)) }));
@@ -233,6 +312,9 @@ impl Parser<'_> {
                 if v.is_null() {
                     return Err(self.wrong(key, op, "a non-null value (comparisons never match NULL; use $null)", v));
                 }
+                if let Some(IntOperand::Fraction(f)) = int_operand(target, v) {
+                    return Ok(fraction_cmp(target, cmp, f));
+                }
                 let value = self.value(key, target, op, v)?;
                 if matches!(value, Value::Bool(_)) {
                     return Err(self.wrong(key, op, "a string or number (booleans are not ordered; use $eq)", v));
@@ -249,11 +331,14 @@ impl Parser<'_> {
                         .field(key)
                         .operator(op));
                 };
+                self.list_len(key, op, items.len())?;
                 let mut values = Vec::with_capacity(items.len());
                 let mut null = false;
                 for i in items {
                     if i.is_null() && !matches!(target, Target::Element { .. }) {
                         null = true;
+                    } else if matches!(int_operand(target, i), Some(IntOperand::Fraction(_))) {
+                        // A fractional number equals no integer: it adds nothing to the list.
                     } else {
                         values.push(self.value(key, target, op, i)?);
                     }
@@ -266,6 +351,19 @@ impl Parser<'_> {
             }
             "$like" | "$ilike" => {
                 let s = self.string(key, op, v)?;
+                if op == "$ilike" && s.len() > super::regex::MAX_REGEX_LEN {
+                    return Err(self
+                        .malformed(
+                            format!(
+                                "`$ilike` pattern for `{key}` is {} bytes long; at most {} are accepted",
+                                s.len(),
+                                super::regex::MAX_REGEX_LEN
+                            ),
+                            "shorten the pattern",
+                        )
+                        .field(key)
+                        .operator(op));
+                }
                 if trailing_escape(s) {
                     return Err(self
                         .malformed(
@@ -275,19 +373,36 @@ impl Parser<'_> {
                         .field(key)
                         .operator(op));
                 }
-                Op::Like { pattern: s.to_owned(), ci: op == "$ilike" }
+                if op == "$ilike" {
+                    // Case-insensitive LIKE is a case-folded regular expression (one folding rule
+                    // on every backend, see `filter/regex.rs`).
+                    let hir =
+                        super::regex::parse(&ilike_regex(s), true).map_err(|e| self.bad_pattern(key, op, s, &e))?;
+                    Op::Regex { pattern: s.to_owned(), hir: Box::new(hir) }
+                } else {
+                    Op::Like { pattern: s.to_owned() }
+                }
             }
-            "$startswith" => Op::Like { pattern: format!("{}%", escape_like(self.string(key, op, v)?)), ci: false },
-            "$endswith" => Op::Like { pattern: format!("%{}", escape_like(self.string(key, op, v)?)), ci: false },
+            "$startswith" => Op::Like { pattern: format!("{}%", escape_like(self.string(key, op, v)?)) },
+            "$endswith" => Op::Like { pattern: format!("%{}", escape_like(self.string(key, op, v)?)) },
             "$contains" => match target {
                 Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) => {
-                    Op::Contains(vec![self.element(key, op, *elem, v)?])
+                    match self.element_opt(key, op, *elem, v)? {
+                        Some(e) => Op::Contains(vec![e]),
+                        None => Op::Overlap(Vec::new()),
+                    }
                 }
-                _ => Op::Like { pattern: format!("%{}%", escape_like(self.string(key, op, v)?)), ci: false },
+                Target::Path { .. } => {
+                    if v.is_null() {
+                        return Err(self.wrong(key, op, "a string, number or boolean", v));
+                    }
+                    Op::PathContains(self.value(key, target, op, v)?)
+                }
+                _ => Op::Like { pattern: format!("%{}%", escape_like(self.string(key, op, v)?)) },
             },
             "$regex" => {
                 let pattern = self.string(key, op, v)?.to_owned();
-                let ci = match map.get("$options") {
+                let ci: bool = match map.get("$options") {
                     None => false,
                     Some(J::String(o)) if o.is_empty() || o == "i" => o == "i",
                     Some(o) => {
@@ -300,15 +415,28 @@ impl Parser<'_> {
                             .operator("$options"));
                     }
                 };
-                Op::Regex { pattern, ci }
+                let hir = super::regex::parse(&pattern, ci).map_err(|e| self.bad_pattern(key, op, &pattern, &e))?;
+                Op::Regex { pattern, hir: Box::new(hir) }
             }
             "$all" | "$overlap" => {
                 let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = target else { unreachable_op(op)? };
                 let J::Array(items) = v else {
                     return Err(self.wrong(key, op, FieldType::Array(*elem).expected(), v));
                 };
-                let values = items.iter().map(|i| self.element(key, op, *elem, i)).collect::<Result<Vec<_>>>()?;
+                self.list_len(key, op, items.len())?;
+                let mut values = Vec::with_capacity(items.len());
+                let mut fraction = false;
+                for i in items {
+                    match self.element_opt(key, op, *elem, i)? {
+                        Some(e) => values.push(e),
+                        None => fraction = true,
+                    }
+                }
                 if op == "$all" {
+                    if fraction {
+                        // Some wanted element is a fractional number: no integer array holds it.
+                        return Ok(Op::Overlap(Vec::new()));
+                    }
                     if values.is_empty() {
                         return Err(self
                             .malformed(
@@ -340,6 +468,32 @@ impl Parser<'_> {
             }
             return Ok(Op::IsNull(eq));
         }
+        if let (Target::Column(FieldDef { ty: FieldType::Array(elem), .. }), J::Array(items)) = (target, v) {
+            self.list_len(key, op, items.len())?;
+            let mut values = Vec::with_capacity(items.len());
+            for i in items {
+                match self.element_opt(key, op, *elem, i)? {
+                    Some(e) => values.push(e),
+                    // A fractional number equals no integer element: no array equals the operand.
+                    None => {
+                        return Ok(if eq {
+                            Op::Overlap(Vec::new())
+                        } else {
+                            Op::Nin { values: Vec::new(), null: false }
+                        });
+                    }
+                }
+            }
+            return Ok(if eq { Op::ArrayEq(values) } else { Op::ArrayNe(values) });
+        }
+        if let Some(IntOperand::Fraction(_)) = int_operand(target, v) {
+            // A fractional number equals no integer: `$eq` matches nothing, `$ne` everything (NULL included).
+            return Ok(if eq {
+                Op::In { values: Vec::new(), null: false }
+            } else {
+                Op::Nin { values: Vec::new(), null: false }
+            });
+        }
         match target {
             Target::Column(f) if matches!(f.ty, FieldType::Json | FieldType::Array(_)) => {
                 let fix = if f.ty == FieldType::Json {
@@ -347,15 +501,28 @@ impl Parser<'_> {
                         "compare inside the document with a dotted path, e.g. {{\"{key}.name\": ...}}, or use $null"
                     )
                 } else {
-                    "use $contains, $all, $overlap, $size or $any on array fields".to_owned()
+                    format!(
+                        "to test whether the array holds a value use {{\"{key}\": {{\"$contains\": {}}}}}; \
+                         to compare the whole array pass a list, e.g. {{\"{key}\": [{}]}}",
+                        shown(v),
+                        shown(v)
+                    )
                 };
                 return Err(self
                     .err(
                         ErrorCode::UNKNOWN_OPERATOR,
-                        format!(
-                            "`{op}` with a value does not apply to `{key}` ({}); only null is accepted",
-                            f.ty.rust_name()
-                        ),
+                        if f.ty == FieldType::Json {
+                            format!(
+                                "`{op}` with a value does not apply to `{key}` ({}); only null is accepted",
+                                f.ty.rust_name()
+                            )
+                        } else {
+                            format!(
+                                "`{op}` on `{key}` ({}) compares the whole array and needs a list, got {}",
+                                f.ty.rust_name(),
+                                shown(v)
+                            )
+                        },
                     )
                     .field(key)
                     .operator(op)
@@ -369,6 +536,9 @@ impl Parser<'_> {
 
     /// A non-null operand for a target, validated like `Value::from_json` (DF-102).
     fn value(&self, key: &str, target: &Target, op: &str, v: &J) -> Result<Value> {
+        if let Some(IntOperand::Int(j)) = int_operand(target, v) {
+            return self.value(key, target, op, &j);
+        }
         match target {
             Target::Column(f) => match Value::from_json_typed(v, f.ty) {
                 Some(value) => Ok(value),
@@ -388,8 +558,31 @@ impl Parser<'_> {
         }
     }
 
-    fn element(&self, key: &str, op: &str, elem: ArrayElem, v: &J) -> Result<Value> {
-        Value::from_json_elem(v, elem).ok_or_else(|| self.wrong(key, op, elem_type(elem).expected(), v))
+    /// An array element operand; `None` for a fractional number on an integer array (equals no element).
+    fn element_opt(&self, key: &str, op: &str, elem: ArrayElem, v: &J) -> Result<Option<Value>> {
+        let target = Target::Element { ty: elem_type(elem) };
+        let v = match int_operand(&target, v) {
+            Some(IntOperand::Fraction(_)) => return Ok(None),
+            Some(IntOperand::Int(j)) => j,
+            None => v.clone(),
+        };
+        Value::from_json_elem(&v, elem).map(Some).ok_or_else(|| self.wrong(key, op, elem_type(elem).expected(), &v))
+    }
+
+    /// DF-105 for a `$regex` / `$ilike` pattern that is invalid or outside the portable subset.
+    fn bad_pattern(&self, key: &str, op: &str, pattern: &str, e: &super::regex::PatternError) -> Error {
+        self.malformed(
+            format!(
+                "`{op}` pattern for `{key}` is not a valid portable regular expression{}: {} (pattern {})",
+                e.position.map_or_else(String::new, |p| format!(" at character {p}")),
+                e.message,
+                shown(&J::String(pattern.to_owned()))
+            ),
+            "see docs/guide/filters.md, \"Regular expressions\", for the syntax every backend accepts; \
+             escape metacharacters such as ( [ { . * + ? with a backslash to match them literally",
+        )
+        .field(key)
+        .operator(op)
     }
 
     fn string<'j>(&self, key: &str, op: &str, v: &'j J) -> Result<&'j str> {
@@ -401,6 +594,99 @@ impl Parser<'_> {
             .field(key)
             .operator(op)
             .fix(format!("pass {expected} to `{op}`"))
+    }
+}
+
+/// The regular expression of a case-insensitive LIKE pattern (folding is applied when parsing it).
+/// A leading or trailing `%` drops the anchor on that side instead of printing "any run of
+/// characters": `%abc%` searches for `abc`.
+fn ilike_regex(pattern: &str) -> String {
+    let re = super::render::like_to_regex(pattern, false);
+    let body = re.strip_prefix("(?s)^").unwrap_or(&re);
+    let body = body.strip_suffix('$').unwrap_or(body);
+    // `.*` at either end came from an unescaped `%` (a literal `.` is printed `\.`), but a trailing
+    // `\.*` is an escaped dot repeated: only strip when the `.` is not escaped.
+    let (lead, body) = match body.strip_prefix(".*") {
+        Some(rest) => ("", rest),
+        None => ("^", body),
+    };
+    let escaped_tail =
+        |b: &str| b.strip_suffix(".*").is_some_and(|r| r.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1);
+    let (body, tail) = match body.strip_suffix(".*") {
+        Some(rest) if !escaped_tail(body) => (rest, ""),
+        _ => (body, "$"),
+    };
+    format!("(?s){lead}{body}{tail}")
+}
+
+/// A JSON number operand on an integer target that is not an integer literal.
+fn int_operand(target: &Target, v: &J) -> Option<IntOperand> {
+    let int = match target {
+        Target::Column(f) => matches!(f.ty, FieldType::I32 | FieldType::I64),
+        Target::Element { ty } => matches!(ty, FieldType::I32 | FieldType::I64),
+        Target::Path { .. } => false,
+    };
+    let J::Number(n) = v else { return None };
+    if !int || n.is_i64() || n.is_u64() {
+        return None;
+    }
+    let f = n.as_f64()?;
+    // 2^63 bounds the i64 range exactly in f64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) {
+        #[allow(clippy::cast_possible_truncation)]
+        Some(IntOperand::Int(J::from(f as i64)))
+    } else {
+        Some(IntOperand::Fraction(f))
+    }
+}
+
+/// An ordering comparison of an integer target with a fractional number, as an integer comparison:
+/// `> 17.5` and `>= 17.5` are `>= 18`, `< 17.5` and `<= 17.5` are `<= 17`; bounds past the type's
+/// range match every non-null value or nothing.
+fn fraction_cmp(target: &Target, cmp: Cmp, f: f64) -> Op {
+    let (min, max) = match target {
+        Target::Column(FieldDef { ty: FieldType::I32, .. }) | Target::Element { ty: FieldType::I32 } => {
+            (f64::from(i32::MIN), f64::from(i32::MAX))
+        }
+        _ => (-9_223_372_036_854_775_808.0, 9_223_372_036_854_775_807.0),
+    };
+    let nothing = Op::In { values: Vec::new(), null: false };
+    let every = if matches!(target, Target::Element { .. }) {
+        Op::Nin { values: Vec::new(), null: false }
+    } else {
+        Op::IsNull(false)
+    };
+    let int = |b: f64| match target {
+        Target::Column(FieldDef { ty: FieldType::I32, .. }) | Target::Element { ty: FieldType::I32 } =>
+        {
+            #[allow(clippy::cast_possible_truncation)]
+            Value::I32(b as i32)
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        _ => Value::I64(b as i64),
+    };
+    match cmp {
+        Cmp::Gt | Cmp::Gte => {
+            let b = f.ceil();
+            if b > max || f.is_nan() {
+                nothing
+            } else if b <= min {
+                every
+            } else {
+                Op::Cmp(Cmp::Gte, int(b))
+            }
+        }
+        Cmp::Lt | Cmp::Lte => {
+            let b = f.floor();
+            if b < min || f.is_nan() {
+                nothing
+            } else if b >= max {
+                every
+            } else {
+                Op::Cmp(Cmp::Lte, int(b))
+            }
+        }
     }
 }
 

@@ -58,10 +58,11 @@ pub(crate) trait Backend {
     fn decimal(&self, e: Expr) -> Expr {
         e
     }
-    /// LIKE with `\` as escape character; `ci` = case-insensitive.
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr;
-    /// Regular-expression search; `ci` = case-insensitive.
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr;
+    /// Case-sensitive LIKE with `\` as escape character.
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr;
+    /// Case-sensitive regular-expression search with a pattern printed by `filter/regex.rs`
+    /// (case-insensitivity is already folded into it).
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr;
     /// The value at a JSON path as a SQL scalar of `kind`, or NULL when missing or of another JSON type.
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr;
     /// True when the path is missing or holds JSON null (or the column is NULL).
@@ -76,15 +77,30 @@ pub(crate) trait Backend {
     fn any_elem(&self, elem: FieldType, native: bool) -> Expr;
     /// Some element satisfies `pred` (written over [`Backend::any_elem`]).
     fn any_exists(&self, col: Expr, elem: FieldType, native: bool, pred: Expr) -> Expr;
+    /// The array column equals `values` exactly (length, order, duplicates); NULL when the column is NULL.
+    fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], native: bool) -> Expr;
+    /// The value at the JSON path is an array holding an element of `v`'s JSON type equal to `v`
+    /// (`v` is a string, an `F64` number or a boolean).
+    fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr;
 }
+
+/// Conditions per group when a long `$and`/`$or`/`$nor` list is rendered: lists are split into
+/// balanced groups so neither sea-query's recursive builder nor the database's expression-depth
+/// limit (SQLite: 1000) sees a chain longer than this.
+const GROUP: usize = 32;
 
 /// The backend for a dialect.
 pub(crate) fn backend(d: Dialect) -> &'static dyn Backend {
     match d {
         Dialect::Postgres => &postgres::Postgres,
-        Dialect::MySql => &mysql::MySql,
+        Dialect::MySql => &mysql::MARIADB,
         Dialect::Sqlite => &sqlite::Sqlite,
     }
+}
+
+/// The MySQL 8 backend (MariaDB is [`backend`]`(Dialect::MySql)`).
+pub(crate) fn mysql8() -> &'static dyn Backend {
+    &mysql::MYSQL8
 }
 
 /// A custom expression from a template whose `?` marks are replaced, in order, by `args`
@@ -140,15 +156,25 @@ impl Renderer {
 
     pub(crate) fn condition(&self, node: &Node) -> Condition {
         match node {
-            Node::And(ch) => ch.iter().fold(Condition::all(), |c, n| c.add(self.condition(n))),
-            Node::Or(ch) => ch.iter().fold(Condition::any(), |c, n| c.add(self.condition(n))),
+            Node::And(ch) => self.list(ch, Condition::all),
+            Node::Or(ch) => self.list(ch, Condition::any),
             Node::Nor(ch) => {
-                let any = ch.iter().fold(Condition::any(), |c, n| c.add(self.condition(n)));
+                let any = self.list(ch, Condition::any);
                 Condition::all().add(self.not(any.into()))
             }
             Node::Not(x) => Condition::all().add(self.not(self.condition(x).into())),
             Node::Leaf(l) => Condition::all().add(self.leaf(l)),
         }
+    }
+
+    /// A flat list of conditions joined by `new()` (AND or OR); lists longer than [`GROUP`] become
+    /// a balanced tree of parenthesized groups (the same meaning, bounded nesting depth).
+    fn list(&self, ch: &[Node], new: fn() -> Condition) -> Condition {
+        if ch.len() <= GROUP {
+            return ch.iter().fold(new(), |c, n| c.add(self.condition(n)));
+        }
+        let size = ch.len().div_ceil(GROUP).max(GROUP);
+        ch.chunks(size).fold(new(), |c, part| c.add(self.list(part, new)))
     }
 
     fn leaf(&self, leaf: &Leaf) -> Expr {
@@ -160,6 +186,8 @@ impl Renderer {
                     Op::Overlap(v) if v.is_empty() => truth(false),
                     Op::Overlap(v) => self.b.overlap(col, f.ty, v, self.native),
                     Op::Size(n) => self.b.size(col, *n, self.native),
+                    Op::ArrayEq(v) => self.b.array_eq(col, f.ty, v, self.native),
+                    Op::ArrayNe(v) => self.not(self.b.array_eq(col, f.ty, v, self.native)),
                     Op::Any(inner) => {
                         let FieldType::Array(e) = f.ty else { return truth(false) };
                         let ety = super::parse::elem_type(e);
@@ -235,10 +263,20 @@ impl Renderer {
                 (false, true) => eq_lhs.is_not_in(values.iter().map(|v| self.bind(v, lhs.ty))),
                 (false, false) => or_null(eq_lhs.is_not_in(values.iter().map(|v| self.bind(v, lhs.ty)))),
             },
-            Op::Like { pattern, ci } => self.b.like(eq_lhs, pattern, *ci),
-            Op::Regex { pattern, ci } => self.b.regex(eq_lhs, pattern, *ci),
-            // Array operators only reach `leaf` on array columns.
-            Op::Contains(_) | Op::Overlap(_) | Op::Size(_) | Op::Any(_) => truth(false),
+            Op::Like { pattern } => self.b.like(eq_lhs, pattern),
+            Op::Regex { hir, .. } => match super::regex::print(hir, self.d()) {
+                Ok(p) => self.b.regex(eq_lhs, &p),
+                // Unreachable: the parser printed the same pattern successfully.
+                Err(_) => truth(false),
+            },
+            // Array operators only reach `leaf` on array columns, `PathContains` only `path`.
+            Op::Contains(_)
+            | Op::Overlap(_)
+            | Op::Size(_)
+            | Op::Any(_)
+            | Op::ArrayEq(_)
+            | Op::ArrayNe(_)
+            | Op::PathContains(_) => truth(false),
         }
     }
 
@@ -269,7 +307,17 @@ impl Renderer {
             }
             Op::Nin { values, null } => self.not(self.path(col, segs, &Op::In { values: values.clone(), null: *null })),
             Op::Like { .. } | Op::Regex { .. } => self.scalar(&typed(PathKind::Text), op),
-            Op::Contains(_) | Op::Overlap(_) | Op::Size(_) | Op::Any(_) => truth(false),
+            Op::PathContains(v) => {
+                let mut any = Condition::any();
+                if let Value::String(s) = v {
+                    let like = Op::Like { pattern: format!("%{}%", super::parse::escape_like(s)) };
+                    any = any.add(self.scalar(&typed(PathKind::Text), &like));
+                }
+                any.add(self.b.path_array_has(col, segs, v)).into()
+            }
+            Op::Contains(_) | Op::Overlap(_) | Op::Size(_) | Op::Any(_) | Op::ArrayEq(_) | Op::ArrayNe(_) => {
+                truth(false)
+            }
         }
     }
 }

@@ -102,6 +102,8 @@ struct Consts {
     strings: Vec<String>,
     elems: Vec<Value>,
     sizes: Vec<i64>,
+    /// Operands of whole-array equality, each a candidate array as it stands.
+    arrays: Vec<Vec<Value>>,
     paths: Vec<(Vec<String>, Value)>,
 }
 
@@ -117,7 +119,7 @@ fn collect(node: &Node, out: &mut BTreeMap<String, (FieldDef, Consts)>) {
             };
             let c = &mut out.entry(f.name.clone()).or_insert_with(|| (f.clone(), Consts::default())).1;
             let (mut ops, mut strs) = (Vec::new(), Vec::new());
-            leaf_operands(&l.op, &mut ops, &mut strs, &mut c.elems, &mut c.sizes);
+            leaf_operands(&l.op, &mut ops, &mut strs, &mut c.elems, &mut c.sizes, &mut c.arrays);
             match path {
                 Some(p) => {
                     ops.extend(strs.into_iter().map(Value::String));
@@ -135,9 +137,20 @@ fn collect(node: &Node, out: &mut BTreeMap<String, (FieldDef, Consts)>) {
     }
 }
 
-fn leaf_operands(op: &Op, vals: &mut Vec<Value>, strs: &mut Vec<String>, elems: &mut Vec<Value>, sizes: &mut Vec<i64>) {
+fn leaf_operands(
+    op: &Op,
+    vals: &mut Vec<Value>,
+    strs: &mut Vec<String>,
+    elems: &mut Vec<Value>,
+    sizes: &mut Vec<i64>,
+    arrays: &mut Vec<Vec<Value>>,
+) {
     match op {
-        Op::Eq(v) | Op::Ne(v) | Op::Cmp(_, v) => vals.push(v.clone()),
+        Op::Eq(v) | Op::Ne(v) | Op::Cmp(_, v) | Op::PathContains(v) => vals.push(v.clone()),
+        Op::ArrayEq(v) | Op::ArrayNe(v) => {
+            elems.extend(v.iter().cloned());
+            arrays.push(v.clone());
+        }
         Op::In { values, .. } | Op::Nin { values, .. } => vals.extend(values.iter().cloned()),
         Op::Like { pattern, .. } => strs.extend(like_examples(pattern)),
         Op::Regex { pattern, .. } => strs.push(pattern.clone()),
@@ -154,7 +167,7 @@ fn collect_elems(node: &Node, elems: &mut Vec<Value>, strs: &mut Vec<String>) {
         Node::Not(x) => collect_elems(x, elems, strs),
         Node::Leaf(l) => {
             let (mut v, mut s) = (Vec::new(), Vec::new());
-            leaf_operands(&l.op, &mut v, &mut s, &mut Vec::new(), &mut Vec::new());
+            leaf_operands(&l.op, &mut v, &mut s, &mut Vec::new(), &mut Vec::new(), &mut Vec::new());
             elems.extend(v);
             strs.extend(s);
         }
@@ -334,6 +347,7 @@ fn candidates(f: &FieldDef, c: &Consts) -> Vec<Value> {
             if !c.elems.is_empty() {
                 out.push(Value::Array(c.elems.clone()));
             }
+            out.extend(c.arrays.iter().cloned().map(Value::Array));
             if let Some(x) = scalars.first() {
                 // Lengths around every `$size` operand, and two elements.
                 let lens = c.sizes.iter().flat_map(|n| [*n, n.saturating_add(1)]).chain([2]);
@@ -439,16 +453,20 @@ fn apply(op: &Op, a: &Value) -> bool {
         }),
         Op::In { values, null } => (*null && a.is_null()) || values.iter().any(eq),
         Op::Nin { values, null } => !((*null && a.is_null()) || values.iter().any(eq)),
-        Op::Like { pattern, ci } => match a {
-            Value::String(s) if *ci => like(&s.to_lowercase(), &pattern.to_lowercase()),
+        Op::Like { pattern } => match a {
             Value::String(s) => like(s, pattern),
             _ => false,
         },
-        Op::Regex { pattern, ci } => match a {
-            Value::String(s) => {
-                let p = if *ci { format!("(?i){pattern}") } else { pattern.clone() };
-                regex::Regex::new(&p).is_ok_and(|r| r.is_match(s))
-            }
+        // Case-insensitivity is already folded into `hir`; its printed form is a Rust regex.
+        Op::Regex { hir, .. } => match a {
+            Value::String(s) => regex::Regex::new(&hir.to_string()).is_ok_and(|r| r.is_match(s)),
+            _ => false,
+        },
+        Op::ArrayEq(want) => array_eq(a, want),
+        Op::ArrayNe(want) => !array_eq(a, want),
+        Op::PathContains(want) => match a {
+            Value::Array(items) => items.iter().any(|x| compare(x, want) == Some(Ordering::Equal)),
+            Value::String(s) => matches!(want, Value::String(w) if s.contains(w.as_str())),
             _ => false,
         },
         Op::Contains(want) => match a {
@@ -462,6 +480,13 @@ fn apply(op: &Op, a: &Value) -> bool {
         Op::Size(n) => matches!(a, Value::Array(items) if items.len() as i64 == *n),
         Op::Any(inner) => matches!(a, Value::Array(items) if items.iter().any(|x| eval_elem(inner, x))),
     }
+}
+
+/// Whole-array equality: same length, pairwise equal in order.
+fn array_eq(a: &Value, want: &[Value]) -> bool {
+    matches!(a, Value::Array(items)
+        if items.len() == want.len()
+            && items.iter().zip(want).all(|(x, w)| compare(x, w) == Some(Ordering::Equal)))
 }
 
 /// Typed comparison; `None` when either side is NULL or the types differ.

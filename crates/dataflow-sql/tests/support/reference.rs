@@ -15,13 +15,20 @@
 //! - Values compare by the field's type: strings by code point (case-sensitive, no padding),
 //!   integers and floats numerically, decimals numerically (as f64), dates and date-times as
 //!   instants (any ISO-8601 offset), UUIDs case-insensitively, booleans and bytes by equality.
-//! - `$like` uses `%`/`_` with `\` escaping the next character, case-sensitive; `$ilike` lowercases
-//!   both sides; `$startswith`/`$endswith`/`$contains` are literal; `$regex` uses the `regex`
-//!   crate, `$options: "i"` adds `(?i)`.
-//! - Array fields: `$contains` (one element), `$all`, `$overlap`, `$size`, `$any` (some element
-//!   satisfies the nested expression); element equality is typed (numbers numerically).
+//! - Numbers compare as numbers whatever their JSON form: on an integer field `18.0` equals 18,
+//!   `17.5` equals nothing and `$gt: 17.5` holds for 18 and up.
+//! - `$like` uses `%`/`_` with `\` escaping the next character, case-sensitive;
+//!   `$startswith`/`$endswith`/`$contains` are literal; `$regex` uses the `regex` crate.
+//! - Case-insensitive matching (`$ilike`, `$regex` with `$options: "i"`) is the `regex` crate's
+//!   `(?i)`: Unicode **simple case folding**, code point by code point (`STRASSE` ~ `strasse`,
+//!   `σ` ~ `ς` ~ `Σ`, `ß` ~ `ẞ` but `ß` ≁ `ss`), no normalization (`é` ≠ `e` + U+0301).
+//! - Array fields: whole-array `$eq`/`$ne` with a list (same length, same elements in the same
+//!   order), `$contains` (one element), `$all`, `$overlap`, `$size`, `$any` (some element
+//!   satisfies the nested operator object); element equality is typed (numbers numerically).
 //! - JSON dotted paths walk objects only. The value compares only with an operand of the same JSON
 //!   type (string with string, number with number, bool with bool; booleans only by equality).
+//!   `$contains` on a path: element membership (typed the same way) when the value is an array,
+//!   substring when both the value and the operand are strings, otherwise no match.
 //!
 //! The filter must have been accepted by `Filter::parse`; anything malformed evaluates to false.
 
@@ -99,12 +106,17 @@ fn operator(actual: &J, ty: Ty, op: &str, v: &J, ops: &Map<String, J>) -> bool {
                 "$endswith" => format!("%{}", escape_like(p)),
                 _ => p.to_owned(),
             };
-            if op == "$ilike" { like(&s.to_lowercase(), &pattern.to_lowercase()) } else { like(s, &pattern) }
+            if op == "$ilike" { like_ci(s, &pattern) } else { like(s, &pattern) }
         }
         "$contains" => match ty {
             Ty::Field(FieldType::Array(e)) => {
                 actual.as_array().is_some_and(|items| items.iter().any(|x| elem_eq(x, e, v)))
             }
+            Ty::Path => match (actual, v) {
+                (J::String(s), J::String(p)) => s.contains(p.as_str()),
+                (J::Array(items), _) => items.iter().any(|x| compare(x, Ty::Path, v) == Some(Ordering::Equal)),
+                _ => false,
+            },
             _ => match (actual.as_str(), v.as_str()) {
                 (Some(s), Some(p)) => s.contains(p),
                 _ => false,
@@ -150,6 +162,12 @@ fn elem_eq(x: &J, e: ArrayElem, w: &J) -> bool {
 fn eq(actual: &J, ty: Ty, v: &J) -> bool {
     if v.is_null() {
         return actual.is_null();
+    }
+    if let (Ty::Field(FieldType::Array(e)), J::Array(want)) = (ty, v) {
+        // Whole-array equality: same length, equal elements position by position.
+        return actual
+            .as_array()
+            .is_some_and(|items| items.len() == want.len() && items.iter().zip(want).all(|(x, w)| elem_eq(x, e, w)));
     }
     compare(actual, ty, v) == Some(Ordering::Equal)
 }
@@ -209,15 +227,24 @@ fn escape_like(s: &str) -> String {
     s.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect()
 }
 
+/// Case-insensitive LIKE: the pattern as an anchored regular expression with `(?i)` (simple case folding).
+pub fn like_ci(s: &str, pattern: &str) -> bool {
+    like_regex(pattern, true).is_some_and(|r| r.is_match(s))
+}
+
 /// SQL LIKE with `\` escaping the next character; `%` any run of characters, `_` one character.
 pub fn like(s: &str, pattern: &str) -> bool {
-    let mut re = String::from("(?s)^");
+    like_regex(pattern, false).is_some_and(|r| r.is_match(s))
+}
+
+fn like_regex(pattern: &str, ci: bool) -> Option<regex::Regex> {
+    let mut re = String::from(if ci { "(?is)^" } else { "(?s)^" });
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
                 Some(n) => re.push_str(&regex::escape(&n.to_string())),
-                None => return false,
+                None => return None,
             },
             '%' => re.push_str(".*"),
             '_' => re.push('.'),
@@ -225,5 +252,5 @@ pub fn like(s: &str, pattern: &str) -> bool {
         }
     }
     re.push('$');
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(s))
+    regex::Regex::new(&re).ok()
 }

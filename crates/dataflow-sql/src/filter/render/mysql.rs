@@ -5,10 +5,19 @@ use sea_query::{Expr, ExprTrait, LikeExpr};
 
 use super::{Backend, PathKind, cust};
 use crate::Dialect;
+use crate::mysql_server::MySqlServer;
 use crate::schema::FieldType;
 use crate::value::Value;
 
-pub(crate) struct MySql;
+/// MySQL or MariaDB: they differ in the binary collation name and in whole-array equality.
+pub(crate) struct MySql {
+    server: MySqlServer,
+}
+
+/// MariaDB (what the tests run).
+pub(crate) static MARIADB: MySql = MySql { server: MySqlServer::MariaDb };
+/// MySQL 8 (snapshot-tested).
+pub(crate) static MYSQL8: MySql = MySql { server: MySqlServer::MySql8 };
 
 const D: Dialect = Dialect::MySql;
 
@@ -33,20 +42,15 @@ impl Backend for MySql {
 
     fn json_text(&self, e: Expr) -> Expr {
         // The same case- and pad-sensitive collation the DDL gives text columns.
-        cust(D, &format!("(?) COLLATE {}", crate::ddl::MYSQL_COLLATION), vec![e])
+        cust(D, &format!("(?) COLLATE {}", self.server.collation().name()), vec![e])
     }
 
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "LOWER(?) LIKE LOWER(?) ESCAPE '\\\\'", vec![lhs, Expr::val(pattern)])
-        } else {
-            lhs.like(LikeExpr::new(pattern).escape('\\'))
-        }
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        lhs.like(LikeExpr::new(pattern).escape('\\'))
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
-        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
@@ -100,5 +104,59 @@ impl Backend for MySql {
             _ => "EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (df_v LONGTEXT PATH '$')) AS df_e WHERE ?)",
         };
         cust(D, tpl, vec![col, pred])
+    }
+
+    fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        // MariaDB: structural JSON equality (arrays in order, numbers numerically, strings exactly).
+        // Guarded: on MariaDB 10.11 JSON_EQUALS over a NULL row repeats the previous row's result.
+        if self.server == MySqlServer::MySql8 {
+            // MySQL 8 has no JSON_EQUALS; its JSON comparison is structural (arrays in order).
+            return cust(D, "? = CAST(? AS JSON)", vec![col, array_value(values, ty)]);
+        }
+        cust(D, "CASE WHEN ? IS NOT NULL THEN JSON_EQUALS(?, ?) END", vec![col.clone(), col, array_value(values, ty)])
+    }
+
+    fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr {
+        // One row per element of the array at the path; the element is read back by its index so
+        // its JSON type can be checked like path `$eq` (`JSON_CONTAINS` would also look inside nested arrays).
+        let elem = "JSON_EXTRACT(?, CONCAT(?, '[', df_e.df_i - 1, ']'))";
+        let (pred, operand) = match v {
+            Value::String(_) => (
+                format!(
+                    "JSON_TYPE({elem}) = 'STRING' AND JSON_UNQUOTE({elem}) COLLATE {} = ?",
+                    self.server.collation().name()
+                ),
+                true,
+            ),
+            Value::Bool(b) => (
+                format!(
+                    "JSON_TYPE({elem}) = 'BOOLEAN' AND JSON_UNQUOTE({elem}) = '{}'",
+                    if *b { "true" } else { "false" }
+                ),
+                false,
+            ),
+            _ => (
+                format!(
+                    "JSON_TYPE({elem}) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
+                     AND CAST(JSON_UNQUOTE({elem}) AS DOUBLE) = ?"
+                ),
+                true,
+            ),
+        };
+        let tpl = format!(
+            "(JSON_TYPE(JSON_EXTRACT(?, ?)) = 'ARRAY' AND EXISTS (SELECT 1 FROM JSON_TABLE(JSON_EXTRACT(?, ?), \
+             '$[*]' COLUMNS (df_i FOR ORDINALITY)) AS df_e WHERE {pred}))"
+        );
+        let p = json_path(segments);
+        let mut args = vec![col.clone(), Expr::val(p.as_str()), col.clone(), Expr::val(p.as_str())];
+        for _ in 0..2 {
+            args.push(col.clone());
+            args.push(Expr::val(p.as_str()));
+        }
+        if operand {
+            let ty = if matches!(v, Value::String(_)) { FieldType::String } else { FieldType::F64 };
+            args.push(Expr::val(v.to_sea(ty, D, false)));
+        }
+        cust(D, &tpl, args)
     }
 }

@@ -43,16 +43,12 @@ impl Backend for Postgres {
         cust(D, "(?) COLLATE \"C\"", vec![e])
     }
 
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "LOWER(?) LIKE LOWER(?) ESCAPE E'\\\\'", vec![lhs, Expr::val(pattern)])
-        } else {
-            lhs.like(LikeExpr::new(pattern).escape('\\'))
-        }
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        lhs.like(LikeExpr::new(pattern).escape('\\'))
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        cust(D, if ci { "? ~* ?" } else { "? ~ ?" }, vec![lhs, Expr::val(pattern)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? ~ ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
@@ -134,5 +130,25 @@ impl Backend for Postgres {
             return cust(D, tpl, vec![col, pred]);
         }
         cust(D, tpl, vec![col.clone(), col, pred])
+    }
+
+    fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], native: bool) -> Expr {
+        if native {
+            return cust(D, &format!("? = CAST(? AS {})", native_type(ty)), vec![col, array_value(values, ty, native)]);
+        }
+        // jsonb equality: arrays compare element by element, in order; numbers numerically.
+        cust(D, "? = ?", vec![col, array_value(values, ty, false)])
+    }
+
+    fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr {
+        // jsonb `@>` with a one-element array: a top-level element of the same JSON type equal to `v`
+        // (`["3"]` does not contain `[3]`, `[[1]]` does not contain `[1]`).
+        let m = marks(segments.len() + 1);
+        let tpl =
+            format!("CASE WHEN jsonb_typeof(jsonb_extract_path({m})) = 'array' THEN jsonb_extract_path({m}) @> ? END");
+        let mut args = path_args(&col, segments);
+        args.extend(path_args(&col, segments));
+        args.push(Expr::val(sea_query::Value::Json(Some(Box::new(serde_json::Value::Array(vec![v.to_json()]))))));
+        cust(D, &tpl, args)
     }
 }

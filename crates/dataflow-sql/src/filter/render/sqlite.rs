@@ -4,7 +4,7 @@
 use sea_query::{Condition, Expr};
 
 use super::mysql::json_path;
-use super::{Backend, PathKind, cust, like_to_glob, like_to_regex};
+use super::{Backend, PathKind, cust, like_to_glob};
 use crate::Dialect;
 use crate::schema::FieldType;
 use crate::value::Value;
@@ -30,19 +30,13 @@ impl Backend for Sqlite {
         cust(D, "CAST(? AS NUMERIC)", vec![e])
     }
 
-    /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive)
-    /// and `$ilike` as an anchored case-insensitive regular expression (Unicode-aware, unlike `lower()`).
-    fn like(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        if ci {
-            cust(D, "? REGEXP ?", vec![lhs, Expr::val(like_to_regex(pattern, true))])
-        } else {
-            cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
-        }
+    /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive).
+    fn like(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
     }
 
-    fn regex(&self, lhs: Expr, pattern: &str, ci: bool) -> Expr {
-        let p = if ci { format!("(?i){pattern}") } else { pattern.to_owned() };
-        cust(D, "? REGEXP ?", vec![lhs, Expr::val(p)])
+    fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
+        cust(D, "? REGEXP ?", vec![lhs, Expr::val(pattern)])
     }
 
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
@@ -93,5 +87,32 @@ impl Backend for Sqlite {
 
     fn any_exists(&self, col: Expr, _elem: FieldType, _native: bool, pred: Expr) -> Expr {
         cust(D, "EXISTS (SELECT 1 FROM json_each(?) AS df_e WHERE ?)", vec![col, pred])
+    }
+
+    fn array_eq(&self, col: Expr, ty: FieldType, values: &[Value], _native: bool) -> Expr {
+        // Same length, and no position where the elements differ (numbers compare numerically).
+        let tpl = "(json_type(?) = 'array' AND json_array_length(?) = ? AND NOT EXISTS (SELECT 1 FROM json_each(?) AS df_a \
+                   JOIN json_each(?) AS df_b ON df_a.key = df_b.key WHERE df_a.value IS NOT df_b.value))";
+        let n = i64::try_from(values.len()).unwrap_or(i64::MAX);
+        let arr = Expr::val(Value::Array(values.to_vec()).to_sea(ty, D, false));
+        cust(D, tpl, vec![col.clone(), col.clone(), Expr::val(n), col, arr])
+    }
+
+    fn path_array_has(&self, col: Expr, segments: &[String], v: &Value) -> Expr {
+        let (pred, operand) = match v {
+            Value::String(_) => ("df_e.type = 'text' AND df_e.value = ?", true),
+            Value::Bool(true) => ("df_e.type = 'true'", false),
+            Value::Bool(false) => ("df_e.type = 'false'", false),
+            _ => ("df_e.type IN ('integer', 'real') AND df_e.value = ?", true),
+        };
+        let tpl =
+            format!("(json_type(?, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(?, ?) AS df_e WHERE {pred}))");
+        let p = json_path(segments);
+        let mut args = vec![col.clone(), Expr::val(p.as_str()), col, Expr::val(p)];
+        if operand {
+            let ty = if matches!(v, Value::String(_)) { FieldType::String } else { FieldType::F64 };
+            args.push(Expr::val(v.to_sea(ty, D, false)));
+        }
+        cust(D, &tpl, args)
     }
 }
