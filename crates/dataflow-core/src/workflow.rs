@@ -33,3 +33,4 @@ pub use runtime::{NodeTiming, WorkflowFailure, WorkflowOutput};
 pub use spec::{Connection, NodeSpec, WorkflowSpec};
 pub use template::TemplateRef;
 pub use validate::{Edge, ValidationMode, Via};
+pub(crate) use validate::example as example_value;

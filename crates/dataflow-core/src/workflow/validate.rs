@@ -8,6 +8,8 @@ mod connections;
 mod params;
 mod workflow;
 
+pub(crate) use params::example;
+
 use std::collections::HashMap;
 
 use dataflow_sql::{Error, ErrorCode};

@@ -134,7 +134,7 @@ pub(super) fn check(plan: &Plan, errors: &mut Vec<Error>) {
             let names: Vec<String> = if dst.op == Operation::Create {
                 dst.schema.fields.iter().map(|f| f.name.clone()).collect()
             } else {
-                shape::params(dst.op).iter().map(|(n, _)| (*n).to_owned()).collect()
+                shape::params(dst.op).iter().map(|d| d.name.to_owned()).collect()
             };
             let mut err = Error::new(
                 ErrorCode::UNKNOWN_FIELD,
