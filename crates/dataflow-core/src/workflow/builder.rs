@@ -7,7 +7,7 @@ use dataflow_sql::Result;
 use serde_json::Value as J;
 
 use super::catalog::Catalog;
-use super::spec::{Connection, NodeSpec, WorkflowSpec};
+use super::spec::{Connection, InputSpec, NodeSpec, WorkflowSpec};
 use super::validate::{self, Plan, ValidationMode};
 
 /// Collects a workflow's nodes and connections.
@@ -61,7 +61,23 @@ impl WorkflowBuilder {
     /// Adds a node of a registered type (`UserCreateNode`) with an id and static parameters
     /// (which may contain `${node.path}` templates).
     pub fn add_node(&mut self, node_type: impl Into<String>, id: impl Into<String>, params: J) -> &mut Self {
-        self.spec.nodes.push(NodeSpec { id: id.into(), node_type: node_type.into(), params });
+        self.spec.nodes.push(NodeSpec::new(node_type, id, params));
+        self
+    }
+
+    /// Orders node `id` after node `before` (an ordering edge with no data): `id` starts only
+    /// once `before` finished. `before` may be `switch.branch` to put `id` on a branch of a
+    /// `SwitchNode`.
+    pub fn add_after(&mut self, id: &str, before: impl Into<String>) -> &mut Self {
+        if let Some(n) = self.spec.nodes.iter_mut().find(|n| n.id == id) {
+            n.after.push(before.into());
+        }
+        self
+    }
+
+    /// Declares a workflow input (`${inputs.<name>}`), checked before anything runs.
+    pub fn add_input(&mut self, input: InputSpec) -> &mut Self {
+        self.spec.inputs.push(input);
         self
     }
 

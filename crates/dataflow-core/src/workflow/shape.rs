@@ -102,8 +102,20 @@ impl Shape {
             (S::Array(a), S::Array(b)) => a.fits(b),
             (S::Array(a), S::Field { ty: FieldType::Array(e), .. }) => a.fits(&elem_shape(*e)),
             (S::Field { ty: FieldType::Array(e), .. }, S::Array(b)) => elem_shape(*e).fits(b),
-            (S::Object(_), S::Object(_)) => true,
+            (S::Object(_), S::Object(_)) => self.extra_keys(target).is_empty(),
             _ => false,
+        }
+    }
+
+    /// The keys of an object shape that a target object shape with known keys lacks (a record
+    /// connected into `fields` of another model, a code node's output with a key the model
+    /// has no field for).
+    pub fn extra_keys(&self, target: &Shape) -> Vec<String> {
+        match (self, target) {
+            (Shape::Object(a), Shape::Object(b)) if !b.is_empty() => {
+                a.iter().filter(|(k, _)| !b.iter().any(|(n, _)| n == k)).map(|(k, _)| k.clone()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
