@@ -6,7 +6,7 @@
 
 mod connections;
 mod control;
-mod inputs;
+pub(crate) mod inputs;
 mod params;
 mod workflow;
 
