@@ -236,6 +236,22 @@ pub fn check_record(schema: &ModelSchema, obj: &Map<String, J>, at: &str, skip: 
     errors
 }
 
+/// The same error, its message prefixed with the record's index in a list.
+fn in_record(e: Error, i: usize) -> Error {
+    let mut n = Error::new(e.code(), format!("record {i}: {}", e.message()));
+    let c = e.context().clone();
+    if let Some(m) = c.model {
+        n = n.model(m);
+    }
+    if let Some(f) = c.field {
+        n = n.field(f);
+    }
+    for f in e.fixes() {
+        n = n.fix(f.clone());
+    }
+    n
+}
+
 fn example(f: &FieldDef) -> String {
     crate::workflow::example_value(f).to_string()
 }
@@ -310,7 +326,7 @@ pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, s
                     }
                     continue;
                 };
-                errors.extend(check_record(schema, m, &format!("{k}.{i}."), skip));
+                errors.extend(check_record(schema, m, &format!("{k}.{i}."), skip).into_iter().map(|e| in_record(e, i)));
                 let required: Vec<&FieldDef> = if full {
                     schema.fields.iter().filter(|f| f.required_on_create() && !m.contains_key(&f.name)).collect()
                 } else {
@@ -365,7 +381,7 @@ pub fn check(schema: &ModelSchema, op: Operation, obj: &Map<String, J>) -> Vec<E
 pub fn reference_markdown() -> String {
     let mut s = String::from(
         "# Operation parameters\n\n\
-         <!-- Generated from `dataflow_core::contract` by `cargo test -p dataflow-core --test parameters_doc`\n\
+         <!-- Generated from `dataflow_core::contract` by `cargo test -p dataflow-tests --test parameters_doc`\n\
          (run it with `BLESS=1` to rewrite this file). Do not edit by hand. -->\n\n\
          Every operation takes the same parameters whether it is called through the dynamic Express API\n\
          (`db.express().run(\"User\", Operation::List, &params)`), as a workflow node (`UserListNode`) or\n\
