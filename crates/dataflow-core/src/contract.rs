@@ -54,7 +54,7 @@ impl ParamKind {
             ParamKind::Count => "a non-negative integer".into(),
             ParamKind::Positive => "a positive integer".into(),
             ParamKind::Choice(set) => {
-                let list: Vec<String> = set.iter().map(|x| format!("`\"{x}\"`")).collect();
+                let list: Vec<String> = set.iter().map(|x| format!("\"{x}\"")).collect();
                 format!("one of {}", list.join(", "))
             }
             ParamKind::FieldNames => "a list of field names".into(),
@@ -266,7 +266,7 @@ pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, s
     };
     let bad = |why: String| {
         vec![
-            Error::new(code, format!("parameter `{k}` of {} expects {}, got {why}", op.name(), def.kind.describe()))
+            Error::new(code, format!("parameter `{k}` expects {}, got {why}", def.kind.describe()))
                 .model(&schema.name)
                 .operator(op.name())
                 .field(k)

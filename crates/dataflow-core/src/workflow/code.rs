@@ -199,10 +199,10 @@ impl Catalog {
             return Err(Error::new(ErrorCode::UNKNOWN_NODE_TYPE, format!("`{name}` is not a valid node type name"))
                 .fix("use letters, digits, `_` and `-`, starting with a letter, e.g. `enrich_order`"));
         }
-        if self.get(&name).is_some() || BUILTIN.contains(&name.as_str()) {
+        if self.get(&name).is_some() || self.code.contains_key(&name) || BUILTIN.contains(&name.as_str()) {
             return Err(Error::new(
                 ErrorCode::UNKNOWN_NODE_TYPE,
-                format!("node type `{name}` already exists (a model node type or a built-in node)"),
+                format!("node type `{name}` already exists (a model node type, a built-in node or a code node)"),
             )
             .fix("give the code node a name of its own, e.g. `enrich_order`"));
         }

@@ -203,6 +203,8 @@ enum Step {
     Code(super::code::CodeNodeRef, J),
     Script(super::script::Script, Map<String, J>),
     Ready(J),
+    /// The parameters did not resolve: fails in order with the rest of its level.
+    Fail(Error),
 }
 
 struct State {
@@ -346,6 +348,7 @@ async fn exec(step: Step, id: &str, ex: Option<Express<'_>>) -> Result<J> {
         Step::Code(c, params) => c.call(id, params).await,
         Step::Script(s, vars) => s.run(id, &vars),
         Step::Ready(v) => Ok(v),
+        Step::Fail(e) => Err(e),
     }
 }
 
@@ -421,20 +424,7 @@ impl Workflow {
                     continue;
                 }
                 let t0 = start.elapsed();
-                match st.step(plan, i) {
-                    Ok(step) => steps.push((i, t0, step)),
-                    Err(e) => {
-                        let timing = NodeTiming {
-                            node: plan.spec.nodes[i].id.clone(),
-                            level,
-                            started: t0,
-                            elapsed: start.elapsed() - t0,
-                        };
-                        if let Some(e) = st.record(plan, i, timing, Err(e)) {
-                            first_cause.get_or_insert(e);
-                        }
-                    }
-                }
+                steps.push((i, t0, st.step(plan, i).unwrap_or_else(Step::Fail)));
             }
             let runs = steps.into_iter().map(|(i, t0, step)| {
                 let tenant = tenant.clone();
