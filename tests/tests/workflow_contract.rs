@@ -88,7 +88,7 @@ fn cases(op: Operation, name: &str, kind: ParamKind) -> (Vec<Value>, Vec<Value>)
 
 /// Whether an error is a rejection of the parameters (before any SQL), not a runtime outcome.
 fn is_rejection(code: ErrorCode) -> bool {
-    (100..200).contains(&code.0) || code == ErrorCode::CONFLICT_TARGET_NOT_UNIQUE || code == ErrorCode::UPDATE_SHAPE
+    (100..200).contains(&code.number()) || code == ErrorCode::CONFLICT_TARGET_NOT_UNIQUE || code == ErrorCode::UPDATE_SHAPE
 }
 
 struct Verdicts {

@@ -46,7 +46,7 @@ fn failed(schema: &ModelSchema, sql: &str, e: Error) -> Error {
     .model(&schema.name)
     .fix("nothing after the failing statement was applied; on PostgreSQL and SQLite the whole run was rolled back")
     .fix("fix the data or the model, then retry (a failed migration is remembered by the schema cache until `db.schema_cache().invalidate(table)` or an explicit `apply_plan`)")
-    .source(e)
+    .with_source(e)
 }
 
 /// Applies the allowed steps for `schema` under the lock and records the run.

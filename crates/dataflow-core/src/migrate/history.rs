@@ -95,9 +95,9 @@ pub(crate) async fn record(
         .and_where(Expr::col(Alias::new("model")).eq(model));
     let (sql, v) = build(&q, d);
     let prev: i64 = match conn {
-        Conn::Pg(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
-        Conn::My(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
-        Conn::Lite(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
+        Conn::Postgres(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
+        Conn::MySql(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
+        Conn::Sqlite(c) => sqlx::query_scalar_with(AssertSqlSafe(sql), v).fetch_one(&mut **c).await,
     }
     .map_err(db_err)?;
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -121,9 +121,9 @@ pub(crate) async fn record(
         .map_err(|e| dataflow_sql::Error::new(dataflow_sql::ErrorCode::MIGRATION_FAILED, e.to_string()))?;
     let (sql, v) = build(&ins, d);
     match conn {
-        Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
-        Conn::My(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
-        Conn::Lite(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
+        Conn::Postgres(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
+        Conn::MySql(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
+        Conn::Sqlite(c) => sqlx::query_with(AssertSqlSafe(sql), v).execute(&mut **c).await.map(drop),
     }
     .map_err(db_err)
 }
@@ -145,9 +145,9 @@ pub async fn entries(conn: &mut Conn<'_>) -> Result<Vec<HistoryEntry>> {
     .order_by(Alias::new("id"), Order::Asc);
     let (sql, v) = build(&q, d);
     let rows: Vec<Row> = match conn {
-        Conn::Pg(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
-        Conn::My(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
-        Conn::Lite(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
+        Conn::Postgres(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
+        Conn::MySql(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
+        Conn::Sqlite(c) => sqlx::query_as_with(AssertSqlSafe(sql), v).fetch_all(&mut **c).await,
     }
     .map_err(db_err)?;
     Ok(rows

@@ -31,7 +31,7 @@ fn timeout_err(waited: Duration, detail: &str) -> Error {
 pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     match conn {
-        Conn::Pg(c) => loop {
+        Conn::Postgres(c) => loop {
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(PG_KEY)
                 .fetch_one(&mut **c)
@@ -45,14 +45,14 @@ pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         },
-        Conn::My(c) => {
+        Conn::MySql(c) => {
             let secs = i64::try_from(timeout.as_secs().max(1)).unwrap_or(i64::MAX);
             let sql = format!("SELECT GET_LOCK({MY_NAME}, ?)");
             let got: Option<i64> =
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(secs).fetch_one(&mut **c).await.map_err(db_err)?;
             if got == Some(1) { Ok(()) } else { Err(timeout_err(start.elapsed(), " (GET_LOCK)")) }
         }
-        Conn::Lite(c) => {
+        Conn::Sqlite(c) => {
             use sqlx::Executor;
             // Poll with a short busy timeout so `timeout` (not the pool's busy timeout) bounds the wait.
             let orig: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut **c).await.map_err(db_err)?;
@@ -88,14 +88,14 @@ pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()
 pub(crate) async fn release(conn: &mut Conn<'_>, commit: bool) -> Result<()> {
     use sqlx::Executor;
     match conn {
-        Conn::Pg(c) => {
+        Conn::Postgres(c) => {
             sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_KEY).execute(&mut **c).await.map_err(db_err)?;
         }
-        Conn::My(c) => {
+        Conn::MySql(c) => {
             let sql = format!("SELECT RELEASE_LOCK({MY_NAME})");
             c.execute(sqlx::AssertSqlSafe(sql)).await.map_err(db_err)?;
         }
-        Conn::Lite(c) => {
+        Conn::Sqlite(c) => {
             c.execute(if commit { "COMMIT" } else { "ROLLBACK" }).await.map_err(db_err)?;
         }
     }

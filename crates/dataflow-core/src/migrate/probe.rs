@@ -46,15 +46,15 @@ fn statement(table: &str, probe: &Probe) -> SelectStatement {
 pub(crate) async fn count(conn: &mut Conn<'_>, table: &str, probe: &Probe) -> Result<u64> {
     let q = statement(table, probe);
     let n: i64 = match conn {
-        Conn::Pg(c) => {
+        Conn::Postgres(c) => {
             let (sql, v) = q.build(PostgresQueryBuilder);
             sqlx::query_scalar_with(AssertSqlSafe(sql), SqlxValues(v)).fetch_one(&mut **c).await
         }
-        Conn::My(c) => {
+        Conn::MySql(c) => {
             let (sql, v) = q.build(MysqlQueryBuilder);
             sqlx::query_scalar_with(AssertSqlSafe(sql), SqlxValues(v)).fetch_one(&mut **c).await
         }
-        Conn::Lite(c) => {
+        Conn::Sqlite(c) => {
             let (sql, v) = q.build(SqliteQueryBuilder);
             sqlx::query_scalar_with(AssertSqlSafe(sql), SqlxValues(v)).fetch_one(&mut **c).await
         }
