@@ -63,9 +63,10 @@ fn catalog(db: &DataFlow) -> Catalog {
         }))
     })
     .unwrap();
-    c.register_fn("explode", |inputs: Value| async move {
-        Err::<Value, _>(format!("cannot handle {}", inputs["what"]))
-    })
+    c.register_fn(
+        "explode",
+        |inputs: Value| async move { Err::<Value, _>(format!("cannot handle {}", inputs["what"])) },
+    )
     .unwrap();
     c.register("score", Score).unwrap();
     c

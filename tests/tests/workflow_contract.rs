@@ -74,12 +74,18 @@ fn cases(op: Operation, name: &str, kind: ParamKind) -> (Vec<Value>, Vec<Value>)
         ParamKind::Fields => {
             (vec![json!({"name": "y"}), json!({"age": 4})], vec![json!({"nope": 1}), json!({"age": "abc"}), json!(5)])
         }
-        ParamKind::Records if op == Operation::BulkUpdate => {
-            (vec![json!([{"id": "u1", "age": 4}])], vec![json!([{"age": 4}]), json!([{"id": "u1", "nope": 1}]), json!("x")])
-        }
+        ParamKind::Records if op == Operation::BulkUpdate => (
+            vec![json!([{"id": "u1", "age": 4}])],
+            vec![json!([{"age": 4}]), json!([{"id": "u1", "nope": 1}]), json!("x")],
+        ),
         ParamKind::Records => (
             vec![json!([record(), record()])],
-            vec![json!([{"id": "q"}]), json!([{"id": "q", "name": "Q", "email": "q@x", "nope": 1}]), json!([5]), json!("x")],
+            vec![
+                json!([{"id": "q"}]),
+                json!([{"id": "q", "name": "Q", "email": "q@x", "nope": 1}]),
+                json!([5]),
+                json!("x"),
+            ],
         ),
         ParamKind::Ids => (vec![json!(["u1", "u2"])], vec![json!("u1"), json!([{"x": 1}])]),
         ParamKind::Cursor => (vec![json!(["u1"])], vec![json!("u1"), json!(5)]),
@@ -88,7 +94,9 @@ fn cases(op: Operation, name: &str, kind: ParamKind) -> (Vec<Value>, Vec<Value>)
 
 /// Whether an error is a rejection of the parameters (before any SQL), not a runtime outcome.
 fn is_rejection(code: ErrorCode) -> bool {
-    (100..200).contains(&code.number()) || code == ErrorCode::CONFLICT_TARGET_NOT_UNIQUE || code == ErrorCode::UPDATE_SHAPE
+    (100..200).contains(&code.number())
+        || code == ErrorCode::CONFLICT_TARGET_NOT_UNIQUE
+        || code == ErrorCode::UPDATE_SHAPE
 }
 
 struct Verdicts {
@@ -151,9 +159,27 @@ async fn every_entry_point_accepts_and_rejects_the_same_parameters(t: &TestDb) {
             let _ = db.express().hard_delete_json("User", &json!("u1")).await;
             db.express().create_json("User", &json!({"id": "u1", "name": "U", "email": "u1@x.org"})).await.unwrap();
             let v = verdicts(&db, &catalog, op, &params).await;
-            assert_eq!(v.dynamic.is_ok(), v.validator.is_ok(), "{what}: dynamic {:?} vs validator {:?}", v.dynamic, v.validator);
-            assert_eq!(v.validator.is_ok(), v.inspector.is_ok(), "{what}: validator {:?} vs inspector {:?}", v.validator, v.inspector);
-            assert_eq!(v.dynamic.is_ok(), ok, "{what}: expected {}, dynamic {:?}", if ok { "accepted" } else { "rejected" }, v.dynamic);
+            assert_eq!(
+                v.dynamic.is_ok(),
+                v.validator.is_ok(),
+                "{what}: dynamic {:?} vs validator {:?}",
+                v.dynamic,
+                v.validator
+            );
+            assert_eq!(
+                v.validator.is_ok(),
+                v.inspector.is_ok(),
+                "{what}: validator {:?} vs inspector {:?}",
+                v.validator,
+                v.inspector
+            );
+            assert_eq!(
+                v.dynamic.is_ok(),
+                ok,
+                "{what}: expected {}, dynamic {:?}",
+                if ok { "accepted" } else { "rejected" },
+                v.dynamic
+            );
             checked += 1;
         }
     }
@@ -164,10 +190,8 @@ async fn every_entry_point_accepts_and_rejects_the_same_parameters(t: &TestDb) {
 backend_tests!(every_entry_point_accepts_and_rejects_the_same_parameters);
 
 fn builder() -> WorkflowBuilder {
-    let mut log = ModelSchema::new(
-        "Log",
-        vec![FieldDef::new("id", FieldType::I64), FieldDef::new("line", FieldType::String)],
-    );
+    let mut log =
+        ModelSchema::new("Log", vec![FieldDef::new("id", FieldType::I64), FieldDef::new("line", FieldType::String)]);
     log.options.append_only = true;
     WorkflowBuilder::with_catalog(Catalog::from_schemas([user(), log]).unwrap())
 }
@@ -179,8 +203,11 @@ fn first_error(b: &WorkflowBuilder) -> dataflow_sql::Error {
 #[test]
 fn template_or_connection_into_a_field_the_target_lacks() {
     let mut b = builder();
-    b.add_node("UserCreateNode", "c", json!({"id": "u1", "name": "A", "email": "a@x"}))
-        .add_node("UserCountNode", "n", json!({"filter": {"nmae": "${c.name}"}}));
+    b.add_node("UserCreateNode", "c", json!({"id": "u1", "name": "A", "email": "a@x"})).add_node(
+        "UserCountNode",
+        "n",
+        json!({"filter": {"nmae": "${c.name}"}}),
+    );
     let e = first_error(&b);
     assert_eq!(e.code(), ErrorCode::UNKNOWN_FIELD, "{e}");
     assert!(e.to_string().contains("nmae"), "{e}");
@@ -192,8 +219,11 @@ fn template_or_connection_into_a_field_the_target_lacks() {
     assert_eq!(e.code(), ErrorCode::CONNECTION_TYPE_MISMATCH, "{e}");
     assert!(e.fixes().iter().any(|f| f.contains("`found`")), "{e}");
     let mut b = builder();
-    b.add_node("UserCreateNode", "c", json!({"id": "u1", "name": "A", "email": "a@x"}))
-        .add_node("UserBulkCreateNode", "bc", json!({"data": [{"id": "u2", "name": "B", "email": "b@x", "nope": "${c.id}"}]}));
+    b.add_node("UserCreateNode", "c", json!({"id": "u1", "name": "A", "email": "a@x"})).add_node(
+        "UserBulkCreateNode",
+        "bc",
+        json!({"data": [{"id": "u2", "name": "B", "email": "b@x", "nope": "${c.id}"}]}),
+    );
     assert_eq!(first_error(&b).code(), ErrorCode::UNKNOWN_FIELD);
 }
 
@@ -218,8 +248,11 @@ fn write_node_on_append_only_model() {
 #[test]
 fn destructive_bulk_node_with_a_run_time_filter_needs_confirmed() {
     let mut b = builder();
-    b.add_node("UserListNode", "l", json!({}))
-        .add_node("UserBulkDeleteNode", "d", json!({"filter": {"name": {"$like": "${l.records.0.name}"}}}));
+    b.add_node("UserListNode", "l", json!({})).add_node(
+        "UserBulkDeleteNode",
+        "d",
+        json!({"filter": {"name": {"$like": "${l.records.0.name}"}}}),
+    );
     let e = first_error(&b);
     assert_eq!(e.code(), ErrorCode::UNCONFIRMED_DESTRUCTIVE, "{e}");
     let mut b = builder();
@@ -230,22 +263,36 @@ fn destructive_bulk_node_with_a_run_time_filter_needs_confirmed() {
     // Equality and `$in` values from another node are safe; `confirmed` allows anything.
     let mut b = builder();
     b.add_node("UserListNode", "l", json!({}))
-        .add_node("UserBulkDeleteNode", "d", json!({"filter": {"id": {"$in": ["${l.records.0.id}"]}, "name": "${l.records.0.name}"}}))
-        .add_node("UserBulkDeleteNode", "d2", json!({"filter": {"name": {"$like": "${l.records.0.name}"}}, "confirmed": true}));
+        .add_node(
+            "UserBulkDeleteNode",
+            "d",
+            json!({"filter": {"id": {"$in": ["${l.records.0.id}"]}, "name": "${l.records.0.name}"}}),
+        )
+        .add_node(
+            "UserBulkDeleteNode",
+            "d2",
+            json!({"filter": {"name": {"$like": "${l.records.0.name}"}}, "confirmed": true}),
+        );
     b.build().unwrap();
 }
 
 #[test]
 fn inputs_are_declared_and_typed_at_build_time() {
     let mut b = builder();
-    b.add_input(InputSpec::new("who", InputType::String))
-        .add_node("UserReadNode", "r", json!({"id": "${inputs.whom}"}));
+    b.add_input(InputSpec::new("who", InputType::String)).add_node(
+        "UserReadNode",
+        "r",
+        json!({"id": "${inputs.whom}"}),
+    );
     let e = first_error(&b);
     assert_eq!(e.code(), ErrorCode::WORKFLOW_INPUT, "{e}");
     assert!(e.fixes().iter().any(|f| f.contains("did you mean `who`?")), "{e}");
     let mut b = builder();
-    b.add_input(InputSpec::new("age", InputType::String))
-        .add_node("UserCreateNode", "c", json!({"id": "u1", "name": "A", "email": "a@x", "age": "${inputs.age}"}));
+    b.add_input(InputSpec::new("age", InputType::String)).add_node(
+        "UserCreateNode",
+        "c",
+        json!({"id": "u1", "name": "A", "email": "a@x", "age": "${inputs.age}"}),
+    );
     let e = first_error(&b);
     assert_eq!(e.code(), ErrorCode::CONNECTION_TYPE_MISMATCH, "{e}");
     assert!(e.message().contains("input `age` is string"), "{e}");
@@ -274,7 +321,10 @@ fn control_nodes_and_after_are_checked() {
     assert_eq!(first_error(&b).code(), ErrorCode::CONNECTION_UNKNOWN_NODE);
     // A cycle through `after` is a cycle.
     let mut b = builder();
-    b.add_node("UserCountNode", "a", json!({})).add_node("UserCountNode", "b", json!({})).add_after("a", "b").add_after("b", "a");
+    b.add_node("UserCountNode", "a", json!({}))
+        .add_node("UserCountNode", "b", json!({}))
+        .add_after("a", "b")
+        .add_after("b", "a");
     assert_eq!(first_error(&b).code(), ErrorCode::WORKFLOW_CYCLE);
 }
 
@@ -300,7 +350,9 @@ fn trait_code_node_ports_are_type_checked() {
     assert!(c.register_fn("UserCreateNode", |v: Value| async move { Ok::<_, BoxError>(v) }).is_err());
     let ok = |b: &mut WorkflowBuilder| b.build().map(|_| ()).map_err(|e| e.to_string());
     let mut b = WorkflowBuilder::with_catalog(c.clone());
-    b.add_node("UserReadNode", "r", json!({"id": "u1"})).add_node("double", "d", json!({})).add_connection("r", "name", "d", "n");
+    b.add_node("UserReadNode", "r", json!({"id": "u1"}))
+        .add_node("double", "d", json!({}))
+        .add_connection("r", "name", "d", "n");
     assert!(ok(&mut b).unwrap_err().contains("DF-203"));
     let mut b = WorkflowBuilder::with_catalog(c.clone());
     b.add_node("double", "d", json!({"n": 2})).add_node("UserReadNode", "r", json!({"id": "${d.thrice}"}));
@@ -309,6 +361,10 @@ fn trait_code_node_ports_are_type_checked() {
     b.add_node("double", "d", json!({}));
     assert!(ok(&mut b).unwrap_err().contains("DF-101"));
     let mut b = WorkflowBuilder::with_catalog(c);
-    b.add_node("double", "d", json!({"n": 2})).add_node("UserUpdateNode", "u", json!({"filter": {"id": "u1"}, "fields": {"age": "${d.twice}"}}));
+    b.add_node("double", "d", json!({"n": 2})).add_node(
+        "UserUpdateNode",
+        "u",
+        json!({"filter": {"id": "u1"}, "fields": {"age": "${d.twice}"}}),
+    );
     ok(&mut b).unwrap();
 }

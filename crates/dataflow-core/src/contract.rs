@@ -200,9 +200,8 @@ pub fn missing(op: Operation, has: &dyn Fn(&str) -> bool) -> Option<Error> {
 /// operation or node type in the message.
 pub fn unknown(op: Operation, what: &str, key: &str) -> Error {
     let names: Vec<&str> = params(op).iter().map(|d| d.name).collect();
-    let mut e = Error::new(ErrorCode::UNKNOWN_FIELD, format!("{what} has no parameter `{key}`"))
-        .operator(op.name())
-        .field(key);
+    let mut e =
+        Error::new(ErrorCode::UNKNOWN_FIELD, format!("{what} has no parameter `{key}`")).operator(op.name()).field(key);
     if let Some(c) = dataflow_sql::error::closest(key, names.iter().copied()) {
         e = e.fix(format!("did you mean `{c}`?"));
     }
@@ -258,7 +257,13 @@ fn example(f: &FieldDef) -> String {
 
 /// Checks one parameter value against its definition (no templates inside). Null counts as
 /// "not given" for parameters that have no required role.
-pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, skip: &dyn Fn(&J) -> bool) -> Vec<Error> {
+pub fn check_value(
+    schema: &ModelSchema,
+    op: Operation,
+    def: &ParamDef,
+    v: &J,
+    skip: &dyn Fn(&J) -> bool,
+) -> Vec<Error> {
     let k = def.name;
     let code = match (def.kind, k) {
         (ParamKind::Count | ParamKind::Cursor | ParamKind::OrderBy, _) => ErrorCode::INVALID_PAGINATION,
@@ -284,7 +289,7 @@ pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, s
         },
         ParamKind::Bool if !v.is_boolean() => bad(v.to_string()),
         ParamKind::Count if v.as_u64().is_none() => bad(v.to_string()),
-        ParamKind::Positive if !v.as_u64().is_some_and(|n| n > 0) => bad(v.to_string()),
+        ParamKind::Positive if v.as_u64().is_none_or(|n| n == 0) => bad(v.to_string()),
         ParamKind::Choice(set) if !v.as_str().is_some_and(|x| set.contains(&x)) => bad(v.to_string()),
         ParamKind::FieldNames => {
             let names: Option<Vec<&str>> = match v {
@@ -293,13 +298,20 @@ pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, s
                 _ => None,
             };
             let Some(names) = names else { return bad(v.to_string()) };
-            let mut errors: Vec<Error> =
-                names.iter().filter(|n| schema.any_field(n).is_none()).map(|n| schema.unknown_field(n).field(k)).collect();
+            let mut errors: Vec<Error> = names
+                .iter()
+                .filter(|n| schema.any_field(n).is_none())
+                .map(|n| schema.unknown_field(n).field(k))
+                .collect();
             if k == "conflict_on" && errors.is_empty() && !schema.is_unique_key(&names) {
                 errors.push(
                     Error::new(
                         ErrorCode::CONFLICT_TARGET_NOT_UNIQUE,
-                        format!("conflict target ({}) of model `{}` is not a unique key", names.join(", "), schema.name),
+                        format!(
+                            "conflict target ({}) of model `{}` is not a unique key",
+                            names.join(", "),
+                            schema.name
+                        ),
                     )
                     .model(&schema.name)
                     .field(k)
@@ -322,7 +334,9 @@ pub fn check_value(schema: &ModelSchema, op: Operation, def: &ParamDef, v: &J, s
             for (i, row) in rows.iter().enumerate() {
                 let Some(m) = row.as_object() else {
                     if !skip(row) {
-                        errors.extend(bad(format!("{row} as record {i}")).into_iter().map(|e| e.field(format!("{k}.{i}"))));
+                        errors.extend(
+                            bad(format!("{row} as record {i}")).into_iter().map(|e| e.field(format!("{k}.{i}"))),
+                        );
                     }
                     continue;
                 };

@@ -45,8 +45,7 @@ async fn main() -> dataflow::Result<()> {
     })?;
 
     // Customers come from a file too: inputs, then a list ordered after the create.
-    let onboard =
-        Workflow::parse(include_str!("workflows/create_then_list.yaml"), Format::Yaml, catalog.clone())?;
+    let onboard = Workflow::parse(include_str!("workflows/create_then_list.yaml"), Format::Yaml, catalog.clone())?;
     for (id, name) in [("c1", "Ada"), ("c2", "Bob")] {
         let out = onboard.execute_with(&db, json!({"id": id, "name": name})).await.map_err(dataflow::Error::from)?;
         println!("onboarded {id}: the list now has {} customer(s)", out["list"]["count"]);

@@ -142,7 +142,10 @@ impl CodeNodeRef {
             if out.get(&p.name).is_none() {
                 return Err(Error::new(
                     ErrorCode::CODE_NODE_FAILED,
-                    format!("code node `{node}` ({}) returned no `{}`, which it declares as an output", self.name, p.name),
+                    format!(
+                        "code node `{node}` ({}) returned no `{}`, which it declares as an output",
+                        self.name, p.name
+                    ),
                 )
                 .node(node)
                 .field(&p.name)
@@ -207,7 +210,12 @@ impl Catalog {
             .fix("give the code node a name of its own, e.g. `enrich_order`"));
         }
         let node: Arc<dyn CodeNode> = Arc::new(node);
-        let r = CodeNodeRef { inputs: Arc::new(node.inputs()), outputs: Arc::new(node.outputs()), name: name.clone(), node };
+        let r = CodeNodeRef {
+            inputs: Arc::new(node.inputs()),
+            outputs: Arc::new(node.outputs()),
+            name: name.clone(),
+            node,
+        };
         self.code.insert(name, r);
         Ok(self)
     }

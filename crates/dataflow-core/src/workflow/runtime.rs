@@ -217,7 +217,13 @@ struct State {
 
 impl State {
     fn new(n: usize, inputs: Map<String, J>) -> State {
-        State { inputs, results: Map::new(), timings: Vec::new(), failures: Vec::new(), status: vec![Status::Pending; n] }
+        State {
+            inputs,
+            results: Map::new(),
+            timings: Vec::new(),
+            failures: Vec::new(),
+            status: vec![Status::Pending; n],
+        }
     }
 
     /// Whether node `i` runs, given what happened to the nodes before it.
@@ -313,10 +319,13 @@ impl State {
 fn switch(node: &str, branches: Option<&[String]>, params: &J) -> Result<J> {
     let (branch, value) = if let Some(c) = params.get("condition") {
         let b = c.as_bool().ok_or_else(|| {
-            Error::new(ErrorCode::INVALID_NODE_PARAMS, format!("`condition` of SwitchNode `{node}` is {c}, not true or false"))
-                .node(node)
-                .field("condition")
-                .fix("connect or template a boolean, e.g. \"${read.found}\"")
+            Error::new(
+                ErrorCode::INVALID_NODE_PARAMS,
+                format!("`condition` of SwitchNode `{node}` is {c}, not true or false"),
+            )
+            .node(node)
+            .field("condition")
+            .fix("connect or template a boolean, e.g. \"${read.found}\"")
         })?;
         (b.to_string(), c.clone())
     } else {
@@ -396,16 +405,16 @@ impl Workflow {
         inputs::from_arg(&self.plan.spec, name, raw)
     }
 
-    fn start(&self, db: &DataFlow, given: &J) -> Result<State, WorkflowFailure> {
+    fn start(&self, db: &DataFlow, given: &J) -> Result<State, Box<WorkflowFailure>> {
         let n = self.plan.spec.nodes.len();
         let values = match inputs::resolve(&self.plan.spec, given) {
             Ok(v) => v,
-            Err(e) => return Err(self.failure(None, e, State::new(n, Map::new()), false)),
+            Err(e) => return Err(Box::new(self.failure(None, e, State::new(n, Map::new()), false))),
         };
         let st = State::new(n, values);
         match self.check_db(db) {
             Ok(()) => Ok(st),
-            Err(e) => Err(self.failure(None, e, st, false)),
+            Err(e) => Err(Box::new(self.failure(None, e, st, false))),
         }
     }
 
@@ -413,7 +422,7 @@ impl Workflow {
         let plan = &self.plan;
         let start = Instant::now();
         let tenant: Option<Arc<str>> = tenant.map(Arc::from);
-        let mut st = self.start(db, given)?;
+        let mut st = self.start(db, given).map_err(|f| *f)?;
         let mut first_cause: Option<Error> = None;
         for (level, nodes) in plan.levels.iter().enumerate() {
             let mut steps = Vec::new();
@@ -458,7 +467,11 @@ impl Workflow {
     }
 
     /// [`Workflow::execute_in_transaction`] with values for the declared inputs.
-    pub async fn execute_in_transaction_with(&self, db: &DataFlow, inputs: J) -> Result<WorkflowOutput, WorkflowFailure> {
+    pub async fn execute_in_transaction_with(
+        &self,
+        db: &DataFlow,
+        inputs: J,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
         self.run_tx(db, &inputs).await
     }
 
@@ -471,7 +484,7 @@ impl Workflow {
     async fn run_tx(&self, db: &DataFlow, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
         let plan = self.plan.clone();
         let start = Instant::now();
-        let st = Arc::new(Mutex::new(self.start(db, given)?));
+        let st = Arc::new(Mutex::new(self.start(db, given).map_err(|f| *f)?));
         let shared = st.clone();
         let run = db
             .transaction(move |tx| -> BoxFuture<'_, Result<()>> {

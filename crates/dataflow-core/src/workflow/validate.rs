@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use dataflow_sql::{Error, ErrorCode};
 
 use super::catalog::{Catalog, NodeInfo};
-use super::kind::Kind;
 use super::graph::Graph;
+use super::kind::Kind;
 use super::spec::WorkflowSpec;
 use super::template::{self, TemplateRef};
 

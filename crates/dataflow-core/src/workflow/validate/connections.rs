@@ -178,9 +178,13 @@ pub(super) fn check(plan: &Plan, errors: &mut Vec<Error>) {
             }
             let extra = out.extra_keys(&want);
             if !extra.is_empty() {
-                err = err.fix(format!("the target has no field {}", extra.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
+                err = err.fix(format!(
+                    "the target has no field {}",
+                    extra.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ));
             }
-            errors.push(err.fix("connect an output of the expected type, e.g. `record.id` or `records.0.id` for an id"));
+            errors
+                .push(err.fix("connect an output of the expected type, e.g. `record.id` or `records.0.id` for an id"));
         }
     }
     duplicates(plan, errors);

@@ -33,12 +33,10 @@ fn params_object<'a>(node: &'a NodeSpec, errors: &mut Vec<Error>) -> Option<&'a 
 
 fn unknown_keys(node: &NodeSpec, obj: &Map<String, J>, allowed: &[&str], errors: &mut Vec<Error>) {
     for k in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        let mut e = Error::new(
-            ErrorCode::UNKNOWN_FIELD,
-            format!("{} `{}` has no parameter `{k}`", node.node_type, node.id),
-        )
-        .node(&node.id)
-        .field(k);
+        let mut e =
+            Error::new(ErrorCode::UNKNOWN_FIELD, format!("{} `{}` has no parameter `{k}`", node.node_type, node.id))
+                .node(&node.id)
+                .field(k);
         if let Some(c) = closest(k, allowed.iter().copied()) {
             e = e.fix(format!("did you mean `{c}`?"));
         }
@@ -76,22 +74,38 @@ pub(super) fn switch(node: &NodeSpec, supplied: &[&str], errors: &mut Vec<Error>
         }
         (false, true) => {
             if obj.contains_key("cases") {
-                errors.push(bad(node, "cases", "`cases` goes with `value`, not `condition`".into(), "a condition has the branches `true` and `false`"));
+                errors.push(bad(
+                    node,
+                    "cases",
+                    "`cases` goes with `value`, not `condition`".into(),
+                    "a condition has the branches `true` and `false`",
+                ));
             }
             if let Some(c) = obj.get("condition")
                 && !has_templates(c)
                 && !c.is_boolean()
             {
-                errors.push(bad(node, "condition", format!("`condition` must be true or false, got {c}"), "use a template that yields a bool, e.g. \"${check.found}\""));
+                errors.push(bad(
+                    node,
+                    "condition",
+                    format!("`condition` must be true or false, got {c}"),
+                    "use a template that yields a bool, e.g. \"${check.found}\"",
+                ));
             }
             return Some(vec!["true".into(), "false".into()]);
         }
         (true, false) => {}
     }
     let cases = obj.get("cases")?;
-    let names: Option<Vec<String>> = cases.as_array().and_then(|a| a.iter().map(|c| c.as_str().map(str::to_owned)).collect());
+    let names: Option<Vec<String>> =
+        cases.as_array().and_then(|a| a.iter().map(|c| c.as_str().map(str::to_owned)).collect());
     let Some(mut names) = names.filter(|n| !n.is_empty()) else {
-        errors.push(bad(node, "cases", format!("`cases` must be a non-empty list of strings, got {cases}"), "\"cases\": [\"gold\", \"silver\"]"));
+        errors.push(bad(
+            node,
+            "cases",
+            format!("`cases` must be a non-empty list of strings, got {cases}"),
+            "\"cases\": [\"gold\", \"silver\"]",
+        ));
         return None;
     };
     for (i, n) in names.iter().enumerate() {
@@ -126,11 +140,19 @@ pub(super) fn merge(node: &NodeSpec, index: &HashMap<String, usize>, errors: &mu
     for id in ids {
         match index.get(id) {
             Some(&i) if id != node.id => out.push(i),
-            Some(_) => errors.push(bad(node, "from", format!("MergeNode `{}` lists itself in `from`", node.id), "list the nodes of the branches it joins")),
+            Some(_) => errors.push(bad(
+                node,
+                "from",
+                format!("MergeNode `{}` lists itself in `from`", node.id),
+                "list the nodes of the branches it joins",
+            )),
             None => {
-                let mut e = Error::new(ErrorCode::CONNECTION_UNKNOWN_NODE, format!("`from` of MergeNode `{}` names node `{id}`, which is not in the workflow", node.id))
-                    .node(&node.id)
-                    .field("from");
+                let mut e = Error::new(
+                    ErrorCode::CONNECTION_UNKNOWN_NODE,
+                    format!("`from` of MergeNode `{}` names node `{id}`, which is not in the workflow", node.id),
+                )
+                .node(&node.id)
+                .field("from");
                 if let Some(c) = closest(id, index.keys().map(String::as_str)) {
                     e = e.fix(format!("did you mean `{c}`?"));
                 }
@@ -145,7 +167,12 @@ pub(super) fn merge(node: &NodeSpec, index: &HashMap<String, usize>, errors: &mu
 pub(super) fn script(node: &NodeSpec, errors: &mut Vec<Error>) -> Option<Script> {
     let obj = params_object(node, errors)?;
     for k in obj.keys().filter(|k| *k != "script" && !script::valid_variable(k)) {
-        errors.push(bad(node, k, format!("parameter `{k}` of ScriptNode `{}` cannot be a script variable", node.id), "name script parameters with letters, digits and `_`"));
+        errors.push(bad(
+            node,
+            k,
+            format!("parameter `{k}` of ScriptNode `{}` cannot be a script variable", node.id),
+            "name script parameters with letters, digits and `_`",
+        ));
     }
     match obj.get("script") {
         Some(J::String(src)) => match Script::compile(&node.id, src) {
@@ -159,7 +186,11 @@ pub(super) fn script(node: &NodeSpec, errors: &mut Vec<Error>) -> Option<Script>
             errors.push(bad(
                 node,
                 "script",
-                format!("ScriptNode `{}` needs `script`: the script text, got {}", node.id, other.map_or("nothing".into(), J::to_string)),
+                format!(
+                    "ScriptNode `{}` needs `script`: the script text, got {}",
+                    node.id,
+                    other.map_or("nothing".into(), J::to_string)
+                ),
                 "\"script\": \"let total = qty * price;\"",
             ));
             None
@@ -177,13 +208,22 @@ pub(super) fn code(node: &NodeSpec, c: &CodeNodeRef, supplied: &[&str], errors: 
     let names: Vec<&str> = c.inputs().iter().map(|p| p.name.as_str()).collect();
     unknown_keys(node, obj, &names, errors);
     for p in c.inputs() {
-        let given = obj.contains_key(&p.name) || supplied.iter().any(|s| *s == p.name || s.starts_with(&format!("{}.", p.name)));
+        let given = obj.contains_key(&p.name)
+            || supplied.iter().any(|s| *s == p.name || s.starts_with(&format!("{}.", p.name)));
         if p.required && !given {
             errors.push(
-                Error::new(ErrorCode::MISSING_FIELD, format!("input `{}` of code node `{}` ({}) is required and is neither set nor supplied by a connection", p.name, node.id, c.name()))
-                    .node(&node.id)
-                    .field(&p.name)
-                    .fix(format!("set it in the params or connect an earlier node's output ({})", p.shape.describe())),
+                Error::new(
+                    ErrorCode::MISSING_FIELD,
+                    format!(
+                        "input `{}` of code node `{}` ({}) is required and is neither set nor supplied by a connection",
+                        p.name,
+                        node.id,
+                        c.name()
+                    ),
+                )
+                .node(&node.id)
+                .field(&p.name)
+                .fix(format!("set it in the params or connect an earlier node's output ({})", p.shape.describe())),
             );
         }
         if let Some(v) = obj.get(&p.name)
@@ -191,10 +231,13 @@ pub(super) fn code(node: &NodeSpec, c: &CodeNodeRef, supplied: &[&str], errors: 
             && !json_shape(v).fits(&p.shape)
         {
             errors.push(
-                Error::new(ErrorCode::CONNECTION_TYPE_MISMATCH, format!("input `{}` of code node `{}` expects {}, got {v}", p.name, node.id, p.shape.describe()))
-                    .node(&node.id)
-                    .field(&p.name)
-                    .fix(format!("pass {}", p.shape.describe())),
+                Error::new(
+                    ErrorCode::CONNECTION_TYPE_MISMATCH,
+                    format!("input `{}` of code node `{}` expects {}, got {v}", p.name, node.id, p.shape.describe()),
+                )
+                .node(&node.id)
+                .field(&p.name)
+                .fix(format!("pass {}", p.shape.describe())),
             );
         }
     }
@@ -215,9 +258,12 @@ pub(super) fn after(
             None => (a.as_str(), None),
         };
         let Some(&src) = index.get(id) else {
-            let mut e = Error::new(ErrorCode::CONNECTION_UNKNOWN_NODE, format!("`after: [{a}]` of node `{}` names node `{id}`, which is not in the workflow", node.id))
-                .node(&node.id)
-                .field("after");
+            let mut e = Error::new(
+                ErrorCode::CONNECTION_UNKNOWN_NODE,
+                format!("`after: [{a}]` of node `{}` names node `{id}`, which is not in the workflow", node.id),
+            )
+            .node(&node.id)
+            .field("after");
             if let Some(c) = closest(id, index.keys().map(String::as_str)) {
                 e = e.fix(format!("did you mean `{c}`?"));
             }
@@ -225,23 +271,38 @@ pub(super) fn after(
             continue;
         };
         if src == me {
-            errors.push(Error::new(ErrorCode::CONNECTION_SELF, format!("node `{}` is ordered after itself", node.id)).node(&node.id).field("after").fix("remove it from `after`"));
+            errors.push(
+                Error::new(ErrorCode::CONNECTION_SELF, format!("node `{}` is ordered after itself", node.id))
+                    .node(&node.id)
+                    .field("after")
+                    .fix("remove it from `after`"),
+            );
             continue;
         }
         if let Some(b) = &branch {
             match &kinds[src] {
                 Kind::Switch(Some(branches)) if !branches.contains(b) => errors.push(
-                    Error::new(ErrorCode::CONNECTION_BAD_OUTPUT, format!("`after: [{a}]` of node `{}`: SwitchNode `{id}` has no branch `{b}`", node.id))
-                        .node(&node.id)
-                        .field("after")
-                        .fix(format!("branches of `{id}`: {}", branches.join(", "))),
+                    Error::new(
+                        ErrorCode::CONNECTION_BAD_OUTPUT,
+                        format!("`after: [{a}]` of node `{}`: SwitchNode `{id}` has no branch `{b}`", node.id),
+                    )
+                    .node(&node.id)
+                    .field("after")
+                    .fix(format!("branches of `{id}`: {}", branches.join(", "))),
                 ),
                 Kind::Switch(_) => {}
                 _ => errors.push(
-                    Error::new(ErrorCode::INVALID_NODE_PARAMS, format!("`after: [{a}]` of node `{}`: only a SwitchNode has branches, and `{id}` is a {}", node.id, node_type_of(kinds, src)))
-                        .node(&node.id)
-                        .field("after")
-                        .fix(format!("write `after: [{id}]` to order the node after `{id}`")),
+                    Error::new(
+                        ErrorCode::INVALID_NODE_PARAMS,
+                        format!(
+                            "`after: [{a}]` of node `{}`: only a SwitchNode has branches, and `{id}` is a {}",
+                            node.id,
+                            node_type_of(kinds, src)
+                        ),
+                    )
+                    .node(&node.id)
+                    .field("after")
+                    .fix(format!("write `after: [{id}]` to order the node after `{id}`")),
                 ),
             }
         }

@@ -41,7 +41,9 @@ pub(super) fn check_declarations(spec: &WorkflowSpec, errors: &mut Vec<Error>) {
         }
         if spec.inputs[..i].iter().any(|o| o.name == d.name) {
             errors.push(
-                input_error(format!("input `{}` is declared twice", d.name)).field(&d.name).fix("declare each input once"),
+                input_error(format!("input `{}` is declared twice", d.name))
+                    .field(&d.name)
+                    .fix("declare each input once"),
             );
         }
         if let Some(v) = &d.default

@@ -9,8 +9,8 @@ use dataflow_sql::filter::Filter;
 use dataflow_sql::{Error, ErrorCode, FieldDef, FieldType, ModelSchema, Operation, Value};
 use serde_json::{Map, Value as J, json};
 
-use crate::workflow::catalog::NodeInfo;
 use crate::contract::{self, ParamKind};
+use crate::workflow::catalog::NodeInfo;
 use crate::workflow::spec::NodeSpec;
 use crate::workflow::template::has_templates;
 
@@ -229,10 +229,11 @@ fn generic(cx: &mut Cx<'_>, obj: &Map<String, J>) {
         && let Some(f) = static_filter(cx, obj)
         && !f.identifies_one(s)
     {
-        let e = Error::new(ErrorCode::INVALID_FILTER, format!("the filter of {} must identify one record", cx.type_name()))
-            .field("filter")
-            .fix("filter by `id` or a unique field: {\"filter\": {\"id\": ..}}")
-            .fix("use a BulkUpdate node to change several records");
+        let e =
+            Error::new(ErrorCode::INVALID_FILTER, format!("the filter of {} must identify one record", cx.type_name()))
+                .field("filter")
+                .fix("filter by `id` or a unique field: {\"filter\": {\"id\": ..}}")
+                .fix("use a BulkUpdate node to change several records");
         cx.push(e);
     }
     if matches!(op, Operation::BulkUpdate | Operation::BulkDelete) && obj.get("confirmed") != Some(&J::Bool(true)) {
@@ -265,11 +266,15 @@ fn generic(cx: &mut Cx<'_>, obj: &Map<String, J>) {
 /// A filter position filled at run time (template or connection) that could make a destructive
 /// filter match everything: anything but a field's equality value or an `$in` list (element).
 fn unsafe_dynamic_filter(cx: &Cx<'_>, obj: &Map<String, J>) -> Option<String> {
-    let mut dynamic: Vec<String> = cx.supplied.iter().filter(|p| *p == &"filter" || p.starts_with("filter.")).map(|p| (*p).to_owned()).collect();
+    let mut dynamic: Vec<String> =
+        cx.supplied.iter().filter(|p| *p == &"filter" || p.starts_with("filter.")).map(|p| (*p).to_owned()).collect();
     if let Some(f) = obj.get("filter")
         && let Ok(refs) = crate::workflow::template::references(&cx.node.id, f)
     {
-        dynamic.extend(refs.into_iter().map(|r| if r.param.is_empty() { "filter".to_owned() } else { format!("filter.{}", r.param) }));
+        dynamic.extend(
+            refs.into_iter()
+                .map(|r| if r.param.is_empty() { "filter".to_owned() } else { format!("filter.{}", r.param) }),
+        );
     }
     dynamic.into_iter().find(|p| !safe_filter_path(cx.schema, p))
 }
