@@ -116,7 +116,11 @@ async fn verdicts(db: &DataFlow, catalog: &Catalog, op: Operation, params: &Valu
         Some(e) => Err(e.to_string()),
         None => Ok(()),
     };
-    let inspector = match Inspector::of_builder(&b).errors().first() {
+    let inspected = Inspector::of_builder(&b);
+    let declared: Vec<&str> = inspected.parameters("n").iter().map(|d| d.name).collect();
+    let expected: Vec<&str> = contract::params(op).iter().map(|d| d.name).collect();
+    assert_eq!(declared, expected, "the Inspector lists the contract's parameters");
+    let inspector = match inspected.errors().first() {
         Some(e) => Err(e.to_string()),
         None => Ok(()),
     };

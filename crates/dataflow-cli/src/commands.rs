@@ -213,12 +213,11 @@ async fn run_workflow(
 fn failure_report(f: dataflow_core::workflow::WorkflowFailure) -> Error {
     let text = f.to_string();
     let body = text.strip_prefix(&format!("[{}] ", f.code())).unwrap_or(&text).to_owned();
-    let results = serde_json::to_string_pretty(&f.partial.results).unwrap_or_default();
-    let mut e = Error::new(f.code(), format!("{body}\n  results of the completed nodes:\n{results}"));
-    if !f.node.is_empty() {
-        e = e.node(&f.node);
+    if f.partial.results.is_empty() {
+        return Error::new(f.code(), body);
     }
-    e
+    let results = serde_json::to_string_pretty(&f.partial.results).unwrap_or_default();
+    Error::new(f.code(), format!("{body}\n  results of the completed nodes:\n{results}"))
 }
 
 fn parse_risk(s: &str) -> Result<Risk> {

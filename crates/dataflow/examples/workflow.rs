@@ -63,8 +63,8 @@ async fn main() -> dataflow::Result<()> {
             out["discount"]["net"],
             out["tax"]["tax"],
             out["placed"]["value"]["id"],
-            out["placed"]["value"]["status"],
-            out["placed"]["from"],
+            out["placed"]["value"]["status"].as_str().unwrap_or_default(),
+            out["placed"]["from"].as_str().unwrap_or_default(),
             out.skipped.join(", ")
         );
     }
