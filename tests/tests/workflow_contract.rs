@@ -318,6 +318,9 @@ fn control_nodes_and_after_are_checked() {
     assert_eq!(e.code(), ErrorCode::CONNECTION_UNKNOWN_NODE);
     assert!(e.fixes().iter().any(|f| f.contains("`n`")), "{e}");
     let mut b = builder();
+    b.add_after("not_added", "n");
+    assert_eq!(first_error(&b).code(), ErrorCode::CONNECTION_UNKNOWN_NODE);
+    let mut b = builder();
     b.add_node("SwitchNode", "s", json!({"cases": ["a"]}));
     assert_eq!(first_error(&b).code(), ErrorCode::INVALID_NODE_PARAMS);
     let mut b = builder();

@@ -34,6 +34,8 @@ pub struct WorkflowBuilder {
     catalog: Arc<Catalog>,
     spec: WorkflowSpec,
     mode: ValidationMode,
+    /// `add_after` calls for nodes that were not added (reported by validation).
+    dangling_after: Vec<(String, String)>,
 }
 
 impl WorkflowBuilder {
@@ -44,12 +46,17 @@ impl WorkflowBuilder {
 
     /// A builder over an explicit catalog (no database needed).
     pub fn with_catalog(catalog: impl Into<Arc<Catalog>>) -> WorkflowBuilder {
-        WorkflowBuilder { catalog: catalog.into(), spec: WorkflowSpec::default(), mode: ValidationMode::FailFast }
+        WorkflowBuilder {
+            catalog: catalog.into(),
+            spec: WorkflowSpec::default(),
+            mode: ValidationMode::FailFast,
+            dangling_after: Vec::new(),
+        }
     }
 
     /// A builder pre-filled from a spec (e.g. a loaded file).
     pub fn from_spec(catalog: impl Into<Arc<Catalog>>, spec: WorkflowSpec) -> WorkflowBuilder {
-        WorkflowBuilder { catalog: catalog.into(), spec, mode: ValidationMode::FailFast }
+        WorkflowBuilder { catalog: catalog.into(), spec, mode: ValidationMode::FailFast, dangling_after: Vec::new() }
     }
 
     /// Names the workflow.
@@ -67,10 +74,11 @@ impl WorkflowBuilder {
 
     /// Orders node `id` after node `before` (an ordering edge with no data): `id` starts only
     /// once `before` finished. `before` may be `switch.branch` to put `id` on a branch of a
-    /// `SwitchNode`.
+    /// `SwitchNode`. `id` must have been added already (otherwise validation reports it).
     pub fn add_after(&mut self, id: &str, before: impl Into<String>) -> &mut Self {
-        if let Some(n) = self.spec.nodes.iter_mut().find(|n| n.id == id) {
-            n.after.push(before.into());
+        match self.spec.nodes.iter_mut().find(|n| n.id == id) {
+            Some(n) => n.after.push(before.into()),
+            None => self.dangling_after.push((id.to_owned(), before.into())),
         }
         self
     }
@@ -122,11 +130,23 @@ impl WorkflowBuilder {
 
     /// Every validation error, without building (empty when the workflow is valid).
     pub fn validate(&self) -> Vec<dataflow_sql::Error> {
-        validate::analyze(&self.spec, &self.catalog).1
+        self.analyze().1
     }
 
     pub(crate) fn analyze(&self) -> (Plan, Vec<dataflow_sql::Error>) {
-        validate::analyze(&self.spec, &self.catalog)
+        let (plan, mut errors) = validate::analyze(&self.spec, &self.catalog);
+        for (id, before) in &self.dangling_after {
+            errors.insert(
+                0,
+                dataflow_sql::Error::new(
+                    dataflow_sql::ErrorCode::CONNECTION_UNKNOWN_NODE,
+                    format!("`add_after(\"{id}\", \"{before}\")` names node `{id}`, which is not in the workflow"),
+                )
+                .node(id.as_str())
+                .fix("add the node with `add_node` before ordering it"),
+            );
+        }
+        (plan, errors)
     }
 
     /// Validates everything (node types, parameters, connections, graph) and returns the
