@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dataflow_sql::stmt::Sql;
+use dataflow_sql::stmt::{Sql, tx};
 use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, ModelSchema, Result, Value};
 use futures::stream::{BoxStream, StreamExt};
 use sea_query::Values;
@@ -129,7 +129,7 @@ impl Pools {
             // IMMEDIATE takes SQLite's write lock up front: two deferred transactions that read and
             // then write cannot upgrade their locks concurrently and fail at once with SQLITE_BUSY
             // (busy_timeout is not consulted for lock upgrades), so every write transaction waits instead.
-            Pools::Sqlite(p) => Txn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(|e| classify(e, None))?),
+            Pools::Sqlite(p) => Txn::Sqlite(p.begin_with(tx::BEGIN_IMMEDIATE).await.map_err(|e| classify(e, None))?),
         })
     }
 
@@ -257,7 +257,8 @@ impl Conn<'_> {
             Conn::MySql(c) => Txn::MySql(c.begin().await.map_err(|e| classify(e, None))?),
             Conn::Sqlite(c) => {
                 // Outermost: IMMEDIATE (see `Pools::begin`); nested: a savepoint.
-                let begun = if c.is_in_transaction() { c.begin().await } else { c.begin_with("BEGIN IMMEDIATE").await };
+                let begun =
+                    if c.is_in_transaction() { c.begin().await } else { c.begin_with(tx::BEGIN_IMMEDIATE).await };
                 Txn::Sqlite(begun.map_err(|e| classify(e, None))?)
             }
         })
@@ -273,6 +274,30 @@ impl Conn<'_> {
             Conn::Sqlite(c) => c.execute(q).await.map(drop),
         }
         .map_err(|e| classify(e, schema))
+    }
+
+    /// Runs a statement without a model (migration bookkeeping).
+    pub(crate) async fn execute_sql(&mut self, st: Sql) -> Result<()> {
+        let q = AssertSqlSafe(st.sql);
+        let vals = SqlxValues(st.values);
+        match self {
+            Conn::Postgres(c) => sqlx::query_with::<Postgres, _>(q, vals).execute(&mut **c).await.map(drop),
+            Conn::MySql(c) => sqlx::query_with::<MySql, _>(q, vals).execute(&mut **c).await.map(drop),
+            Conn::Sqlite(c) => sqlx::query_with::<Sqlite, _>(q, vals).execute(&mut **c).await.map(drop),
+        }
+        .map_err(|e| classify(e, None))
+    }
+
+    /// Runs a query returning one BIGINT (counts, versions).
+    pub(crate) async fn fetch_i64(&mut self, st: Sql) -> Result<i64> {
+        let q = AssertSqlSafe(st.sql);
+        let vals = SqlxValues(st.values);
+        match self {
+            Conn::Postgres(c) => sqlx::query_scalar_with::<Postgres, i64, _>(q, vals).fetch_one(&mut **c).await,
+            Conn::MySql(c) => sqlx::query_scalar_with::<MySql, i64, _>(q, vals).fetch_one(&mut **c).await,
+            Conn::Sqlite(c) => sqlx::query_scalar_with::<Sqlite, i64, _>(q, vals).fetch_one(&mut **c).await,
+        }
+        .map_err(|e| classify(e, None))
     }
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).

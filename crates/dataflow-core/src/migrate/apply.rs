@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use dataflow_sql::stmt::tx;
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Result};
 
 use super::plan::{Plan, Risk, Step, StepKind};
@@ -71,7 +72,7 @@ pub(crate) async fn run(
                 res = history::record(conn, &schema.name, &schema.table, &sql, risk.name(), ms, "applied").await;
             }
             if d == Dialect::Postgres && !steps.is_empty() {
-                res = res.and(conn.execute_raw("COMMIT", None).await);
+                res = res.and(conn.execute_raw(tx::COMMIT, None).await);
             }
             let released = lock::release(conn, res.is_ok()).await;
             res?;
@@ -80,7 +81,7 @@ pub(crate) async fn run(
         }
         Err((e, tried)) => {
             if d == Dialect::Postgres {
-                let _ = conn.execute_raw("ROLLBACK", None).await;
+                let _ = conn.execute_raw(tx::ROLLBACK, None).await;
             }
             let _ = lock::release(conn, false).await;
             if !tried.is_empty() {
@@ -115,7 +116,7 @@ async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>) 
             return Err((Error::new(ErrorCode::MIGRATION_FAILED, msg).model(&schema.name), tried));
         }
         if d == Dialect::Postgres && !began {
-            conn.execute_raw("BEGIN", None).await.map_err(|e| (e, Vec::new()))?;
+            conn.execute_raw(tx::BEGIN, None).await.map_err(|e| (e, Vec::new()))?;
             began = true;
         }
         for sql in &step.sql {
