@@ -36,7 +36,7 @@ fn builder() -> WorkflowBuilder {
 /// Builds fail-fast and returns the error's code and full text.
 fn fails(b: &WorkflowBuilder) -> (ErrorCode, String) {
     let e = b.build().expect_err("the workflow should not validate");
-    (e.code(), e.to_string())
+    (e.code(), format!("{e:#}"))
 }
 
 #[test]
@@ -109,7 +109,8 @@ fn parameters_types_are_checked_against_fields() {
     let mut b = builder();
     b.add_node("UserListNode", "l", json!({"limit": -1}));
     let (code, msg) = fails(&b);
-    assert_eq!(code, ErrorCode::INVALID_PARAMETER);
+    // The same code as the dynamic API (one parameter contract).
+    assert_eq!(code, ErrorCode::INVALID_PAGINATION);
     assert!(msg.contains("parameter `limit` expects a non-negative integer, got -1"), "{msg}");
     let mut b = builder();
     b.add_node("UserBulkUpsertNode", "u", json!({"data": [], "conflict_resolution": "ignore"}));

@@ -20,10 +20,13 @@ pub fn run(command: Command) -> Result<String> {
         Command::Sql { model, filter, dialect } => sql(&model, &filter, &dialect),
         Command::Validate { file, models } => validate(&file, &models),
         Command::Analyze { file, models } => analyze(&file, &models),
-        Command::Run { file, models, url, transaction } => {
-            block_on(run_workflow(file, models, url, transaction, false))
+        Command::Run { file, models, url, transaction, input, inputs_file } => {
+            let inputs = RunInputs { pairs: input, file: inputs_file };
+            block_on(run_workflow(file, models, url, transaction, false, inputs))
         }
-        Command::Perf { file, models, url } => block_on(run_workflow(file, models, url, false, true)),
+        Command::Perf { file, models, url } => {
+            block_on(run_workflow(file, models, url, false, true, RunInputs::default()))
+        }
         Command::Migrate { action, url, models, accept } => block_on(migrate(action, url, models, accept)),
         Command::Generate { url } => block_on(generate(url)),
     }
@@ -132,16 +135,61 @@ fn analyze(file: &str, models: &str) -> Result<String> {
     Ok(dataflow_core::workflow::Inspector::of_builder(&builder).show())
 }
 
-async fn run_workflow(file: String, models: String, url: String, transaction: bool, perf: bool) -> Result<String> {
+/// `--input key=value` pairs and an `--inputs-file`.
+#[derive(Default)]
+struct RunInputs {
+    pairs: Vec<String>,
+    file: Option<String>,
+}
+
+impl RunInputs {
+    /// The inputs as one JSON object: the file first, then the pairs (typed by the workflow's
+    /// declarations).
+    fn resolve(&self, workflow: &Workflow) -> Result<serde_json::Value> {
+        let mut m = match &self.file {
+            Some(path) => match parse_json(&read(path)?, path)? {
+                serde_json::Value::Object(m) => m,
+                other => {
+                    return Err(usage(
+                        format!("`{path}` must hold a JSON object of inputs, got {other}"),
+                        "write {\"tier\": \"gold\", \"qty\": 3}",
+                    ));
+                }
+            },
+            None => serde_json::Map::new(),
+        };
+        for pair in &self.pairs {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| usage(format!("`--input {pair}` is not key=value"), "write --input tier=gold"))?;
+            m.insert(k.trim().to_owned(), workflow.input_from_str(k.trim(), v));
+        }
+        Ok(serde_json::Value::Object(m))
+    }
+}
+
+async fn run_workflow(
+    file: String,
+    models: String,
+    url: String,
+    transaction: bool,
+    perf: bool,
+    inputs: RunInputs,
+) -> Result<String> {
     let schemas = load_models(&models)?;
+    let workflow = Workflow::load(&file, Arc::new(Catalog::from_schemas(schemas.clone())?))?;
+    let inputs = inputs.resolve(&workflow)?;
     let db = DataFlow::connect(&url).await?;
     for s in schemas {
         db.register_schema(s).await?;
     }
-    let workflow = Workflow::load(&file, Arc::new(Catalog::from_schemas(load_models(&models)?)?))?;
-    let run = if transaction { workflow.execute_in_transaction(&db).await } else { workflow.execute(&db).await };
+    let run = if transaction {
+        workflow.execute_in_transaction_with(&db, inputs).await
+    } else {
+        workflow.execute_with(&db, inputs).await
+    };
     db.close().await;
-    let output = run.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
+    let output = run.map_err(failure_report)?;
     if perf {
         let mut out = String::from("node                 level   start(ms)  elapsed(ms)\n");
         for t in &output.timings {
@@ -158,6 +206,18 @@ async fn run_workflow(file: String, models: String, url: String, transaction: bo
         serde_json::to_string_pretty(&output.results)
             .map_err(|e| usage(format!("could not render the results: {e}"), "report this as a bug"))
     }
+}
+
+/// A failed run as one error: the failing node and its cause, what completed (with results)
+/// and what was skipped. The text carries the DF-803 code once (the error's own prefix).
+fn failure_report(f: dataflow_core::workflow::WorkflowFailure) -> Error {
+    let text = f.to_string();
+    let body = text.strip_prefix(&format!("[{}] ", f.code())).unwrap_or(&text).to_owned();
+    if f.partial.results.is_empty() {
+        return Error::new(f.code(), body);
+    }
+    let results = serde_json::to_string_pretty(&f.partial.results).unwrap_or_default();
+    Error::new(f.code(), format!("{body}\n  results of the completed nodes:\n{results}"))
 }
 
 fn parse_risk(s: &str) -> Result<Risk> {

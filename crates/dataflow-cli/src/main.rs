@@ -6,7 +6,7 @@
 //! dataflow sql --model user.json --filter '{"age": {"$gte": 18}}' [--dialect all]
 //! dataflow validate flow.yaml --models models.json
 //! dataflow analyze  flow.yaml --models models.json
-//! dataflow run      flow.yaml --models models.json --url sqlite://app.db [--transaction]
+//! dataflow run      flow.yaml --models models.json --url sqlite://app.db [--transaction] [--input k=v] [--inputs-file in.json]
 //! dataflow perf     flow.yaml --models models.json --url sqlite://app.db
 //! dataflow migrate plan|apply|status --url URL [--models models.json] [--accept medium]
 //! dataflow generate --url URL                  Rust model source for an existing database
@@ -81,6 +81,12 @@ enum Command {
         /// Run every node in one transaction.
         #[arg(long)]
         transaction: bool,
+        /// A workflow input, `key=value` (repeatable); text for `string` inputs, JSON otherwise.
+        #[arg(long = "input", value_name = "KEY=VALUE")]
+        input: Vec<String>,
+        /// A JSON file with an object of workflow inputs (`--input` values win).
+        #[arg(long = "inputs-file", value_name = "FILE")]
+        inputs_file: Option<String>,
     },
     /// Execute a workflow file and print per-node timings.
     Perf {

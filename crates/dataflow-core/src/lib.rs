@@ -5,6 +5,7 @@
 //! Backends: PostgreSQL, MySQL/MariaDB and SQLite, through sqlx with one pool type per backend.
 
 pub mod cache;
+pub mod contract;
 pub mod db;
 pub(crate) mod decode;
 pub mod error;

@@ -14,11 +14,14 @@
 
 mod builder;
 mod catalog;
+mod code;
 mod file;
 mod graph;
 mod inspector;
+mod kind;
 mod registry_view;
 mod runtime;
+pub mod script;
 pub mod shape;
 mod spec;
 mod template;
@@ -26,10 +29,13 @@ mod validate;
 
 pub use builder::{Workflow, WorkflowBuilder};
 pub use catalog::{Catalog, NodeInfo};
+pub use code::{BoxError, CodeNode, CodeNodeRef, Port};
 pub use file::Format;
 pub use graph::Graph;
 pub use inspector::{Inspector, TraceStep};
 pub use runtime::{NodeTiming, WorkflowFailure, WorkflowOutput};
-pub use spec::{Connection, NodeSpec, WorkflowSpec};
+pub use shape::Shape;
+pub use spec::{Connection, InputSpec, InputType, NodeSpec, WorkflowSpec};
 pub use template::TemplateRef;
+pub(crate) use validate::example as example_value;
 pub use validate::{Edge, ValidationMode, Via};

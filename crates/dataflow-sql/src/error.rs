@@ -208,6 +208,12 @@ codes! {
     DUPLICATE_NODE_ID = 805, Workflow, "Duplicate node id";
     /// A template `${node.path}` could not be resolved.
     TEMPLATE = 806, Workflow, "Unresolvable template";
+    /// A code node (Rust code registered on the catalog) failed or broke its declared outputs.
+    CODE_NODE_FAILED = 807, Workflow, "Code node failed";
+    /// A workflow input is missing, unknown, or of the wrong type.
+    WORKFLOW_INPUT = 808, Workflow, "Invalid workflow input";
+    /// A scripted node's script does not compile, fails, or exceeds a sandbox limit.
+    SCRIPT = 809, Workflow, "Script error";
     /// Validation failed (several errors collected).
     VALIDATION = 901, Validation, "Validation failed";
     /// An Update was given flat fields instead of `filter` + `fields`.

@@ -43,7 +43,8 @@ pub async fn upsert_non_unique_target_writes_nothing(db: &DataFlow) {
     assert_eq!(code(e), 607);
     assert_eq!(db.express().count_json("User", &json!({})).await.unwrap(), 0);
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
-    assert_eq!(code(db.express().upsert_json("Item", &json!({"create": {"sku": "a"}})).await), 107);
+    // `where` is required (DF-101), as in workflow validation (one contract).
+    assert_eq!(code(db.express().upsert_json("Item", &json!({"create": {"sku": "a"}})).await), 101);
 }
 
 pub async fn upsert_composite_unique_key(db: &DataFlow) {

@@ -14,21 +14,15 @@ use crate::ops::bulk_upsert::ConflictResolution;
 use crate::ops::list::ListSpec;
 use crate::ops::{self, Ctx, InputRow};
 
-fn check_keys(schema: &ModelSchema, op: &str, params: &Map<String, J>, allowed: &[&str]) -> Result<()> {
-    for k in params.keys() {
-        if !allowed.contains(&k.as_str()) {
-            let mut e = Error::new(ErrorCode::INVALID_PARAMETER, format!("unknown parameter `{k}` for {op}"))
-                .model(&schema.name)
-                .operator(op)
-                .field(k);
-            if let Some(c) = dataflow_sql::error::closest(k, allowed.iter().copied()) {
-                e = e.fix(format!("did you mean `{c}`?"));
-            }
-            return Err(e.fix(format!("{op} accepts: {}", allowed.join(", "))));
-        }
+/// The parameter contract's check (unknown parameters, value kinds, required ones): the first
+/// error, so the dynamic API accepts exactly what workflow validation accepts.
+fn check_keys(schema: &ModelSchema, op: Operation, params: &Map<String, J>) -> Result<()> {
+    match crate::contract::check(schema, op, params).into_iter().next() {
+        Some(e) => Err(e.or_model(&schema.name)),
+        None => Ok(()),
     }
-    Ok(())
 }
+
 fn id_param(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Value> {
     let j = p.get("id").ok_or_else(|| {
         Error::new(ErrorCode::MISSING_FIELD, format!("{op} needs `id`"))
@@ -92,7 +86,7 @@ fn str_list(schema: &ModelSchema, p: &Map<String, J>, key: &str) -> Result<Optio
 }
 
 fn list_spec(schema: &ModelSchema, p: &Map<String, J>) -> Result<ListSpec> {
-    check_keys(schema, "List", p, &["filter", "order_by", "limit", "offset", "after", "include_deleted", "fields"])?;
+    check_keys(schema, Operation::List, p)?;
     let filter = filter_param(schema, p)?;
     let order_by = match p.get("order_by") {
         None | Some(J::Null) => Vec::new(),
@@ -175,7 +169,7 @@ impl Express<'_> {
             }
             Operation::Read => {
                 let p = object(&s, "Read", params, "{\"id\": \"u1\"}")?;
-                check_keys(&s, "Read", p, &["id", "include_deleted", "raise_on_not_found"])?;
+                check_keys(&s, Operation::Read, p)?;
                 let id = id_param(&s, "Read", p)?;
                 let inc = bool_param(&s, p, "include_deleted", false)?;
                 let raise = bool_param(&s, p, "raise_on_not_found", true)?;
@@ -208,7 +202,7 @@ impl Express<'_> {
                     .operator("Update")
                     .fix("{\"filter\": {\"id\": \"u1\"}, \"fields\": {\"name\": \"New name\"}}"));
                 }
-                check_keys(&s, "Update", p, &["filter", "fields"])?;
+                check_keys(&s, Operation::Update, p)?;
                 let f = filter_param(&s, p)?;
                 let set = json_set(&s, &p["fields"])?;
                 let out = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
@@ -223,7 +217,7 @@ impl Express<'_> {
             }
             Operation::Delete => {
                 let p = object(&s, "Delete", params, "{\"id\": \"u1\"}")?;
-                check_keys(&s, "Delete", p, &["id"])?;
+                check_keys(&s, Operation::Delete, p)?;
                 let id = id_param(&s, "Delete", p)?;
                 let d = with_conn!(self, e, cx, c, ops::delete::delete(&mut c, &cx, &id).await?);
                 Ok(json!({"id": id.to_json(), "deleted": d}))
@@ -249,7 +243,7 @@ impl Express<'_> {
             }
             Operation::Count => {
                 let p = object(&s, "Count", params, "{\"filter\": {..}}")?;
-                check_keys(&s, "Count", p, &["filter", "include_deleted"])?;
+                check_keys(&s, Operation::Count, p)?;
                 let f = filter_param(&s, p)?;
                 let inc = bool_param(&s, p, "include_deleted", false)?;
                 let n = with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), inc).await?);
@@ -258,7 +252,7 @@ impl Express<'_> {
             Operation::Upsert => {
                 let ex = "{\"where\": {\"email\": \"a@x\"}, \"create\": {..}, \"update\": {..}}";
                 let p = object(&s, "Upsert", params, ex)?;
-                check_keys(&s, "Upsert", p, &["where", "create", "update", "conflict_on"])?;
+                check_keys(&s, Operation::Upsert, p)?;
                 let Some(w) = p.get("where").and_then(J::as_object) else {
                     return Err(shape(&s, "Upsert", "Upsert needs `where` (an object of key fields)", ex));
                 };
@@ -281,7 +275,7 @@ impl Express<'_> {
             }
             Operation::BulkCreate => {
                 let p = object(&s, "BulkCreate", params, "{\"data\": [..]}")?;
-                check_keys(&s, "BulkCreate", p, &["data", "batch_size", "return_ids"])?;
+                check_keys(&s, Operation::BulkCreate, p)?;
                 let rows = data_rows(&s, "BulkCreate", p)?;
                 let n = rows.len();
                 let batch = u64_param(&s, p, "batch_size")?.map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
@@ -301,7 +295,7 @@ impl Express<'_> {
             }
             Operation::BulkUpdate => {
                 let p = object(&s, "BulkUpdate", params, "{\"filter\": {..}, \"fields\": {..}}")?;
-                check_keys(&s, "BulkUpdate", p, &["filter", "fields", "data", "confirmed"])?;
+                check_keys(&s, Operation::BulkUpdate, p)?;
                 let confirmed = bool_param(&s, p, "confirmed", false)?;
                 let (processed, updated) = if let Some(J::Array(items)) = p.get("data") {
                     let mut recs = Vec::with_capacity(items.len());
@@ -338,7 +332,7 @@ impl Express<'_> {
             }
             Operation::BulkDelete => {
                 let p = object(&s, "BulkDelete", params, "{\"filter\": {..}}")?;
-                check_keys(&s, "BulkDelete", p, &["filter", "ids", "confirmed"])?;
+                check_keys(&s, Operation::BulkDelete, p)?;
                 let confirmed = bool_param(&s, p, "confirmed", false)?;
                 let (processed, deleted) = if let Some(ids) = p.get("ids") {
                     let f = s.id_field().ok_or_else(|| s.unknown_field("id"))?;
@@ -359,13 +353,13 @@ impl Express<'_> {
             }
             Operation::BulkUpsert => {
                 let p = object(&s, "BulkUpsert", params, "{\"data\": [..], \"conflict_on\": [\"id\"]}")?;
-                check_keys(&s, "BulkUpsert", p, &["data", "conflict_on", "conflict_resolution", "update_fields"])?;
+                check_keys(&s, Operation::BulkUpsert, p)?;
                 let rows = data_rows(&s, "BulkUpsert", p)?;
                 let conflict_on = str_list(&s, p, "conflict_on")?.unwrap_or_else(|| vec!["id".into()]);
                 let keys: Vec<&str> = conflict_on.iter().map(String::as_str).collect();
                 let resolution = match p.get("conflict_resolution").and_then(J::as_str) {
                     None | Some("update") => ConflictResolution::Update,
-                    Some("skip" | "ignore") => ConflictResolution::Skip,
+                    Some("skip") => ConflictResolution::Skip,
                     Some(o) => {
                         return Err(Error::new(
                             ErrorCode::INVALID_PARAMETER,

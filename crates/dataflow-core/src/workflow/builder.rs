@@ -7,7 +7,7 @@ use dataflow_sql::Result;
 use serde_json::Value as J;
 
 use super::catalog::Catalog;
-use super::spec::{Connection, NodeSpec, WorkflowSpec};
+use super::spec::{Connection, InputSpec, NodeSpec, WorkflowSpec};
 use super::validate::{self, Plan, ValidationMode};
 
 /// Collects a workflow's nodes and connections.
@@ -34,6 +34,8 @@ pub struct WorkflowBuilder {
     catalog: Arc<Catalog>,
     spec: WorkflowSpec,
     mode: ValidationMode,
+    /// `add_after` calls for nodes that were not added (reported by validation).
+    dangling_after: Vec<(String, String)>,
 }
 
 impl WorkflowBuilder {
@@ -44,12 +46,17 @@ impl WorkflowBuilder {
 
     /// A builder over an explicit catalog (no database needed).
     pub fn with_catalog(catalog: impl Into<Arc<Catalog>>) -> WorkflowBuilder {
-        WorkflowBuilder { catalog: catalog.into(), spec: WorkflowSpec::default(), mode: ValidationMode::FailFast }
+        WorkflowBuilder {
+            catalog: catalog.into(),
+            spec: WorkflowSpec::default(),
+            mode: ValidationMode::FailFast,
+            dangling_after: Vec::new(),
+        }
     }
 
     /// A builder pre-filled from a spec (e.g. a loaded file).
     pub fn from_spec(catalog: impl Into<Arc<Catalog>>, spec: WorkflowSpec) -> WorkflowBuilder {
-        WorkflowBuilder { catalog: catalog.into(), spec, mode: ValidationMode::FailFast }
+        WorkflowBuilder { catalog: catalog.into(), spec, mode: ValidationMode::FailFast, dangling_after: Vec::new() }
     }
 
     /// Names the workflow.
@@ -61,7 +68,24 @@ impl WorkflowBuilder {
     /// Adds a node of a registered type (`UserCreateNode`) with an id and static parameters
     /// (which may contain `${node.path}` templates).
     pub fn add_node(&mut self, node_type: impl Into<String>, id: impl Into<String>, params: J) -> &mut Self {
-        self.spec.nodes.push(NodeSpec { id: id.into(), node_type: node_type.into(), params });
+        self.spec.nodes.push(NodeSpec::new(node_type, id, params));
+        self
+    }
+
+    /// Orders node `id` after node `before` (an ordering edge with no data): `id` starts only
+    /// once `before` finished. `before` may be `switch.branch` to put `id` on a branch of a
+    /// `SwitchNode`. `id` must have been added already (otherwise validation reports it).
+    pub fn add_after(&mut self, id: &str, before: impl Into<String>) -> &mut Self {
+        match self.spec.nodes.iter_mut().find(|n| n.id == id) {
+            Some(n) => n.after.push(before.into()),
+            None => self.dangling_after.push((id.to_owned(), before.into())),
+        }
+        self
+    }
+
+    /// Declares a workflow input (`${inputs.<name>}`), checked before anything runs.
+    pub fn add_input(&mut self, input: InputSpec) -> &mut Self {
+        self.spec.inputs.push(input);
         self
     }
 
@@ -106,11 +130,23 @@ impl WorkflowBuilder {
 
     /// Every validation error, without building (empty when the workflow is valid).
     pub fn validate(&self) -> Vec<dataflow_sql::Error> {
-        validate::analyze(&self.spec, &self.catalog).1
+        self.analyze().1
     }
 
     pub(crate) fn analyze(&self) -> (Plan, Vec<dataflow_sql::Error>) {
-        validate::analyze(&self.spec, &self.catalog)
+        let (plan, mut errors) = validate::analyze(&self.spec, &self.catalog);
+        for (id, before) in &self.dangling_after {
+            errors.insert(
+                0,
+                dataflow_sql::Error::new(
+                    dataflow_sql::ErrorCode::CONNECTION_UNKNOWN_NODE,
+                    format!("`add_after(\"{id}\", \"{before}\")` names node `{id}`, which is not in the workflow"),
+                )
+                .node(id.as_str())
+                .fix("add the node with `add_node` before ordering it"),
+            );
+        }
+        (plan, errors)
     }
 
     /// Validates everything (node types, parameters, connections, graph) and returns the

@@ -23,6 +23,8 @@ pub struct NodeInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     nodes: BTreeMap<String, NodeInfo>,
+    /// Code nodes by name (see `workflow::code`).
+    pub(crate) code: BTreeMap<String, super::code::CodeNodeRef>,
 }
 
 impl Catalog {
@@ -48,9 +50,18 @@ impl Catalog {
         self.nodes.get(node_type)
     }
 
-    /// Every node type name, sorted.
+    /// Every model node type name, sorted.
     pub fn node_types(&self) -> impl Iterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
+    }
+
+    /// Every node type a workflow can use: model node types, code nodes, and the built-in
+    /// `SwitchNode`, `MergeNode` and `ScriptNode`.
+    pub fn all_node_types(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.node_types().chain(self.code.keys().map(String::as_str)).collect();
+        v.extend(super::code::BUILTIN);
+        v.sort_unstable();
+        v
     }
 
     /// Looks a node type up, or fails with DF-701 naming the closest registered types.
@@ -61,7 +72,7 @@ impl Catalog {
     fn unknown(&self, node_type: &str) -> Error {
         let mut e = Error::new(ErrorCode::UNKNOWN_NODE_TYPE, format!("node type `{node_type}` is not registered"));
         let mut suggestions: Vec<&str> = Vec::new();
-        if let Some(c) = closest(node_type, self.node_types()) {
+        if let Some(c) = closest(node_type, self.all_node_types()) {
             suggestions.push(c);
         }
         // Same model, other operations; or same operation, other models.
@@ -90,6 +101,10 @@ impl Catalog {
             m.dedup();
             m
         };
+        if !self.code.is_empty() {
+            let names: Vec<&str> = self.code.keys().map(String::as_str).collect();
+            e = e.fix(format!("code nodes on this catalog: {}", names.join(", ")));
+        }
         if models.is_empty() {
             e.fix("no models are registered: call `db.register::<Model>()` before building the workflow")
         } else {

@@ -177,6 +177,16 @@ impl Inspector {
         out
     }
 
+    /// The parameters a node takes, from the one parameter contract ([`crate::contract`]):
+    /// empty for Create (the model's fields, flat) and for nodes that are not model operations.
+    pub fn parameters(&self, node: &str) -> &'static [crate::contract::ParamDef] {
+        self.plan
+            .index
+            .get(node)
+            .and_then(|&i| self.plan.infos[i].as_ref())
+            .map_or(&[], |info| crate::contract::params(info.op))
+    }
+
     /// Every cycle, as node ids in order (`[a, b, c]` means a → b → c → a).
     pub fn detect_cycles(&self) -> Vec<Vec<String>> {
         self.plan.cycles.iter().map(|c| self.plan.ids(c)).collect()
@@ -210,6 +220,14 @@ impl Inspector {
             p.edges.iter().filter(|e| e.via == Via::Template).count(),
             p.levels.len()
         );
+        if !p.spec.inputs.is_empty() {
+            s.push_str("inputs:\n");
+            for d in &p.spec.inputs {
+                let req = if d.is_required() { "required".to_owned() } else { "optional".to_owned() };
+                let def = d.default.as_ref().map(|v| format!(", default {v}")).unwrap_or_default();
+                let _ = writeln!(s, "  {}: {} ({req}{def})", d.name, d.ty.name());
+            }
+        }
         let level_of = |i: usize| p.levels.iter().position(|l| l.contains(&i));
         let width = p.spec.nodes.iter().map(|n| n.id.len()).max().unwrap_or(0);
         s.push_str("nodes:\n");
@@ -228,6 +246,13 @@ impl Inspector {
                 let out = if e.output.is_empty() { String::new() } else { format!(".{}", e.output) };
                 let via = if e.via == Via::Template { "  (template)" } else { "" };
                 let _ = writeln!(s, "  {}{out} -> {}.{}{via}", e.from, e.to, e.param);
+            }
+        }
+        if !p.order.is_empty() {
+            s.push_str("ordering (no data):\n");
+            for o in &p.order {
+                let branch = o.branch.as_deref().map(|b| format!(" (branch `{b}`)")).unwrap_or_default();
+                let _ = writeln!(s, "  {} -> {}{branch}", p.spec.nodes[o.from].id, p.spec.nodes[o.to].id);
             }
         }
         s.push_str("execution order:\n");

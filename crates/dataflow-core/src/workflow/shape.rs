@@ -102,8 +102,20 @@ impl Shape {
             (S::Array(a), S::Array(b)) => a.fits(b),
             (S::Array(a), S::Field { ty: FieldType::Array(e), .. }) => a.fits(&elem_shape(*e)),
             (S::Field { ty: FieldType::Array(e), .. }, S::Array(b)) => elem_shape(*e).fits(b),
-            (S::Object(_), S::Object(_)) => true,
+            (S::Object(_), S::Object(_)) => self.extra_keys(target).is_empty(),
             _ => false,
+        }
+    }
+
+    /// The keys of an object shape that a target object shape with known keys lacks (a record
+    /// connected into `fields` of another model, a code node's output with a key the model
+    /// has no field for).
+    pub fn extra_keys(&self, target: &Shape) -> Vec<String> {
+        match (self, target) {
+            (Shape::Object(a), Shape::Object(b)) if !b.is_empty() => {
+                a.iter().filter(|(k, _)| !b.iter().any(|(n, _)| n == k)).map(|(k, _)| k.clone()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
@@ -196,67 +208,12 @@ pub fn result(schema: &ModelSchema, op: Operation) -> Shape {
     }
 }
 
-/// What kind of value a node parameter takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    /// The model's `id`.
-    Id,
-    /// A boolean flag.
-    Bool,
-    /// A non-negative integer.
-    Count,
-    /// A string from a fixed set (`conflict_resolution`).
-    Choice(&'static [&'static str]),
-    /// A list of field names.
-    FieldNames,
-    /// A Mongo-style filter.
-    Filter,
-    /// Record fields (`fields`, `where`, `create`, `update`).
-    Fields,
-    /// A list of records (`data`).
-    Records,
-    /// A list of ids.
-    Ids,
-    /// An ordering (`["-created_at", "name"]`).
-    OrderBy,
-    /// A keyset cursor.
-    Cursor,
-}
+pub use crate::contract::ParamKind;
 
-/// The parameters an operation takes (Create takes the record's fields instead).
-pub fn params(op: Operation) -> &'static [(&'static str, ParamKind)] {
-    use ParamKind as K;
-    match op {
-        Operation::Create => &[],
-        Operation::Read => &[("id", K::Id), ("include_deleted", K::Bool), ("raise_on_not_found", K::Bool)],
-        Operation::Update => &[("filter", K::Filter), ("fields", K::Fields)],
-        Operation::Delete => &[("id", K::Id)],
-        Operation::List => &[
-            ("filter", K::Filter),
-            ("order_by", K::OrderBy),
-            ("limit", K::Count),
-            ("offset", K::Count),
-            ("after", K::Cursor),
-            ("include_deleted", K::Bool),
-            ("fields", K::FieldNames),
-        ],
-        Operation::Count => &[("filter", K::Filter), ("include_deleted", K::Bool)],
-        Operation::Upsert => {
-            &[("where", K::Fields), ("create", K::Fields), ("update", K::Fields), ("conflict_on", K::FieldNames)]
-        }
-        Operation::BulkCreate => &[("data", K::Records), ("batch_size", K::Count), ("return_ids", K::Bool)],
-        Operation::BulkUpdate => {
-            &[("filter", K::Filter), ("fields", K::Fields), ("data", K::Records), ("confirmed", K::Bool)]
-        }
-        Operation::BulkDelete => &[("filter", K::Filter), ("ids", K::Ids), ("confirmed", K::Bool)],
-        Operation::BulkUpsert => &[
-            ("data", K::Records),
-            ("conflict_on", K::FieldNames),
-            ("conflict_resolution", K::Choice(&["update", "skip"])),
-            ("update_fields", K::FieldNames),
-            ("batch_size", K::Count),
-        ],
-    }
+/// The parameters an operation takes (Create takes the record's fields instead): the one
+/// parameter contract, [`crate::contract::params`].
+pub fn params(op: Operation) -> &'static [crate::contract::ParamDef] {
+    crate::contract::params(op)
 }
 
 /// The shape a parameter path of a node accepts, or `None` when the node has no such parameter.
@@ -268,11 +225,11 @@ pub fn param(schema: &ModelSchema, op: Operation, path: &str) -> Option<Shape> {
         let f = schema.field(first)?;
         return Some(if rest.is_empty() { field(f.ty, f.nullable) } else { Shape::Any });
     }
-    let (_, kind) = params(op).iter().find(|(n, _)| n == first)?;
+    let kind = &params(op).iter().find(|d| d.name == *first)?.kind;
     let base = match kind {
         ParamKind::Id => id_shape(schema),
         ParamKind::Bool => Shape::Bool,
-        ParamKind::Count => Shape::Int,
+        ParamKind::Count | ParamKind::Positive => Shape::Int,
         ParamKind::Choice(_) => Shape::Str,
         ParamKind::FieldNames => Shape::Array(Box::new(Shape::Str)),
         ParamKind::Filter | ParamKind::OrderBy | ParamKind::Cursor => Shape::Any,

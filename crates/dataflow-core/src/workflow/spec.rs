@@ -32,6 +32,112 @@ pub struct NodeSpec {
     /// Static parameters (a JSON object); `${node.path}` templates are resolved at run time.
     #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
     pub params: serde_json::Value,
+    /// Ordering edges that carry no data: this node runs after these nodes. `switch.branch`
+    /// (a `SwitchNode` id and one of its branches) also puts the node on that branch: it is
+    /// skipped when the switch takes another one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+}
+
+impl NodeSpec {
+    /// A node of a type with an id and parameters.
+    pub fn new(node_type: impl Into<String>, id: impl Into<String>, params: serde_json::Value) -> NodeSpec {
+        NodeSpec { id: id.into(), node_type: node_type.into(), params, after: Vec::new() }
+    }
+}
+
+/// The type of a declared workflow input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InputType {
+    /// A string.
+    String,
+    /// An integer.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` / `false`.
+    Boolean,
+    /// A JSON object.
+    Object,
+    /// A JSON list.
+    Array,
+    /// Any JSON value.
+    #[default]
+    Any,
+}
+
+impl InputType {
+    /// The name used in files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputType::String => "string",
+            InputType::Integer => "integer",
+            InputType::Number => "number",
+            InputType::Boolean => "boolean",
+            InputType::Object => "object",
+            InputType::Array => "array",
+            InputType::Any => "any",
+        }
+    }
+
+    /// Whether a JSON value is of this type.
+    pub fn accepts(self, v: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match self {
+            InputType::String => v.is_string(),
+            InputType::Integer => v.is_i64() || v.is_u64(),
+            InputType::Number => v.is_number(),
+            InputType::Boolean => v.is_boolean(),
+            InputType::Object => v.is_object(),
+            InputType::Array => v.is_array(),
+            InputType::Any => !matches!(v, J::Null),
+        }
+    }
+}
+
+/// A declared workflow input: referenced as `${inputs.<name>}` and checked before any node runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// The input name (letters, digits, `_`).
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type", default)]
+    pub ty: InputType,
+    /// Whether a value must be given (default: required unless there is a default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The value used when none is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    /// What the input is for (shown by the Inspector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl InputSpec {
+    /// A required input of a type.
+    pub fn new(name: impl Into<String>, ty: InputType) -> InputSpec {
+        InputSpec { name: name.into(), ty, required: None, default: None, description: None }
+    }
+
+    /// The same input with a default value (and so not required).
+    pub fn with_default(mut self, v: serde_json::Value) -> InputSpec {
+        self.default = Some(v);
+        self
+    }
+
+    /// The same input, optional (no default: templates that use it fail if it is not given).
+    pub fn optional(mut self) -> InputSpec {
+        self.required = Some(false);
+        self
+    }
+
+    /// Whether a value must be given.
+    pub fn is_required(&self) -> bool {
+        self.required.unwrap_or(self.default.is_none())
+    }
 }
 
 /// A connection: the value at `output` (a dotted path into the source node's result, e.g.
@@ -65,6 +171,9 @@ pub struct WorkflowSpec {
     /// An optional name (shown by the Inspector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Declared inputs (`${inputs.<name>}`), checked before anything runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputSpec>,
     /// The nodes, in the order they were added.
     #[serde(default)]
     pub nodes: Vec<NodeSpec>,

@@ -5,8 +5,12 @@
 //! error in layer order. Fail-fast callers take the first error, collect-all callers all.
 
 mod connections;
+mod control;
+pub(crate) mod inputs;
 mod params;
 mod workflow;
+
+pub(crate) use params::example;
 
 use std::collections::HashMap;
 
@@ -14,6 +18,7 @@ use dataflow_sql::{Error, ErrorCode};
 
 use super::catalog::{Catalog, NodeInfo};
 use super::graph::Graph;
+use super::kind::Kind;
 use super::spec::WorkflowSpec;
 use super::template::{self, TemplateRef};
 
@@ -51,11 +56,26 @@ pub struct Edge {
     pub via: Via,
 }
 
+/// An ordering edge (`after`, or a `MergeNode`'s `from`): `to` runs after `from`; with a
+/// branch, only when the switch `from` took that branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Order {
+    pub from: usize,
+    pub to: usize,
+    pub branch: Option<String>,
+}
+
 /// Everything derived from a workflow spec: node types, dependencies, levels.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub spec: WorkflowSpec,
     pub infos: Vec<Option<NodeInfo>>,
+    pub kinds: Vec<Kind>,
+    pub order: Vec<Order>,
+    /// `(node, switch, branch)`: the node runs only when the switch took that branch.
+    pub branch_deps: Vec<(usize, usize, String)>,
+    /// `${inputs.name}` templates: (node index, reference).
+    pub input_refs: Vec<(usize, TemplateRef)>,
     pub index: HashMap<String, usize>,
     pub templates: Vec<Vec<TemplateRef>>,
     pub edges: Vec<Edge>,
@@ -86,6 +106,7 @@ pub(crate) fn analyze(spec: &WorkflowSpec, catalog: &Catalog) -> (Plan, Vec<Erro
     // Layer 0: node ids and node types.
     let mut index = HashMap::new();
     let mut infos = Vec::with_capacity(spec.nodes.len());
+    let mut kinds = Vec::with_capacity(spec.nodes.len());
     for (i, n) in spec.nodes.iter().enumerate() {
         if !valid_node_id(&n.id) {
             errors.push(
@@ -102,27 +123,56 @@ pub(crate) fn analyze(spec: &WorkflowSpec, catalog: &Catalog) -> (Plan, Vec<Erro
             );
             index.insert(n.id.clone(), index[&n.id].min(i));
         }
-        infos.push(match catalog.get_or_err(&n.node_type) {
-            Ok(info) => Some(info.clone()),
-            Err(e) => {
-                errors.push(e.node(&n.id));
-                None
+        if n.id == inputs::RESERVED {
+            errors.push(
+                Error::new(ErrorCode::INVALID_NODE_PARAMS, "node id `inputs` is reserved for the workflow's inputs")
+                    .node(&n.id)
+                    .fix("rename the node, e.g. `read_inputs`; `${inputs.name}` refers to a workflow input"),
+            );
+        }
+        let kind = if let Some(info) = catalog.get(&n.node_type) {
+            Kind::Model(info.clone())
+        } else if let Some(c) = catalog.code_node(&n.node_type) {
+            Kind::Code(c.clone())
+        } else {
+            match n.node_type.as_str() {
+                "SwitchNode" => Kind::Switch(None),
+                "MergeNode" => Kind::Merge(Vec::new()),
+                "ScriptNode" => Kind::Script(None),
+                _ => {
+                    if let Err(e) = catalog.get_or_err(&n.node_type) {
+                        errors.push(e.node(&n.id));
+                    }
+                    Kind::Unknown
+                }
             }
-        });
+        };
+        infos.push(kind.model().cloned());
+        kinds.push(kind);
     }
     let mut templates = Vec::with_capacity(spec.nodes.len());
-    for n in &spec.nodes {
+    let mut input_refs = Vec::new();
+    for (i, n) in spec.nodes.iter().enumerate() {
         match template::references(&n.id, &n.params) {
-            Ok(t) => templates.push(t),
+            Ok(t) => {
+                let (ins, refs): (Vec<_>, Vec<_>) = t.into_iter().partition(|r| r.node == inputs::RESERVED);
+                input_refs.extend(ins.into_iter().map(|r| (i, r)));
+                templates.push(refs);
+            }
             Err(e) => {
                 errors.push(e);
                 templates.push(Vec::new());
             }
         }
     }
+    inputs::check_declarations(spec, &mut errors);
     let mut plan = Plan {
         spec: spec.clone(),
         infos,
+        kinds,
+        order: Vec::new(),
+        branch_deps: Vec::new(),
+        input_refs,
         index,
         templates,
         edges: Vec::new(),
@@ -134,15 +184,48 @@ pub(crate) fn analyze(spec: &WorkflowSpec, catalog: &Catalog) -> (Plan, Vec<Erro
     // Edges first (the parameter layer needs to know what connections supply).
     let edge_errors = connections::collect_edges(&mut plan);
     // Layer 1: parameters.
-    for (i, n) in plan.spec.nodes.iter().enumerate() {
-        if let Some(info) = &plan.infos[i] {
-            let supplied: Vec<&str> = plan.edges.iter().filter(|e| e.to == n.id).map(|e| e.param.as_str()).collect();
-            params::check_node(n, info, &supplied, &mut errors);
+    for i in 0..plan.spec.nodes.len() {
+        let n = &plan.spec.nodes[i];
+        let supplied: Vec<&str> = plan
+            .edges
+            .iter()
+            .filter(|e| e.to == n.id)
+            .map(|e| e.param.as_str())
+            .chain(plan.input_refs.iter().filter(|(t, _)| *t == i).map(|(_, r)| r.param.as_str()))
+            .collect();
+        let resolved = match &plan.kinds[i] {
+            Kind::Model(info) => {
+                params::check_node(n, info, &supplied, &mut errors);
+                None
+            }
+            Kind::Code(c) => {
+                control::code(n, c, &supplied, &mut errors);
+                None
+            }
+            Kind::Switch(_) => Some(Kind::Switch(control::switch(n, &supplied, &mut errors))),
+            Kind::Merge(_) => Some(Kind::Merge(control::merge(n, &plan.index, &mut errors))),
+            Kind::Script(_) => Some(Kind::Script(control::script(n, &mut errors))),
+            Kind::Unknown => None,
+        };
+        if let Some(k) = resolved {
+            plan.kinds[i] = k;
+        }
+    }
+    // Ordering edges: `after` and merges.
+    for i in 0..plan.spec.nodes.len() {
+        for (from, branch) in control::after(&plan.spec.nodes[i], i, &plan.index, &plan.kinds, &mut errors) {
+            plan.order.push(Order { from, to: i, branch });
+        }
+        if let Kind::Merge(from) = &plan.kinds[i] {
+            let more: Vec<Order> = from.iter().map(|&f| Order { from: f, to: i, branch: None }).collect();
+            plan.order.extend(more);
         }
     }
     // Layer 2: connections and templates.
     errors.extend(edge_errors);
     connections::check(&plan, &mut errors);
+    inputs::check_refs(&plan, &mut errors);
+    connections::branches(&mut plan);
     // Layer 3: the graph.
     workflow::check(&mut plan, &mut errors);
     (plan, errors)

@@ -349,6 +349,24 @@ entries! {
         fixes: ["`\"${create_user.id}\"`, `\"${list.records.0.email}\"`; write `$${` for a literal `${`"],
         keys: ["template", "${"],
     }
+    CODE_NODE_FAILED {
+        "A code node (an async Rust function registered with `catalog.register_fn` or `catalog.register`) returned an error, or a result without an output it declares.",
+        causes: ["the node's own code rejected its inputs", "a declared output key is missing from the returned object"],
+        fixes: ["look at the message: it is the node's own error; the results of the nodes that completed are on the failure (`WorkflowFailure::partial`)"],
+        keys: ["code node"],
+    }
+    WORKFLOW_INPUT {
+        "A workflow input is missing, not declared, or of the wrong type; inputs are checked before any node runs.",
+        causes: ["a required input was not passed", "a typo in the input name", "a string passed for an integer input"],
+        fixes: ["declare inputs in the workflow: `inputs: [{name: tier, type: string, default: basic}]`", "pass them: `workflow.execute_with(&db, json!({\"tier\": \"gold\"}))` or `dataflow run flow.yaml --input tier=gold`"],
+        keys: ["workflow input", "${inputs."],
+    }
+    SCRIPT {
+        "A `ScriptNode`'s script did not compile, raised an error, or hit a sandbox limit (operations, string/array/map size, call depth, time).",
+        causes: ["a syntax error", "an endless loop", "a value that grows without bound", "a variable used before it is set"],
+        fixes: ["the message names the node and the line and column in the script", "keep scripts small: move heavy work into a Rust code node (`catalog.register_fn`)"],
+        keys: ["script", "rhai"],
+    }
     VALIDATION {
         "Several validation errors collected at once (collect-all mode); each is listed with its own code.",
         causes: ["see the listed errors"],

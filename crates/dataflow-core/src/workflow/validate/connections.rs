@@ -6,6 +6,7 @@ use dataflow_sql::error::closest;
 use dataflow_sql::{Error, ErrorCode, Operation};
 
 use super::{Edge, Plan, Via};
+use crate::workflow::kind::{Kind, SWITCH_KEYS};
 use crate::workflow::shape;
 use crate::workflow::spec::get_path;
 
@@ -100,55 +101,49 @@ fn describe(plan: &Plan, e: &Edge) -> String {
 /// Checks output paths, target parameters, type compatibility and duplicate inputs.
 pub(super) fn check(plan: &Plan, errors: &mut Vec<Error>) {
     for e in &plan.edges {
-        let (Some(src), Some(dst)) = (&plan.infos[plan.index[&e.from]], &plan.infos[plan.index[&e.to]]) else {
+        let (si, di) = (plan.index[&e.from], plan.index[&e.to]);
+        let (src, dst) = (&plan.kinds[si], &plan.kinds[di]);
+        let Some(result) = src.result() else { continue };
+        if matches!(dst, Kind::Unknown) {
             continue;
-        };
+        }
         let what = describe(plan, e);
         let code_path = if e.via == Via::Template { ErrorCode::TEMPLATE } else { ErrorCode::CONNECTION_BAD_OUTPUT };
-        let result = shape::result(&src.schema, src.op);
         let out = match result.at(&e.output) {
             Ok(s) => s.clone(),
             Err(why) => {
-                errors.push(
-                    Error::new(code_path, format!("{what}: output `{}` does not exist: {why}", e.output))
-                        .node(&e.from)
-                        .model(&src.schema.name)
-                        .field(&e.output)
-                        .fix(format!("{}{} returns {}", src.schema.name, src.op.name(), result.describe())),
-                );
+                let returns = match src.model() {
+                    Some(m) => format!("{}{} returns {}", m.schema.name, m.op.name(), result.describe()),
+                    None => format!("`{}` ({}) returns {}", e.from, plan.spec.nodes[si].node_type, result.describe()),
+                };
+                let mut err = Error::new(code_path, format!("{what}: output `{}` does not exist: {why}", e.output))
+                    .node(&e.from)
+                    .field(&e.output)
+                    .fix(returns);
+                if let Some(m) = src.model() {
+                    err = err.model(&m.schema.name);
+                }
+                errors.push(err);
                 continue;
             }
         };
-        if e.via == Via::Template {
-            // Templates sit inside parameters the parameter layer already checked; type-check
-            // only a whole-string template at a parameter the node declares.
-            let whole = plan.templates[plan.index[&e.to]].iter().any(|t| t.param == e.param && t.whole);
-            if !whole {
-                continue;
-            }
-        }
-        let Some(want) = shape::param(&dst.schema, dst.op, &e.param) else {
-            if e.via == Via::Template {
-                continue;
-            }
-            let names: Vec<String> = if dst.op == Operation::Create {
-                dst.schema.fields.iter().map(|f| f.name.clone()).collect()
-            } else {
-                shape::params(dst.op).iter().map(|(n, _)| (*n).to_owned()).collect()
+        let Some(want) = dst.param(&e.param) else {
+            let names: Vec<String> = match dst {
+                Kind::Model(m) if m.op == Operation::Create => m.schema.fields.iter().map(|f| f.name.clone()).collect(),
+                Kind::Model(m) => shape::params(m.op).iter().map(|d| d.name.to_owned()).collect(),
+                Kind::Code(c) => c.inputs().iter().map(|p| p.name.clone()).collect(),
+                Kind::Switch(_) => vec!["value".into(), "condition".into()],
+                _ => Vec::new(),
             };
             let mut err = Error::new(
                 ErrorCode::UNKNOWN_FIELD,
-                format!(
-                    "{what}: node `{}` ({}{}Node) has no parameter `{}`",
-                    e.to,
-                    dst.schema.name,
-                    dst.op.name(),
-                    e.param
-                ),
+                format!("{what}: node `{}` ({}) has no parameter `{}`", e.to, plan.spec.nodes[di].node_type, e.param),
             )
             .node(&e.to)
-            .model(&dst.schema.name)
             .field(&e.param);
+            if let Some(m) = dst.model() {
+                err = err.model(&m.schema.name);
+            }
             let first = e.param.split('.').next().unwrap_or("");
             if let Some(c) = closest(first, names.iter().map(String::as_str)) {
                 err = err.fix(format!("did you mean `{c}`?"));
@@ -156,28 +151,65 @@ pub(super) fn check(plan: &Plan, errors: &mut Vec<Error>) {
             errors.push(err.fix(format!("parameters: {}", names.join(", "))));
             continue;
         };
+        if e.via == Via::Template {
+            // Type-check only a whole-string template: text around a template makes a string.
+            let whole = plan.templates[di].iter().any(|t| t.param == e.param && t.whole);
+            if !whole {
+                continue;
+            }
+        }
         if !out.fits(&want) {
-            errors.push(
-                Error::new(
-                    ErrorCode::CONNECTION_TYPE_MISMATCH,
-                    format!(
-                        "{what}: `{}{}` is {} but parameter `{}` of `{}` expects {}",
-                        e.from,
-                        dotted(&e.output),
-                        out.describe(),
-                        e.param,
-                        e.to,
-                        want.describe()
-                    ),
-                )
-                .node(&e.to)
-                .model(&dst.schema.name)
-                .field(&e.param)
-                .fix("connect an output of the expected type, e.g. `record.id` or `records.0.id` for an id"),
-            );
+            let mut err = Error::new(
+                ErrorCode::CONNECTION_TYPE_MISMATCH,
+                format!(
+                    "{what}: `{}{}` is {} but parameter `{}` of `{}` expects {}",
+                    e.from,
+                    dotted(&e.output),
+                    out.describe(),
+                    e.param,
+                    e.to,
+                    want.describe()
+                ),
+            )
+            .node(&e.to)
+            .field(&e.param);
+            if let Some(m) = dst.model() {
+                err = err.model(&m.schema.name);
+            }
+            let extra = out.extra_keys(&want);
+            if !extra.is_empty() {
+                err = err.fix(format!(
+                    "the target has no field {}",
+                    extra.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            errors
+                .push(err.fix("connect an output of the expected type, e.g. `record.id` or `records.0.id` for an id"));
         }
     }
     duplicates(plan, errors);
+}
+
+/// Switch-branch dependencies: a node that consumes `switch.<branch>` (by a connection or a
+/// template) or is ordered `after: [switch.<branch>]` runs only when that branch is taken.
+pub(super) fn branches(plan: &mut Plan) {
+    let mut deps = Vec::new();
+    for e in &plan.edges {
+        let (si, di) = (plan.index[&e.from], plan.index[&e.to]);
+        if let Kind::Switch(_) = plan.kinds[si] {
+            let first = e.output.split('.').next().unwrap_or("");
+            if !first.is_empty() && !SWITCH_KEYS.contains(&first) {
+                deps.push((di, si, first.to_owned()));
+            }
+        }
+    }
+    for o in &plan.order {
+        if let Some(b) = &o.branch {
+            deps.push((o.to, o.from, b.clone()));
+        }
+    }
+    deps.dedup();
+    plan.branch_deps = deps;
 }
 
 /// DF-205: two edges into the same (or an overlapping) parameter, or an explicit connection

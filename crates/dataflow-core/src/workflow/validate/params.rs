@@ -5,13 +5,12 @@
 //! Values that contain `${...}` templates are checked when they resolve, at run time, by the
 //! same operation code every other call goes through.
 
-use dataflow_sql::error::closest;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::{Error, ErrorCode, FieldDef, FieldType, ModelSchema, Operation, Value};
 use serde_json::{Map, Value as J, json};
 
+use crate::contract::{self, ParamKind};
 use crate::workflow::catalog::NodeInfo;
-use crate::workflow::shape::{self, ParamKind};
 use crate::workflow::spec::NodeSpec;
 use crate::workflow::template::has_templates;
 
@@ -85,6 +84,17 @@ pub(super) fn check_node(node: &NodeSpec, info: &NodeInfo, supplied: &[&str], er
         cx.push(e);
         return;
     };
+    if info.schema.options.append_only && info.op.mutates_existing() {
+        let e = Error::new(
+            ErrorCode::APPEND_ONLY,
+            format!("node `{}` is a {} on the append-only model `{}`", node.id, cx.type_name(), info.schema.name),
+        )
+        .operator(info.op.name())
+        .fix("append-only models only support Create, Read, List, Count and BulkCreate nodes")
+        .fix("remove `append_only` from the model if records must change");
+        cx.push(e);
+        return;
+    }
     match info.op {
         Operation::Create => create(&mut cx, obj),
         op => {
@@ -180,77 +190,105 @@ fn update_shape(cx: &mut Cx<'_>, obj: &Map<String, J>) -> bool {
 fn generic(cx: &mut Cx<'_>, obj: &Map<String, J>) {
     let s = cx.schema;
     let op = cx.op;
-    let declared = shape::params(op);
     for (k, v) in obj {
-        let Some((_, kind)) = declared.iter().find(|(n, _)| n == k) else {
-            let names: Vec<&str> = declared.iter().map(|(n, _)| *n).collect();
-            let mut e =
-                Error::new(ErrorCode::UNKNOWN_FIELD, format!("{} has no parameter `{k}`", cx.type_name())).field(k);
-            if let Some(c) = closest(k, names.iter().copied()) {
-                e = e.fix(format!("did you mean `{c}`?"));
-            }
-            cx.push(e.fix(format!("parameters of {}: {}", cx.type_name(), names.join(", "))));
+        let Some(def) = contract::param(op, k) else {
+            let e = contract::unknown(op, &cx.type_name(), k);
+            cx.push(e);
             continue;
         };
-        if has_templates(v) && !matches!(kind, ParamKind::Fields | ParamKind::Records) {
+        // Values holding templates are checked once resolved (by the same contract); inside
+        // records and id lists, the template-free parts are checked now.
+        if has_templates(v) && !matches!(def.kind, ParamKind::Fields | ParamKind::Records | ParamKind::Ids) {
             continue;
         }
-        value(cx, k, *kind, v);
+        if has_templates(v) && !(v.is_object() || v.is_array()) {
+            continue;
+        }
+        for e in contract::check_value(s, op, def, v, &has_templates) {
+            cx.push(e);
+        }
     }
-    let need = |cx: &Cx<'_>, n: &str| cx.has(obj, n);
-    match op {
-        Operation::Read | Operation::Delete if !need(cx, "id") => {
-            cx.missing("id", &format!("the record's id, e.g. \"id\": {}", s.id_field().map_or(json!("..."), example)));
+    if let Some(e) = contract::missing(op, &|n| cx.has(obj, n)) {
+        let field = e.context().field.clone().unwrap_or_default();
+        let msg = format!(
+            "parameter `{field}` of node `{}` ({}) is required and is neither set nor supplied by a connection: {}",
+            cx.node.id,
+            cx.type_name(),
+            e.message()
+        );
+        let mut x = Error::new(ErrorCode::MISSING_FIELD, msg).field(&field);
+        for f in e.fixes() {
+            x = x.fix(f.clone());
         }
-        Operation::Update => {
-            for p in ["filter", "fields"] {
-                if !need(cx, p) {
-                    cx.missing(p, "e.g. {\"filter\": {\"id\": ..}, \"fields\": {..}}");
-                }
-            }
-            if let Some(f) = static_filter(cx, obj)
-                && !f.identifies_one(s)
-            {
-                {
-                    let e = Error::new(
-                        ErrorCode::INVALID_FILTER,
-                        format!("the filter of {} must identify one record", cx.type_name()),
-                    )
-                    .field("filter")
-                    .fix("filter by `id` or a unique field: {\"filter\": {\"id\": ..}}")
-                    .fix("use a BulkUpdate node to change several records");
-                    cx.push(e);
-                }
-            }
-        }
-        Operation::Upsert if !need(cx, "where") => cx.missing("where", "e.g. {\"where\": {\"email\": \"a@x.org\"}}"),
-        Operation::BulkCreate | Operation::BulkUpsert if !need(cx, "data") => {
-            cx.missing("data", "a list of records, e.g. {\"data\": [{..}, {..}]}");
-        }
-        Operation::BulkUpdate if !(need(cx, "data") || (need(cx, "filter") && need(cx, "fields"))) => {
-            cx.missing("filter", "`filter` + `fields`, or `data` (records with `id`)");
-        }
-        Operation::BulkDelete if !need(cx, "filter") && !need(cx, "ids") => {
-            cx.missing("filter", "`filter` or `ids`");
-        }
-        _ => {}
+        cx.push(x.fix(format!(
+            "or connect an earlier node's output: `add_connection(\"<node>\", \"<output>\", \"{}\", \"{field}\")`",
+            cx.node.id
+        )));
     }
-    if matches!(op, Operation::BulkUpdate | Operation::BulkDelete)
-        && obj.get("confirmed") != Some(&J::Bool(true))
+    if op == Operation::Update
         && let Some(f) = static_filter(cx, obj)
-        && f.matches_everything()
+        && !f.identifies_one(s)
     {
-        {
-            {
-                let e = Error::new(
-                    ErrorCode::UNCONFIRMED_DESTRUCTIVE,
-                    format!("{} with a filter that matches every record needs \"confirmed\": true", cx.type_name()),
-                )
+        let e =
+            Error::new(ErrorCode::INVALID_FILTER, format!("the filter of {} must identify one record", cx.type_name()))
                 .field("filter")
-                .fix("narrow the filter, or add \"confirmed\": true if you really mean every record");
-                cx.push(e);
-            }
+                .fix("filter by `id` or a unique field: {\"filter\": {\"id\": ..}}")
+                .fix("use a BulkUpdate node to change several records");
+        cx.push(e);
+    }
+    if matches!(op, Operation::BulkUpdate | Operation::BulkDelete) && obj.get("confirmed") != Some(&J::Bool(true)) {
+        if let Some(f) = static_filter(cx, obj)
+            && f.matches_everything()
+        {
+            let e = Error::new(
+                ErrorCode::UNCONFIRMED_DESTRUCTIVE,
+                format!("{} with a filter that matches every record needs \"confirmed\": true", cx.type_name()),
+            )
+            .field("filter")
+            .fix("narrow the filter, or add \"confirmed\": true if you really mean every record");
+            cx.push(e);
+        } else if let Some(at) = unsafe_dynamic_filter(cx, obj) {
+            let e = Error::new(
+                ErrorCode::UNCONFIRMED_DESTRUCTIVE,
+                format!(
+                    "{} takes `{at}` of its filter from another node at run time, so the filter could match every record; it needs \"confirmed\": true",
+                    cx.type_name()
+                ),
+            )
+            .field(at)
+            .fix("only a value compared by equality or `$in` (`{\"id\": \"${list.records.0.id}\"}`) may come from another node without confirmation")
+            .fix("add \"confirmed\": true if the node may change every record");
+            cx.push(e);
         }
+    }
+}
+
+/// A filter position filled at run time (template or connection) that could make a destructive
+/// filter match everything: anything but a field's equality value or an `$in` list (element).
+fn unsafe_dynamic_filter(cx: &Cx<'_>, obj: &Map<String, J>) -> Option<String> {
+    let mut dynamic: Vec<String> =
+        cx.supplied.iter().filter(|p| *p == &"filter" || p.starts_with("filter.")).map(|p| (*p).to_owned()).collect();
+    if let Some(f) = obj.get("filter")
+        && let Ok(refs) = crate::workflow::template::references(&cx.node.id, f)
+    {
+        dynamic.extend(
+            refs.into_iter()
+                .map(|r| if r.param.is_empty() { "filter".to_owned() } else { format!("filter.{}", r.param) }),
+        );
+    }
+    dynamic.into_iter().find(|p| !safe_filter_path(cx.schema, p))
+}
+
+fn safe_filter_path(schema: &ModelSchema, path: &str) -> bool {
+    let mut segs: Vec<&str> = path.split('.').skip(1).collect();
+    // `$and.N.` prefixes keep the meaning of what is inside.
+    while segs.len() > 2 && segs[0] == "$and" && segs[1].parse::<usize>().is_ok() {
+        segs.drain(..2);
+    }
+    match segs.as_slice() {
+        [field] | [field, "$eq"] | [field, "$in"] => schema.any_field(field).is_some(),
+        [field, "$in", n] => schema.any_field(field).is_some() && n.parse::<usize>().is_ok(),
+        _ => false,
     }
 }
 
@@ -261,117 +299,4 @@ fn static_filter(cx: &Cx<'_>, obj: &Map<String, J>) -> Option<Filter> {
         return None;
     }
     Filter::parse(f, cx.schema).ok()
-}
-
-fn value(cx: &mut Cx<'_>, k: &str, kind: ParamKind, v: &J) {
-    let s = cx.schema;
-    let bad = |expected: &str| {
-        Error::new(ErrorCode::INVALID_PARAMETER, format!("parameter `{k}` expects {expected}, got {v}"))
-            .field(k)
-            .fix(format!("pass {expected} for `{k}`"))
-    };
-    match kind {
-        ParamKind::Id => {
-            if let Some(f) = s.id_field()
-                && let Err(e) = Value::from_json(v, f)
-            {
-                cx.push(e);
-            }
-        }
-        ParamKind::Bool if !v.is_boolean() => cx.push(bad("true or false")),
-        ParamKind::Count => {
-            let ok = v.as_u64().is_some_and(|n| k != "batch_size" || n > 0);
-            if !ok {
-                cx.push(bad(if k == "batch_size" { "a positive integer" } else { "a non-negative integer" }));
-            } else if let Err(e) = match k {
-                "limit" => dataflow_sql::portable::check_page(s, v.as_u64(), None),
-                "offset" => dataflow_sql::portable::check_page(s, None, v.as_u64()),
-                _ => Ok(()),
-            } {
-                cx.push(e);
-            }
-        }
-        ParamKind::Choice(set) if !v.as_str().is_some_and(|x| set.contains(&x)) => {
-            let list: Vec<String> = set.iter().map(|x| format!("\"{x}\"")).collect();
-            cx.push(bad(&format!("one of {}", list.join(", "))));
-        }
-        ParamKind::FieldNames => {
-            let names: Option<Vec<&str>> = match v {
-                J::Array(a) => a.iter().map(J::as_str).collect(),
-                J::String(x) if k != "conflict_on" => Some(vec![x.as_str()]),
-                _ => None,
-            };
-            let Some(names) = names else { return cx.push(bad("a list of field names")) };
-            for n in &names {
-                if s.any_field(n).is_none() {
-                    cx.push(s.unknown_field(n));
-                }
-            }
-            if k == "conflict_on" && names.iter().all(|n| s.field(n).is_some()) && !s.is_unique_key(&names) {
-                let e = Error::new(
-                    ErrorCode::CONFLICT_TARGET_NOT_UNIQUE,
-                    format!("conflict target ({}) of model `{}` is not a unique key", names.join(", "), s.name),
-                )
-                .field(k)
-                .fix("use `id`, a `#[dataflow(unique)]` field or a unique index as `conflict_on`");
-                cx.push(e);
-            }
-        }
-        ParamKind::Filter => {
-            if let Err(e) = Filter::parse(v, s) {
-                cx.push(e);
-            }
-        }
-        ParamKind::OrderBy => {
-            if let Err(e) = dataflow_sql::stmt::parse_order_by(v, s) {
-                cx.push(e);
-            }
-        }
-        ParamKind::Fields => match v {
-            J::Object(m) => record_fields(cx, m, &format!("{k}.")),
-            _ if has_templates(v) => {}
-            _ => cx.push(bad("an object of field values")),
-        },
-        ParamKind::Records => match v {
-            J::Array(rows) => {
-                let full = matches!(cx.op, Operation::BulkCreate | Operation::BulkUpsert);
-                for (i, row) in rows.iter().enumerate() {
-                    let Some(m) = row.as_object() else {
-                        if !has_templates(row) {
-                            cx.push(bad("a list of objects (records)").field(format!("{k}.{i}")));
-                        }
-                        continue;
-                    };
-                    record_fields(cx, m, &format!("{k}.{i}."));
-                    let required: Vec<&FieldDef> = if full {
-                        s.fields.iter().filter(|f| f.required_on_create() && !m.contains_key(&f.name)).collect()
-                    } else {
-                        s.fields.iter().filter(|f| f.name == "id" && !m.contains_key("id")).collect()
-                    };
-                    for f in required {
-                        let e = Error::new(
-                            ErrorCode::MISSING_FIELD,
-                            format!("record {i} of `{k}` has no `{}`, which is required", f.name),
-                        )
-                        .field(format!("{k}.{i}.{}", f.name))
-                        .fix(format!("add \"{}\": {} to every record", f.name, example(f)));
-                        cx.push(e);
-                    }
-                }
-            }
-            _ if has_templates(v) => {}
-            _ => cx.push(bad("a list of records")),
-        },
-        ParamKind::Ids => match (v, s.id_field()) {
-            (J::Array(ids), Some(f)) => {
-                for id in ids {
-                    if let Err(e) = Value::from_json(id, f) {
-                        cx.push(e.field(k));
-                    }
-                }
-            }
-            _ => cx.push(bad("a list of ids")),
-        },
-        ParamKind::Bool | ParamKind::Choice(_) | ParamKind::Cursor => {}
-    }
 }

@@ -8,7 +8,8 @@ use crate::workflow::graph::Graph;
 
 /// Builds the graph, its levels and cycles into the plan; reports cycles and unreachable nodes.
 pub(super) fn check(plan: &mut Plan, errors: &mut Vec<Error>) {
-    let edges: Vec<(usize, usize)> = plan.edges.iter().map(|e| (plan.index[&e.from], plan.index[&e.to])).collect();
+    let mut edges: Vec<(usize, usize)> = plan.edges.iter().map(|e| (plan.index[&e.from], plan.index[&e.to])).collect();
+    edges.extend(plan.order.iter().map(|o| (o.from, o.to)));
     plan.graph = Graph::new(plan.spec.nodes.len(), edges);
     let (levels, stuck) = plan.graph.levels();
     plan.levels = levels;
