@@ -96,6 +96,8 @@ codes! {
     DATABASE = 509, "Database error";
     /// A stored value could not be decoded into the model's type.
     DECODE = 510, "Could not decode a stored value";
+    /// The table (or relation) the statement names does not exist in the database.
+    TABLE_NOT_FOUND = 511, "Table does not exist";
     /// An identifier (table, column, index) is invalid.
     INVALID_IDENTIFIER = 601, "Invalid identifier";
     /// The model definition is invalid.

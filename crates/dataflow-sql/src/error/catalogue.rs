@@ -173,7 +173,7 @@ entries! {
         "The DataFlow instance was closed with `close()`; its pool no longer hands out connections.",
         causes: ["using a clone of the handle after `close()`"],
         fixes: ["create a new instance: `DataFlow::connect(url).await?`"],
-        keys: ["was closed", "pool closed", "pooltimedout"],
+        keys: ["was closed", "pool closed", "pool has been closed"],
     }
     UNIQUE_VIOLATION {
         "An insert or update would create a second row with the same value of a unique key.",
@@ -221,7 +221,7 @@ entries! {
         "No pooled connection became free within the acquire timeout.",
         causes: ["too many concurrent operations for the pool size", "transactions or streams held open too long"],
         fixes: ["`DataFlow::builder(url).max_connections(20)`", "finish transactions and drop streams promptly"],
-        keys: ["pool timed out", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
+        keys: ["pool timed out", "pooltimedout", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
     }
     DATABASE {
         "Any other database error, with the database's own message.",
@@ -234,6 +234,12 @@ entries! {
         causes: ["the column holds data another program wrote in another format", "the model's field type differs from the column"],
         fixes: ["make the field type match the column (see the migration report)"],
         keys: ["could not decode", "decode", "is not a valid"],
+    }
+    TABLE_NOT_FOUND {
+        "The statement names a table the database does not have: the model was never registered (registering creates its table), it was registered against another database or schema, or the table was dropped or renamed.",
+        causes: ["`auto_migrate(false)` or `existing_schema_mode` against a database where the table was never created", "a different database/schema in the URL than the one that holds the table", "the table name differs from the derived one (`User` -> `users`); set `#[dataflow(table = \"..\")]`"],
+        fixes: ["register the model on this database: `db.register::<User>().await?` (or `dataflow migrate apply --database <url> --models models.json`)", "check the URL's database name and the model's table: `dataflow migrate plan --database <url> --models models.json`"],
+        keys: ["relation \"", "no such table", "doesn't exist", "undefined table", "table not found", "base table or view not found"],
     }
     INVALID_IDENTIFIER {
         "A table, column or index name is not a valid identifier (`^[A-Za-z_][A-Za-z0-9_]*$`, length limits). DataFlow rejects rather than escapes.",
@@ -495,5 +501,24 @@ mod tests {
         assert_eq!(debug("deadlock detected")[0].0, ErrorCode::DEADLOCK);
         assert_eq!(debug("SQLITE_BUSY: database is locked")[0].0, ErrorCode::SERIALIZATION_FAILURE);
         assert!(debug("zzz qqq").is_empty());
+    }
+
+    #[test]
+    fn debug_maps_the_common_database_messages() {
+        let cases: &[(&str, ErrorCode)] = &[
+            ("pool timed out while waiting for an open connection", ErrorCode::POOL_TIMEOUT),
+            ("error returned from database: relation \"users\" does not exist", ErrorCode::TABLE_NOT_FOUND),
+            ("error returned from database: (code: 1) no such table: users", ErrorCode::TABLE_NOT_FOUND),
+            ("error returned from database: 1146 (42S02): Table 'test.users' doesn't exist", ErrorCode::TABLE_NOT_FOUND),
+            ("error returned from database: deadlock detected", ErrorCode::DEADLOCK),
+            ("1213 (40001): Deadlock found when trying to get lock; try restarting transaction", ErrorCode::DEADLOCK),
+            ("1205 (HY000): Lock wait timeout exceeded; try restarting transaction", ErrorCode::SERIALIZATION_FAILURE),
+            ("error returned from database: (code: 5) database is locked", ErrorCode::SERIALIZATION_FAILURE),
+            ("error communicating with database: Connection refused (os error 111)", ErrorCode::CONNECTION_FAILED),
+        ];
+        for (msg, want) in cases {
+            let got = debug(msg);
+            assert_eq!(got.first().map(|g| g.0), Some(*want), "{msg}: {got:?}");
+        }
     }
 }
