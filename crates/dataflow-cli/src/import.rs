@@ -265,7 +265,9 @@ impl Importer<'_> {
     }
 
     fn reject(&mut self, line: u64, e: &Error) {
-        let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+        let shown = e.to_string();
+        let first = shown.lines().next().unwrap_or_default();
+        let message = first.strip_prefix(&format!("[{}] ", e.code())).unwrap_or(first).to_owned();
         self.rejected.push(Rejected { line, code: e.code().to_string(), message });
         if self.on_error == OnError::Stop {
             self.stopped = true;

@@ -42,8 +42,14 @@ pub fn sql(a: &SqlArgs) -> Result<String, CliError> {
         DialectArg::Sqlite => vec![Dialect::Sqlite],
     };
     let scope = Scope { include_deleted: false, tenant: a.tenant.as_deref() };
-    stmt::scope::check(&schema, scope)
-        .map_err(|e| CliError::usage(e.fix("pass the tenant: --tenant acme")))?;
+    if schema.options.multi_tenant && a.tenant.is_none() {
+        return Err(CliError::usage(
+            Error::new(ErrorCode::MISSING_TENANT, format!("model `{}` is multi-tenant and no tenant is given", schema.name))
+                .model(&schema.name)
+                .fix("pass the tenant: --tenant acme"),
+        ));
+    }
+    stmt::scope::check(&schema, scope)?;
     let mut out = String::new();
     for d in dialects {
         schema.validate_for(d)?;
@@ -135,7 +141,13 @@ fn id_cond(schema: &ModelSchema, d: Dialect, id: &Value) -> Condition {
 fn rows_of(schema: &ModelSchema, records: &[J]) -> Result<(Vec<String>, Vec<Vec<Value>>), Error> {
     let mut parsed = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
-        parsed.push(json_row(schema, r).map_err(|e| Error::new(e.code(), format!("record {i}: {}", e.message())))?);
+        parsed.push(json_row(schema, r).map_err(|e| {
+            let mut n = Error::new(e.code(), format!("record {i}: {}", e.message())).model(&schema.name);
+            for f in e.fixes() {
+                n = n.fix(f.clone());
+            }
+            n
+        })?);
     }
     let used: Vec<usize> = (0..schema.fields.len()).filter(|i| parsed.iter().any(|r| r[*i].is_some())).collect();
     let names = used.iter().map(|i| schema.fields[*i].name.clone()).collect();
