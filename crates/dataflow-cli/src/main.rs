@@ -40,6 +40,10 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(e) if e.stdout => {
+            println!("{}", e.render().trim_end());
+            ExitCode::from(e.exit)
+        }
         Err(e) => {
             eprintln!("{}", e.render());
             ExitCode::from(e.exit)

@@ -16,17 +16,24 @@ pub struct CliError {
     pub text: String,
     /// `1` failure or `2` usage.
     pub exit: u8,
+    /// Print `text` on stdout (a `--format json` report of a failure), not stderr.
+    pub stdout: bool,
 }
 
 impl CliError {
     /// A usage error (exit 2) with a DataFlow error describing it.
     pub fn usage(error: Error) -> Self {
-        CliError { error: Some(error), text: String::new(), exit: EXIT_USAGE }
+        CliError { error: Some(error), text: String::new(), exit: EXIT_USAGE, stdout: false }
     }
 
     /// A failure (exit 1) with plain text.
     pub fn failure_msg(text: impl Into<String>) -> Self {
-        CliError { error: None, text: text.into(), exit: EXIT_FAILURE }
+        CliError { error: None, text: text.into(), exit: EXIT_FAILURE, stdout: false }
+    }
+
+    /// A failure whose report (JSON) goes to stdout.
+    pub fn failure_report(text: impl Into<String>) -> Self {
+        CliError { stdout: true, ..CliError::failure_msg(text) }
     }
 
     /// What goes to stderr.
@@ -47,7 +54,7 @@ impl CliError {
 
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
-        CliError { error: Some(e), text: String::new(), exit: EXIT_FAILURE }
+        CliError { error: Some(e), text: String::new(), exit: EXIT_FAILURE, stdout: false }
     }
 }
 

@@ -203,8 +203,19 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
             one(stmt::select_by_id(s, d, &id, Scope { include_deleted: inc, ..scope }))
         }
         OpArg::Update => {
-            check_keys(s, "Update", p, &["filter", "fields"])?;
             let ex = "{\"filter\": {\"id\": \"u1\"}, \"fields\": {\"name\": \"New\"}}";
+            if !p.contains_key("filter") || !p.contains_key("fields") {
+                let flat: Vec<&str> = p.keys().map(String::as_str).filter(|k| *k != "filter" && *k != "fields").collect();
+                return Err(Error::new(
+                    ErrorCode::UPDATE_SHAPE,
+                    format!("Update needs `filter` and `fields`, got flat keys ({})", flat.join(", ")),
+                )
+                .model(&s.name)
+                .operator("Update")
+                .fix(ex)
+                .into());
+            }
+            check_keys(s, "Update", p, &["filter", "fields"])?;
             need(s, "Update", p, "filter", ex)?;
             let f = filter(s, p)?;
             if !f.identifies_one(s) {

@@ -44,7 +44,7 @@ pub fn validate(file: &Path, models: &Path, format: Format) -> Result<String, Cl
                 "nodes": nodes,
                 "errors": errors.iter().map(error_json).collect::<Vec<_>>(),
             });
-            if errors.is_empty() { Ok(pretty(&doc)) } else { Err(CliError::failure_msg(pretty(&doc))) }
+            if errors.is_empty() { Ok(pretty(&doc)) } else { Err(CliError::failure_report(pretty(&doc))) }
         }
         Format::Text if errors.is_empty() => Ok(format!("{name}: valid ({nodes} nodes)")),
         Format::Text => Err(CliError::from(Error::collected(errors))),

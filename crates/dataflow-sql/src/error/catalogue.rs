@@ -209,7 +209,7 @@ entries! {
         "The database picked this transaction as a deadlock victim.",
         causes: ["two transactions updating the same rows in different orders"],
         fixes: ["retry; update rows in a consistent order (e.g. by id)"],
-        keys: ["deadlock"],
+        keys: ["deadlock", "deadlock detected", "deadlock found"],
     }
     CONNECTION_LOST {
         "The connection broke during an operation.",
@@ -239,7 +239,7 @@ entries! {
         "The statement names a table the database does not have: the model was never registered (registering creates its table), it was registered against another database or schema, or the table was dropped or renamed.",
         causes: ["`auto_migrate(false)` or `existing_schema_mode` against a database where the table was never created", "a different database/schema in the URL than the one that holds the table", "the table name differs from the derived one (`User` -> `users`); set `#[dataflow(table = \"..\")]`"],
         fixes: ["register the model on this database: `db.register::<User>().await?` (or `dataflow migrate apply --database <url> --models models.json`)", "check the URL's database name and the model's table: `dataflow migrate plan --database <url> --models models.json`"],
-        keys: ["relation \"", "does not exist", "no such table", "doesn't exist", "undefined table", "table not found", "base table or view not found"],
+        keys: ["relation \"", "does not exist", "no such table", "doesn't exist", "table '", "undefined table", "table not found", "base table or view not found"],
     }
     INVALID_IDENTIFIER {
         "A table, column or index name is not a valid identifier (`^[A-Za-z_][A-Za-z0-9_]*$`, length limits). DataFlow rejects rather than escapes.",
@@ -454,7 +454,7 @@ pub fn debug(message: &str) -> Vec<(ErrorCode, f32)> {
             }
             // Longer (more specific) phrases weigh more; several hits add up, capped below 1.
             let weight: usize = hits.iter().map(|k| k.len().min(30)).sum();
-            Some((e.code, (weight as f32 / 40.0).min(0.95)))
+            Some((e.code, (weight as f32 / 25.0).min(0.95)))
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
