@@ -24,7 +24,13 @@ pub async fn perf(a: PerfArgs) -> Result<String, CliError> {
     let out = workflow.execute(&db).await;
     let wall = started.elapsed();
     db.close().await;
-    let output = out.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
+    let mut output = out.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
+    // By level, then in the file's node order (nodes of one level finish in any order).
+    let order: Vec<String> = dataflow_core::workflow::WorkflowSpec::load(&a.file)
+        .map(|s| s.nodes.into_iter().map(|n| n.id).collect())
+        .unwrap_or_default();
+    let pos = |id: &str| order.iter().position(|n| n == id).unwrap_or(usize::MAX);
+    output.timings.sort_by_key(|t| (t.level, pos(&t.node)));
     let busy: f64 = output.timings.iter().map(|t| t.elapsed.as_secs_f64()).sum();
     let wall_ms = wall.as_secs_f64() * 1e3;
     let pct = |x: f64| if busy > 0.0 { x / busy * 100.0 } else { 0.0 };

@@ -29,6 +29,15 @@ pub async fn run(a: RunArgs) -> Result<String, CliError> {
         workflow.execute_as(&db, a.tenant.as_deref()).await
     };
     db.close().await;
-    let output = out.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
-    Ok(pretty(&serde_json::Value::Object(output.results)))
+    let mut output = out.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
+    // Results in the file's node order (nodes of one level finish in any order).
+    let order = dataflow_core::workflow::WorkflowSpec::load(&a.file).map(|s| s.nodes).unwrap_or_default();
+    let mut results = serde_json::Map::new();
+    for n in order {
+        if let Some(v) = output.results.remove(&n.id) {
+            results.insert(n.id, v);
+        }
+    }
+    results.append(&mut output.results);
+    Ok(pretty(&serde_json::Value::Object(results)))
 }

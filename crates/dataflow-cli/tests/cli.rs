@@ -29,6 +29,7 @@ fn normalise(s: &str, dir: &Path) -> String {
         (r"in \d+\.\d+ s \(\d+ rows/s\)", "in [N] s ([N] rows/s)"),
         (r"df_t_[0-9a-z_]+", "[DB]"),
         (r"\d+\.\d+%", "[P]%"),
+        (r"\b\d+\.\d{3}\b", "[N]"),
         (r#""(start_ms|elapsed_ms|percent|total_node_ms|wall_ms|duration_ms)": [0-9.e-]+"#, "\"$1\": [N]"),
         (r#""checksum": "[0-9a-f]+""#, "\"checksum\": \"[HEX]\""),
     ];

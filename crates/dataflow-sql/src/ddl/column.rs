@@ -13,7 +13,7 @@ fn is_indexed(field: &FieldDef, schema: &ModelSchema) -> bool {
     field.unique || field.index || field.name == "id" || schema.indexes.iter().any(|ix| ix.fields.contains(&field.name))
 }
 
-/// The SQL type of a column on a dialect (FEATURES §1), without nullability, key or collation:
+/// The SQL type of a column on a dialect (docs/guide/models.md), without nullability, key or collation:
 /// e.g. `TEXT`, `VARCHAR(255)`, `TIMESTAMPTZ`, `DATETIME(6)`.
 pub fn column_type(field: &FieldDef, schema: &ModelSchema, dialect: Dialect) -> String {
     use Dialect::*;

@@ -64,7 +64,7 @@ entries! {
     UNKNOWN_OPERATOR {
         "A filter uses an operator that does not exist, or one that does not apply to the field's type (`$regex` on an integer, `$all` on a non-array).",
         causes: ["a typo (`$gte` written `$ge`)", "a Mongo operator DataFlow does not support", "a string operator on a number field"],
-        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see FEATURES §3 for the operator list; `$regex` applies to string fields only"],
+        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see docs/guide/filters.md for the operator list; `$regex` applies to string fields only"],
         keys: ["unknown operator", "operator", "not applicable", "does not apply"],
     }
     INVALID_FILTER {
@@ -104,7 +104,7 @@ entries! {
         keys: ["references node", "not in the workflow", "connection"],
     }
     CONNECTION_BAD_OUTPUT {
-        "A connection's output path does not exist in the source node's result shape (FEATURES §2), or at run time the result has no value there (e.g. `records.0` of an empty list).",
+        "A connection's output path does not exist in the source node's result shape (docs/guide/operations.md), or at run time the result has no value there (e.g. `records.0` of an empty list).",
         causes: ["using `id` on a List result (use `records.0.id`)", "using `record.id` on a Create result (Create returns the record itself: `id`)", "an index into an empty list at run time"],
         fixes: ["Create/Read/Update: `\"id\"`, `\"email\"`; List: `\"records.0.id\"`; Upsert: `\"record.id\"`; Count: `\"count\"`", "inspect shapes without running: `Inspector::of_builder(&b).show()`"],
         keys: ["output", "does not exist", "has no key", "has no value"],
