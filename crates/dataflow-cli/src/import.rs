@@ -336,7 +336,7 @@ impl Importer<'_> {
 
 /// Errors caused by one row's data (as opposed to the connection or the schema).
 fn is_row_error(e: &Error) -> bool {
-    let n = e.code().0;
+    let n = e.code().number();
     (100..200).contains(&n) || (501..=504).contains(&n) || n == 510
 }
 

@@ -39,7 +39,7 @@ impl CliError {
     /// What goes to stderr.
     pub fn render(&self) -> String {
         let mut s = match &self.error {
-            Some(e) => format!("error: {e}"),
+            Some(e) => format!("error: {e:#}"),
             None => String::new(),
         };
         if !self.text.is_empty() {
