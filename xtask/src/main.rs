@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         Some("bless") => bless(),
         Some("bench") => bench(&args[1..]),
         Some("docs") => docs(),
-        _ => Err("usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench | docs>".into()),
+        _ => Err("usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench | docs>"
+            .into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,9 +112,7 @@ fn bless() -> Result {
 
 /// Regenerates `docs/guide/errors.md` from the catalogue (the `errors_doc` test compares them in CI).
 fn docs() -> Result {
-    run(cargo()
-        .args(["test", "-p", "dataflow-sql", "--test", "errors_doc"])
-        .env("DATAFLOW_UPDATE_DOCS", "1"))
+    run(cargo().args(["test", "-p", "dataflow-sql", "--test", "errors_doc"]).env("DATAFLOW_UPDATE_DOCS", "1"))
 }
 
 fn bench(args: &[String]) -> Result {

@@ -20,7 +20,8 @@ fn cell(v: &J) -> String {
 /// `dataflow export`.
 pub async fn export(a: ExportArgs) -> Result<String, CliError> {
     let url = database::require(&a.db)?;
-    let schema = models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
+    let schema =
+        models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
     if a.format == DataFormat::Json {
         return Err(usage("export writes csv or jsonl", "--format csv or --format jsonl"));
     }
@@ -33,7 +34,10 @@ pub async fn export(a: ExportArgs) -> Result<String, CliError> {
         db.register_schema(schema.clone()).await?;
         let out: Box<dyn Write> = match &a.output {
             Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| {
-                dataflow_sql::Error::new(dataflow_sql::ErrorCode::INVALID_PARAMETER, format!("cannot create `{}`: {e}", p.display()))
+                dataflow_sql::Error::new(
+                    dataflow_sql::ErrorCode::INVALID_PARAMETER,
+                    format!("cannot create `{}`: {e}", p.display()),
+                )
             })?)),
             None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
         };
@@ -45,14 +49,17 @@ pub async fn export(a: ExportArgs) -> Result<String, CliError> {
         let mut stream = std::pin::pin!(ex.list_stream_json(&schema.name, &params));
         let cols: Vec<String> = schema.all_fields().iter().map(|f| f.name.clone()).collect();
         let mut n = 0u64;
-        let io = |e: std::io::Error| dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, format!("write failed: {e}"));
+        let io = |e: std::io::Error| {
+            dataflow_sql::Error::new(dataflow_sql::ErrorCode::DATABASE, format!("write failed: {e}"))
+        };
         match a.format {
             DataFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&cols).map_err(|e| io(e.into()))?;
                 while let Some(r) = stream.next().await {
                     let r = r?;
-                    w.write_record(cols.iter().map(|c| cell(r.get(c).unwrap_or(&J::Null)))).map_err(|e| io(e.into()))?;
+                    w.write_record(cols.iter().map(|c| cell(r.get(c).unwrap_or(&J::Null))))
+                        .map_err(|e| io(e.into()))?;
                     n += 1;
                 }
                 w.flush().map_err(io)?;

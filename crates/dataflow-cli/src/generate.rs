@@ -69,9 +69,8 @@ pub async fn schema_export(a: SchemaExportArgs) -> Result<String, CliError> {
     let text = models_doc(&found, lang);
     match a.output {
         Some(path) => {
-            std::fs::write(&path, format!("{}\n", text.trim_end())).map_err(|e| {
-                CliError::failure_msg(format!("cannot write `{}`: {e}", path.display()))
-            })?;
+            std::fs::write(&path, format!("{}\n", text.trim_end()))
+                .map_err(|e| CliError::failure_msg(format!("cannot write `{}`: {e}", path.display())))?;
             Ok(format!("wrote {} model(s) to {}", found.models.len(), path.display()))
         }
         None => Ok(text),

@@ -118,7 +118,10 @@ fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
         Err(e) => {
-            let _ = tx.blocking_send(Msg::Fatal(Error::new(ErrorCode::WRONG_SHAPE, format!("cannot read the CSV header: {e}"))));
+            let _ = tx.blocking_send(Msg::Fatal(Error::new(
+                ErrorCode::WRONG_SHAPE,
+                format!("cannot read the CSV header: {e}"),
+            )));
             return;
         }
     };
@@ -218,7 +221,9 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
             n += 1;
             let record = match v {
                 J::Object(m) => Ok(m),
-                other => Err(Error::new(ErrorCode::WRONG_SHAPE, format!("record {n}: expected a JSON object, got {other}"))),
+                other => {
+                    Err(Error::new(ErrorCode::WRONG_SHAPE, format!("record {n}: expected a JSON object, got {other}")))
+                }
             };
             if self.tx.blocking_send(Msg::Item(Item { line: n, record })).is_err() {
                 return Ok(());
@@ -346,8 +351,10 @@ fn progress(total: Option<u64>, hidden: bool) -> ProgressBar {
     }
     let pb = match total {
         Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr_with_hz(5)).with_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {msg} ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {msg} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5)).with_style(
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bytes} {msg}")
@@ -359,7 +366,8 @@ fn progress(total: Option<u64>, hidden: bool) -> ProgressBar {
 }
 
 fn write_report(path: &Path, rejected: &[Rejected]) -> Result<(), CliError> {
-    let fail = |e: &dyn std::fmt::Display| CliError::failure_msg(format!("cannot write the report `{}`: {e}", path.display()));
+    let fail =
+        |e: &dyn std::fmt::Display| CliError::failure_msg(format!("cannot write the report `{}`: {e}", path.display()));
     let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
     w.write_record(["line", "code", "message"]).map_err(|e| fail(&e))?;
     for r in rejected {
@@ -377,12 +385,14 @@ fn default_report(file: &Path) -> PathBuf {
 /// `dataflow import`.
 pub async fn import(a: ImportArgs) -> Result<String, CliError> {
     let url = database::require(&a.db)?;
-    let schema = models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
+    let schema =
+        models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
     let format = format_of(&a.file, a.format)?;
     if format == DataFormat::Json && a.file.extension().is_none() {
         // fine: --format json given explicitly
     }
-    let file = File::open(&a.file).map_err(|e| usage(format!("cannot open `{}`: {e}", a.file.display()), "check the path"))?;
+    let file =
+        File::open(&a.file).map_err(|e| usage(format!("cannot open `{}`: {e}", a.file.display()), "check the path"))?;
     let total = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
     let batch_size = usize::try_from(a.batch_size).unwrap_or(usize::MAX);
 

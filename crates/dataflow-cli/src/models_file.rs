@@ -13,7 +13,8 @@ use serde_json::{Map, Value as J, json};
 use crate::output::{CliError, read_small};
 
 const MODEL_KEYS: &[&str] = &["name", "table", "fields", "options", "indexes"];
-const FIELD_KEYS: &[&str] = &["name", "column", "type", "nullable", "unique", "index", "default", "max_len", "renamed_from"];
+const FIELD_KEYS: &[&str] =
+    &["name", "column", "type", "nullable", "unique", "index", "default", "max_len", "renamed_from"];
 const OPTION_KEYS: &[&str] = &["soft_delete", "native_arrays", "multi_tenant", "append_only", "timestamps"];
 const INDEX_KEYS: &[&str] = &["name", "fields", "unique"];
 /// Field type spellings of the models file.
@@ -97,7 +98,8 @@ fn type_to_doc(t: &J) -> J {
 /// Checks one model object of the file and converts it to a validated schema.
 pub fn model_from_json(j: &J, at: &str) -> Result<ModelSchema, Error> {
     let obj = j.as_object().ok_or_else(|| {
-        bad(at, "a model must be an object").fix("{\"name\": \"User\", \"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}")
+        bad(at, "a model must be an object")
+            .fix("{\"name\": \"User\", \"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}")
     })?;
     let at = match obj.get("name").and_then(J::as_str) {
         Some(n) => format!("{at} (model `{n}`)"),
@@ -115,7 +117,9 @@ pub fn model_from_json(j: &J, at: &str) -> Result<ModelSchema, Error> {
             };
             check_keys(fo, FIELD_KEYS, &fat)?;
             let mut fo = fo.clone();
-            let t = fo.get("type").ok_or_else(|| bad(&fat, "has no `type`").fix(format!("one of: {}", TYPES.join(", "))))?;
+            let t = fo
+                .get("type")
+                .ok_or_else(|| bad(&fat, "has no `type`").fix(format!("one of: {}", TYPES.join(", "))))?;
             let t = type_to_serde(t, &fat)?;
             fo.insert("type".into(), t);
             conv.push(J::Object(fo));
@@ -174,11 +178,15 @@ pub fn model_to_json(s: &ModelSchema) -> J {
 pub fn parse(text: &str, yaml: bool, label: &str) -> Result<Vec<ModelSchema>, CliError> {
     let doc: J = if yaml {
         serde_yaml::from_str(text).map_err(|e| {
-            CliError::usage(bad(label, format!("is not valid YAML: {e}")).fix("see the guide's \"Models file\" chapter"))
+            CliError::usage(
+                bad(label, format!("is not valid YAML: {e}")).fix("see the guide's \"Models file\" chapter"),
+            )
         })?
     } else {
         serde_json::from_str(text).map_err(|e| {
-            CliError::usage(bad(label, format!("is not valid JSON: {e}")).fix("see the guide's \"Models file\" chapter"))
+            CliError::usage(
+                bad(label, format!("is not valid JSON: {e}")).fix("see the guide's \"Models file\" chapter"),
+            )
         })?
     };
     let items: Vec<J> = match doc {

@@ -71,7 +71,10 @@ pub fn read_small(path: &std::path::Path) -> Result<String, CliError> {
 /// Parses a JSON command-line argument (`--params`, `--filter`); invalid = usage error.
 pub fn json_arg(text: &str, what: &str) -> Result<serde_json::Value, CliError> {
     serde_json::from_str(text).map_err(|e| {
-        usage(format!("{what} is not valid JSON: {e}"), format!("quote it for the shell: {what} '{{\"age\": {{\"$gte\": 18}}}}'"))
+        usage(
+            format!("{what} is not valid JSON: {e}"),
+            format!("quote it for the shell: {what} '{{\"age\": {{\"$gte\": 18}}}}'"),
+        )
     })
 }
 

@@ -6,7 +6,9 @@ use dataflow_core::express::dynamic::{json_row, json_set};
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::{self, OnConflict, Rows, Scope, SelectSpec, Sql};
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Value};
-use sea_query::{Alias, Condition, Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder};
+use sea_query::{
+    Alias, Condition, Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder,
+};
 use serde_json::{Map, Value as J, json};
 
 use crate::args::{DialectArg, OpArg, SqlArgs};
@@ -21,7 +23,8 @@ struct Shown {
 
 /// `dataflow sql`.
 pub fn sql(a: &SqlArgs) -> Result<String, CliError> {
-    let schema = models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
+    let schema =
+        models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
     let mut params = match &a.params {
         Some(p) => json_arg(p, "--params")?,
         None => json!({}),
@@ -32,7 +35,9 @@ pub fn sql(a: &SqlArgs) -> Result<String, CliError> {
             Some(o) => {
                 o.insert("filter".into(), f);
             }
-            None => return Err(crate::output::usage("--params must be a JSON object", "--params '{\"filter\": {..}}'")),
+            None => {
+                return Err(crate::output::usage("--params must be a JSON object", "--params '{\"filter\": {..}}'"));
+            }
         }
     }
     let dialects = match a.dialect {
@@ -44,9 +49,12 @@ pub fn sql(a: &SqlArgs) -> Result<String, CliError> {
     let scope = Scope { include_deleted: false, tenant: a.tenant.as_deref() };
     if schema.options.multi_tenant && a.tenant.is_none() {
         return Err(CliError::usage(
-            Error::new(ErrorCode::MISSING_TENANT, format!("model `{}` is multi-tenant and no tenant is given", schema.name))
-                .model(&schema.name)
-                .fix("pass the tenant: --tenant acme"),
+            Error::new(
+                ErrorCode::MISSING_TENANT,
+                format!("model `{}` is multi-tenant and no tenant is given", schema.name),
+            )
+            .model(&schema.name)
+            .fix("pass the tenant: --tenant acme"),
         ));
     }
     stmt::scope::check(&schema, scope)?;
@@ -91,7 +99,8 @@ fn placeholder(d: Dialect, i: usize) -> String {
 fn object<'j>(schema: &ModelSchema, op: &str, p: &'j J) -> Result<&'j Map<String, J>, CliError> {
     p.as_object().ok_or_else(|| {
         CliError::usage(
-            Error::new(ErrorCode::WRONG_SHAPE, format!("{op} parameters must be a JSON object, got {p}")).model(&schema.name),
+            Error::new(ErrorCode::WRONG_SHAPE, format!("{op} parameters must be a JSON object, got {p}"))
+                .model(&schema.name),
         )
     })
 }
@@ -132,7 +141,8 @@ fn id_value(schema: &ModelSchema, j: &J) -> Result<Value, Error> {
 }
 
 fn id_cond(schema: &ModelSchema, d: Dialect, id: &Value) -> Condition {
-    let f = schema.id_field().cloned().unwrap_or_else(|| dataflow_sql::FieldDef::new("id", dataflow_sql::FieldType::I64));
+    let f =
+        schema.id_field().cloned().unwrap_or_else(|| dataflow_sql::FieldDef::new("id", dataflow_sql::FieldType::I64));
     let v = id.to_sea(f.ty, d, schema.options.native_arrays);
     Condition::all().add(Expr::col(Alias::new(f.column())).eq(v))
 }
@@ -151,7 +161,8 @@ fn rows_of(schema: &ModelSchema, records: &[J]) -> Result<(Vec<String>, Vec<Vec<
     }
     let used: Vec<usize> = (0..schema.fields.len()).filter(|i| parsed.iter().any(|r| r[*i].is_some())).collect();
     let names = used.iter().map(|i| schema.fields[*i].name.clone()).collect();
-    let rows = parsed.into_iter().map(|r| used.iter().map(|i| r[*i].clone().unwrap_or(Value::Null)).collect()).collect();
+    let rows =
+        parsed.into_iter().map(|r| used.iter().map(|i| r[*i].clone().unwrap_or(Value::Null)).collect()).collect();
     Ok((names, rows))
 }
 
@@ -205,7 +216,8 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
         OpArg::Update => {
             let ex = "{\"filter\": {\"id\": \"u1\"}, \"fields\": {\"name\": \"New\"}}";
             if !p.contains_key("filter") || !p.contains_key("fields") {
-                let flat: Vec<&str> = p.keys().map(String::as_str).filter(|k| *k != "filter" && *k != "fields").collect();
+                let flat: Vec<&str> =
+                    p.keys().map(String::as_str).filter(|k| *k != "filter" && *k != "fields").collect();
                 return Err(Error::new(
                     ErrorCode::UPDATE_SHAPE,
                     format!("Update needs `filter` and `fields`, got flat keys ({})", flat.join(", ")),
@@ -221,7 +233,10 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
             if !f.identifies_one(s) {
                 return Err(Error::new(
                     ErrorCode::WRONG_SHAPE,
-                    format!("Update of `{}` needs a filter that identifies one record (`id` or a unique field)", s.name),
+                    format!(
+                        "Update of `{}` needs a filter that identifies one record (`id` or a unique field)",
+                        s.name
+                    ),
                 )
                 .model(&s.name)
                 .fix(ex)
@@ -265,9 +280,12 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
                 match p.get(k) {
                     None | Some(J::Null) => Ok(None),
                     Some(j) => j.as_u64().map(Some).ok_or_else(|| {
-                        Error::new(ErrorCode::INVALID_PAGINATION, format!("`{k}` must be a non-negative integer, got {j}"))
-                            .model(&s.name)
-                            .field(k)
+                        Error::new(
+                            ErrorCode::INVALID_PAGINATION,
+                            format!("`{k}` must be a non-negative integer, got {j}"),
+                        )
+                        .model(&s.name)
+                        .field(k)
                     }),
                 }
             };
@@ -328,7 +346,8 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
             let items = data.as_array().cloned().unwrap_or_default();
             let (fields, rows) = rows_of(s, &items)?;
             let f: Vec<&str> = fields.iter().map(String::as_str).collect();
-            let batch = p.get("batch_size").and_then(J::as_u64).map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
+            let batch =
+                p.get("batch_size").and_then(J::as_u64).map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
             stmt::insert_many(s, d, &Rows { fields: &f, rows: &rows, now }, scope, batch)
                 .into_iter()
                 .map(|sql| Shown { note: None, sql })

@@ -182,7 +182,10 @@ fn sql_every_operation() {
         ("list", r#"{"filter": {"age": {"$gte": 18}, "name": {"$like": "A%"}}, "order_by": ["-age"], "limit": 10}"#),
         ("count", r#"{"filter": {"active": true}}"#),
         ("upsert", r#"{"where": {"email": "a@x"}, "create": {"id": "u1", "name": "Alice"}, "update": {"name": "Al"}}"#),
-        ("bulk_create", r#"{"data": [{"id": "u1", "name": "A", "email": "a@x"}, {"id": "u2", "name": "B", "email": "b@x", "age": null}]}"#),
+        (
+            "bulk_create",
+            r#"{"data": [{"id": "u1", "name": "A", "email": "a@x"}, {"id": "u2", "name": "B", "email": "b@x", "age": null}]}"#,
+        ),
         ("bulk_update", r#"{"filter": {"age": {"$lt": 18}}, "fields": {"active": false}}"#),
         ("bulk_delete", r#"{"filter": {"active": false}, "confirmed": true}"#),
         ("bulk_upsert", r#"{"data": [{"id": "u1", "name": "A", "email": "a@x"}], "conflict_on": ["email"]}"#),
@@ -215,13 +218,25 @@ fn sql_errors_and_tenants() {
     insta::assert_snapshot!("sql_tenant_missing", no_tenant.snap());
     insta::assert_snapshot!(
         "sql_tenant",
-        run(&["--model", "Order", "--op", "delete", "--params", r#"{"id": 7}"#, "--tenant", "acme", "--dialect", "postgres"])
-            .snap()
+        run(&[
+            "--model",
+            "Order",
+            "--op",
+            "delete",
+            "--params",
+            r#"{"id": 7}"#,
+            "--tenant",
+            "acme",
+            "--dialect",
+            "postgres"
+        ])
+        .snap()
     );
     // YAML models file, one model: --model may be left out.
     insta::assert_snapshot!(
         "sql_yaml_single_model",
-        d.run(&["sql", "--models", "user.yaml", "--filter", r#"{"age": {"$in": [1, 2]}}"#, "--dialect", "mysql"]).snap()
+        d.run(&["sql", "--models", "user.yaml", "--filter", r#"{"age": {"$in": [1, 2]}}"#, "--dialect", "mysql"])
+            .snap()
     );
 }
 
@@ -230,7 +245,10 @@ fn models_file_errors() {
     let d = Dir::new("models");
     let cases: &[(&str, &str)] = &[
         ("models_unknown_key", r#"[{"name": "User", "feilds": []}]"#),
-        ("models_unknown_field_key", r#"[{"name": "User", "fields": [{"name": "id", "type": "string", "uniqe": true}]}]"#),
+        (
+            "models_unknown_field_key",
+            r#"[{"name": "User", "fields": [{"name": "id", "type": "string", "uniqe": true}]}]"#,
+        ),
         ("models_unknown_type", r#"[{"name": "User", "fields": [{"name": "id", "type": "strng"}]}]"#),
         ("models_no_id", r#"[{"name": "User", "fields": [{"name": "user_id", "type": "string"}]}]"#),
         ("models_float_id", r#"[{"name": "User", "fields": [{"name": "id", "type": "f64"}]}]"#),
@@ -258,7 +276,10 @@ fn validate_and_analyze() {
         "validate_errors_json",
         d.run(&["validate", "broken.yaml", "--models", "models.json", "--format", "json"]).snap()
     );
-    insta::assert_snapshot!("validate_missing_file", d.run(&["validate", "nope.yaml", "--models", "models.json"]).snap());
+    insta::assert_snapshot!(
+        "validate_missing_file",
+        d.run(&["validate", "nope.yaml", "--models", "models.json"]).snap()
+    );
     insta::assert_snapshot!("analyze_text", d.run(&["analyze", "flow.yaml", "--models", "models.json"]).snap());
     insta::assert_snapshot!(
         "analyze_json",
@@ -349,7 +370,8 @@ async fn migrate_run_perf_export(t: &TestDb) {
         d.run(&["migrate", "plan", "--database", url, "--models", "user.yaml"]).snap()
     );
     // A change that needs approval: `age` becomes required.
-    std::fs::write(d.path("user2.yaml"), USER_YAML.replace("type: i32, nullable: true", "type: i32, default: 0")).unwrap();
+    std::fs::write(d.path("user2.yaml"), USER_YAML.replace("type: i32, nullable: true", "type: i32, default: 0"))
+        .unwrap();
     let blocked = d.run(&["migrate", "apply", "--database", url, "--models", "user2.yaml"]);
     assert_eq!(blocked.code, 1, "{}", blocked.snap());
     assert!(blocked.stderr.contains("MEDIUM"), "{}", blocked.snap());
@@ -362,7 +384,11 @@ async fn migrate_run_perf_export(t: &TestDb) {
     assert!(again.stderr.contains("DF-501"), "{}", again.snap());
     let perf = d.run(&["perf", "flow.yaml", "--models", "models.json", "--database", url, "--format", "json"]);
     assert_eq!(perf.code, 1, "the create fails the second time: {}", perf.snap());
-    std::fs::write(d.path("read.yaml"), "nodes:\n  - {id: read, type: UserReadNode, params: {id: u1}}\n  - {id: n, type: UserCountNode}\n").unwrap();
+    std::fs::write(
+        d.path("read.yaml"),
+        "nodes:\n  - {id: read, type: UserReadNode, params: {id: u1}}\n  - {id: n, type: UserCountNode}\n",
+    )
+    .unwrap();
     let perf = d.run(&["perf", "read.yaml", "--models", "models.json", "--database", url]);
     assert_eq!(perf.code, 0, "{}", perf.snap());
     insta::assert_snapshot!("perf_text", perf.snap());
@@ -377,7 +403,16 @@ async fn migrate_run_perf_export(t: &TestDb) {
     insta::assert_snapshot!(
         "export_jsonl_filtered",
         d.run(&[
-            "export", "--models", "models.json", "--model", "User", "--database", url, "--format", "jsonl", "--filter",
+            "export",
+            "--models",
+            "models.json",
+            "--model",
+            "User",
+            "--database",
+            url,
+            "--format",
+            "jsonl",
+            "--filter",
             r#"{"age": {"$gt": 100}}"#
         ])
         .snap()
@@ -404,8 +439,18 @@ async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     }
     std::fs::write(d.path("users.csv"), csv).unwrap();
     let o = d.run(&[
-        "import", "users.csv", "--models", "models.json", "--model", "User", "--database", url, "--on-error", "skip",
-        "--batch-size", "5000",
+        "import",
+        "users.csv",
+        "--models",
+        "models.json",
+        "--model",
+        "User",
+        "--database",
+        url,
+        "--on-error",
+        "skip",
+        "--batch-size",
+        "5000",
     ]);
     assert_eq!(o.code, 0, "{}", o.snap());
     insta::assert_snapshot!("import_100k_skip", o.snap());
@@ -417,7 +462,8 @@ async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     insta::assert_snapshot!(format!("import_report_{}", backend_name(t)), report);
 
     // Every good row is there, and none of the bad ones.
-    let exported = d.run(&["export", "--models", "models.json", "--model", "User", "--database", url, "--format", "jsonl"]);
+    let exported =
+        d.run(&["export", "--models", "models.json", "--model", "User", "--database", url, "--format", "jsonl"]);
     assert_eq!(exported.code, 0);
     let ids: std::collections::HashSet<String> = exported
         .stdout
@@ -435,8 +481,25 @@ async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     assert_eq!(stop.code, 1, "{}", stop.snap());
     insta::assert_snapshot!(format!("import_stop_{}", backend_name(t)), stop.snap());
     // A JSON array is streamed too.
-    std::fs::write(d.path("arr.json"), r#"[{"id": "j1", "name": "J", "email": "j1@x"}, {"id": "j2", "name": "J", "email": "j2@x", "age": "x"}]"#).unwrap();
-    let arr = d.run(&["import", "arr.json", "--models", "models.json", "--model", "User", "--database", url, "--on-error", "skip", "--report", "arr-report.csv"]);
+    std::fs::write(
+        d.path("arr.json"),
+        r#"[{"id": "j1", "name": "J", "email": "j1@x"}, {"id": "j2", "name": "J", "email": "j2@x", "age": "x"}]"#,
+    )
+    .unwrap();
+    let arr = d.run(&[
+        "import",
+        "arr.json",
+        "--models",
+        "models.json",
+        "--model",
+        "User",
+        "--database",
+        url,
+        "--on-error",
+        "skip",
+        "--report",
+        "arr-report.csv",
+    ]);
     assert_eq!(arr.code, 0, "{}", arr.snap());
     insta::assert_snapshot!("import_json_array", arr.snap());
 }

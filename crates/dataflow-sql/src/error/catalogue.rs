@@ -509,7 +509,10 @@ mod tests {
             ("pool timed out while waiting for an open connection", ErrorCode::POOL_TIMEOUT),
             ("error returned from database: relation \"users\" does not exist", ErrorCode::TABLE_NOT_FOUND),
             ("error returned from database: (code: 1) no such table: users", ErrorCode::TABLE_NOT_FOUND),
-            ("error returned from database: 1146 (42S02): Table 'test.users' doesn't exist", ErrorCode::TABLE_NOT_FOUND),
+            (
+                "error returned from database: 1146 (42S02): Table 'test.users' doesn't exist",
+                ErrorCode::TABLE_NOT_FOUND,
+            ),
             ("error returned from database: deadlock detected", ErrorCode::DEADLOCK),
             ("1213 (40001): Deadlock found when trying to get lock; try restarting transaction", ErrorCode::DEADLOCK),
             ("1205 (HY000): Lock wait timeout exceeded; try restarting transaction", ErrorCode::SERIALIZATION_FAILURE),
