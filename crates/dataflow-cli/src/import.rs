@@ -388,9 +388,6 @@ pub async fn import(a: ImportArgs) -> Result<String, CliError> {
     let schema =
         models_file::select(models_file::load(&a.models.models)?, a.models.model.as_deref(), &a.models.models)?;
     let format = format_of(&a.file, a.format)?;
-    if format == DataFormat::Json && a.file.extension().is_none() {
-        // fine: --format json given explicitly
-    }
     let file =
         File::open(&a.file).map_err(|e| usage(format!("cannot open `{}`: {e}", a.file.display()), "check the path"))?;
     let total = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
@@ -444,7 +441,7 @@ pub async fn import(a: ImportArgs) -> Result<String, CliError> {
         if imp.stopped {
             break;
         }
-        if seen % 1024 == 0 {
+        if seen.is_multiple_of(1024) {
             pb.set_position(read.load(Ordering::Relaxed));
             let secs = started.elapsed().as_secs_f64().max(1e-9);
             pb.set_message(format!("{} rows, {:.0} rows/s", imp.imported, imp.imported as f64 / secs));
