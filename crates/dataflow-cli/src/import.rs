@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dataflow_core::DataFlow;
-use dataflow_core::express::dynamic::json_row;
 use dataflow_sql::{Error, ErrorCode, FieldType, ModelSchema};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::de::{Deserializer, SeqAccess, Visitor};
@@ -70,8 +69,8 @@ pub fn format_of(path: &Path, given: Option<DataFormat>) -> Result<DataFormat, C
 
 /// CSV text → the JSON value the field takes. An empty cell is NULL, except for a non-nullable
 /// string field, where it is the empty string.
-pub fn csv_cell(schema: &ModelSchema, field: &str, text: &str) -> Result<J, Error> {
-    let Some(f) = schema.any_field(field) else {
+pub fn csv_cell(schema: &ModelSchema, f: Option<&dataflow_sql::FieldDef>, field: &str, text: &str) -> Result<J, Error> {
+    let Some(f) = f else {
         return Ok(J::String(text.to_owned()));
     };
     if text.is_empty() {
@@ -125,10 +124,14 @@ fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
             return;
         }
     };
+    let mut defs = Vec::with_capacity(headers.len());
     for h in &headers {
-        if schema.any_field(h).is_none() {
-            let _ = tx.blocking_send(Msg::Fatal(schema.unknown_field(h).fix("rename or remove the CSV column")));
-            return;
+        match schema.any_field(h) {
+            Some(f) => defs.push(f),
+            None => {
+                let _ = tx.blocking_send(Msg::Fatal(schema.unknown_field(h).fix("rename or remove the CSV column")));
+                return;
+            }
         }
     }
     let mut rec = csv::StringRecord::new();
@@ -140,8 +143,8 @@ fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
                 let line = rec.position().map_or(line, |p| p.line());
                 let mut m = Map::with_capacity(headers.len());
                 let mut err = None;
-                for (h, v) in headers.iter().zip(rec.iter()) {
-                    match csv_cell(schema, h, v) {
+                for ((h, f), v) in headers.iter().zip(&defs).zip(rec.iter()) {
+                    match csv_cell(schema, Some(f), h, v) {
                         Ok(j) => {
                             m.insert(h.clone(), j);
                         }
@@ -279,12 +282,12 @@ impl Importer<'_> {
         }
     }
 
-    /// Validates one record the way Create does, without SQL.
+    /// Cheap checks before a record joins a batch (required fields). Types and unknown fields
+    /// are checked by BulkCreate itself; a batch it refuses is retried row by row, which names
+    /// the bad rows with the same errors.
     fn check(&self, m: &Map<String, J>) -> Result<(), Error> {
-        let j = J::Object(m.clone());
-        let row = json_row(self.schema, &j)?;
-        for (f, v) in self.schema.fields.iter().zip(&row) {
-            let missing = matches!(v, None | Some(dataflow_sql::Value::Null));
+        for f in &self.schema.fields {
+            let missing = matches!(m.get(&f.name), None | Some(J::Null));
             if missing && f.required_on_create() {
                 return Err(Error::new(ErrorCode::MISSING_FIELD, format!("field `{}` is required", f.name))
                     .model(&self.schema.name)
