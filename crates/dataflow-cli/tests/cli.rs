@@ -37,7 +37,7 @@ fn normalise(s: &str, dir: &Path) -> String {
         s = Regex::new(re).unwrap().replace_all(&s, *to).into_owned();
     }
     // Column widths depend on the numbers replaced above.
-    Regex::new(r" +\[N\]").unwrap().replace_all(&s, " [N]").into_owned()
+    Regex::new(r" +\[([NP])\]").unwrap().replace_all(&s, " [$1]").into_owned()
 }
 
 /// A scratch directory with the test's input files.
