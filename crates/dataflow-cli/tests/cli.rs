@@ -417,6 +417,11 @@ async fn migrate_run_perf_export(t: &TestDb) {
         ])
         .snap()
     );
+    // A model whose table was never created: every backend's "no such table" message is DF-511.
+    std::fs::write(d.path("ghost.json"), r#"{"name": "Ghost", "fields": [{"name": "id", "type": "i64"}]}"#).unwrap();
+    let ghost = d.run(&["export", "--models", "ghost.json", "--database", url]);
+    assert_eq!(ghost.code, 1, "{}", ghost.snap());
+    assert!(ghost.stderr.starts_with("error: [DF-511]"), "{}", ghost.snap());
     insta::assert_snapshot!(format!("schema_export_{b}"), d.run(&["schema", "export", "--database", url]).snap());
     insta::assert_snapshot!(format!("generate_rust_{b}"), d.run(&["generate", "--database", url]).snap());
 }
