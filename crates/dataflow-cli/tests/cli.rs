@@ -118,7 +118,7 @@ nodes:
     type: UserReadNode
   - id: adults
     type: UserCountNode
-    params: {filter: {age: {$gte: 18}}}
+    params: {filter: {age: {$gt: 100}}}  # runs concurrently with `create`: must not depend on it
 connections:
   - {from: create, output: id, to: read, param: id}
 ";
