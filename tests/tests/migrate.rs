@@ -1,4 +1,4 @@
-//! Safe auto-migrations on all three backends (FEATURES §6): a model evolving through versions,
+//! Safe auto-migrations on all three backends (docs/guide/migrations.md): a model evolving through versions,
 //! eight OS processes migrating at once, a second register issuing no DDL, existing_schema_mode
 //! reporting every mismatch, and discovery round-tripping a hand-made table.
 

@@ -6,6 +6,7 @@
 //! cargo xtask db up                                start local PostgreSQL/MariaDB if down, create test databases
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
+//! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -20,7 +21,9 @@ fn main() -> ExitCode {
         Some("db") if args.get(1).map(String::as_str) == Some("up") => db_up(),
         Some("bless") => bless(),
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench>".into()),
+        Some("docs") => docs(),
+        _ => Err("usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench | docs>"
+            .into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +108,11 @@ fn bless() -> Result {
         .env("TRYBUILD", "overwrite")
         .env("INSTA_UPDATE", "always")
         .env("DATAFLOW_TEST_BACKENDS", "sqlite"))
+}
+
+/// Regenerates `docs/guide/errors.md` from the catalogue (the `errors_doc` test compares them in CI).
+fn docs() -> Result {
+    run(cargo().args(["test", "-p", "dataflow-sql", "--test", "errors_doc"]).env("DATAFLOW_UPDATE_DOCS", "1"))
 }
 
 fn bench(args: &[String]) -> Result {

@@ -1,136 +1,96 @@
-//! `dataflow`: the DataFlow command-line tool (FEATURES §9).
+//! `dataflow`: the DataFlow command-line tool. The user guide's CLI chapter
+//! (`docs/guide/cli.md`) documents every subcommand; `dataflow <command> --help` prints the same.
 //!
-//! ```text
-//! dataflow explain DF-101                      long form of an error code
-//! dataflow debug "<pasted error message>"      which DF code it is and how to fix it
-//! dataflow sql --model user.json --filter '{"age": {"$gte": 18}}' [--dialect all]
-//! dataflow validate flow.yaml --models models.json
-//! dataflow analyze  flow.yaml --models models.json
-//! dataflow run      flow.yaml --models models.json --url sqlite://app.db [--transaction] [--input k=v] [--inputs-file in.json]
-//! dataflow perf     flow.yaml --models models.json --url sqlite://app.db
-//! dataflow migrate plan|apply|status --url URL [--models models.json] [--accept medium]
-//! dataflow generate --url URL                  Rust model source for an existing database
-//! ```
+//! Exit codes: `0` success, `1` the command ran and failed (a DataFlow error, a failed workflow,
+//! rejected rows under `--on-error stop`, `debug` without a match), `2` usage (bad arguments,
+//! unreadable or invalid input files, an ambiguous `--model`).
 //!
-//! `--models` is a JSON file holding one model schema or an array of them
-//! (`{"name": "User", "fields": [{"name": "id", "type": "string"}, ...]}`).
+//! Each subcommand lives in its own module: `diagnose` (explain, debug), `sql`, `workflow_cmds`
+//! (validate, analyze), `run` (run), `perf`, `migrate`, `generate` (generate, schema export),
+//! `import`, `export`. `models_file` reads the models format, `database` resolves `--database`.
 
-mod commands;
+mod args;
+mod database;
+mod diagnose;
+mod export;
+mod generate;
+mod import;
+mod migrate;
+mod models_file;
+mod output;
+mod perf;
+mod run;
+mod sql;
+mod workflow_cmds;
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
-/// The DataFlow command-line tool.
-#[derive(Parser)]
-#[command(name = "dataflow", version, about = "DataFlow: inspect, run and migrate DataFlow models and workflows")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use clap::Parser;
 
-/// The subcommands.
-#[derive(Subcommand)]
-enum Command {
-    /// Print the long form of an error code (title, explanation, causes, fixes with examples).
-    Explain {
-        /// The code, e.g. `DF-101` or `101`.
-        code: String,
-    },
-    /// Map a pasted error message to its DF code(s) and fixes.
-    Debug {
-        /// The error message.
-        message: String,
-    },
-    /// Show the SQL and bound parameters a filter produces, per dialect.
-    Sql {
-        /// Model schema JSON file.
-        #[arg(long)]
-        model: String,
-        /// The filter (JSON).
-        #[arg(long, default_value = "{}")]
-        filter: String,
-        /// `postgres`, `mysql`, `sqlite` or `all`.
-        #[arg(long, default_value = "all")]
-        dialect: String,
-    },
-    /// Validate a workflow file (JSON or YAML) against models, reporting every error.
-    Validate {
-        /// The workflow file.
-        file: String,
-        /// Models JSON file.
-        #[arg(long)]
-        models: String,
-    },
-    /// Show a workflow's nodes, connections, levels and cycles without running it.
-    Analyze {
-        /// The workflow file.
-        file: String,
-        /// Models JSON file.
-        #[arg(long)]
-        models: String,
-    },
-    /// Execute a workflow file and print node id → result as JSON.
-    Run {
-        /// The workflow file.
-        file: String,
-        /// Models JSON file.
-        #[arg(long)]
-        models: String,
-        /// Database URL.
-        #[arg(long, default_value = "sqlite://dataflow.db")]
-        url: String,
-        /// Run every node in one transaction.
-        #[arg(long)]
-        transaction: bool,
-        /// A workflow input, `key=value` (repeatable); text for `string` inputs, JSON otherwise.
-        #[arg(long = "input", value_name = "KEY=VALUE")]
-        input: Vec<String>,
-        /// A JSON file with an object of workflow inputs (`--input` values win).
-        #[arg(long = "inputs-file", value_name = "FILE")]
-        inputs_file: Option<String>,
-    },
-    /// Execute a workflow file and print per-node timings.
-    Perf {
-        /// The workflow file.
-        file: String,
-        /// Models JSON file.
-        #[arg(long)]
-        models: String,
-        /// Database URL.
-        #[arg(long, default_value = "sqlite://dataflow.db")]
-        url: String,
-    },
-    /// Plan, apply or list migrations.
-    Migrate {
-        /// `plan`, `apply` or `status`.
-        action: String,
-        /// Database URL.
-        #[arg(long)]
-        url: String,
-        /// Models JSON file (for plan/apply).
-        #[arg(long)]
-        models: Option<String>,
-        /// Highest risk `apply` accepts: low, medium, high, critical.
-        #[arg(long, default_value = "low")]
-        accept: String,
-    },
-    /// Generate Rust model source from an existing database.
-    Generate {
-        /// Database URL.
-        #[arg(long)]
-        url: String,
-    },
-}
+use crate::args::{Cli, Command, MigrateCommand, SchemaCommand};
+use crate::output::CliError;
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli.command) {
+    init_tracing(cli.verbose);
+    match dispatch(cli.command) {
         Ok(out) => {
-            println!("{out}");
-            std::process::ExitCode::SUCCESS
+            if !out.is_empty() {
+                println!("{}", out.trim_end());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.stdout => {
+            println!("{}", e.render().trim_end());
+            ExitCode::from(e.exit)
         }
         Err(e) => {
-            eprintln!("{e:#}");
-            std::process::ExitCode::FAILURE
+            eprintln!("{}", e.render());
+            ExitCode::from(e.exit)
         }
     }
+}
+
+/// `RUST_LOG` wins; otherwise `-v` raises the level from `warn` (info, debug, trace).
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        })
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true).try_init();
+}
+
+fn dispatch(command: Command) -> Result<String, CliError> {
+    match command {
+        Command::Explain { code } => diagnose::explain(&code),
+        Command::Debug { message, format } => diagnose::debug(&message, format),
+        Command::Sql(a) => sql::sql(&a),
+        Command::Validate { file, models, format } => workflow_cmds::validate(&file, &models, format),
+        Command::Analyze { file, models, format } => workflow_cmds::analyze(&file, &models, format),
+        Command::Run(a) => block_on(run::run(a)),
+        Command::Perf(a) => block_on(perf::perf(a)),
+        Command::Migrate(m) => match m {
+            MigrateCommand::Plan(a) => block_on(migrate::plan(a)),
+            MigrateCommand::Apply(a) => block_on(migrate::apply(a)),
+            MigrateCommand::Status(a) => block_on(migrate::status(a)),
+        },
+        Command::Generate(a) => block_on(generate::generate(a)),
+        Command::Schema(SchemaCommand::Export(a)) => block_on(generate::schema_export(a)),
+        Command::Import(a) => block_on(import::import(a)),
+        Command::Export(a) => block_on(export::export(a)),
+    }
+}
+
+fn block_on<T>(f: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure_msg(format!("could not start the async runtime: {e}")))?;
+    rt.block_on(f)
 }

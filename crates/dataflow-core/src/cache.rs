@@ -1,4 +1,4 @@
-//! The schema cache (FEATURES §6): per [`DataFlow`](crate::DataFlow) instance and thread-safe,
+//! The schema cache (docs/guide/migrations.md): per [`DataFlow`](crate::DataFlow) instance and thread-safe,
 //! it remembers which model schemas were verified against which tables, so a repeated
 //! register/ensure issues no introspection query. TTL (default none), a size bound (default
 //! 10,000, least-recently-used eviction), metrics, invalidation by migrations, and failed DDL

@@ -113,6 +113,11 @@ fn classify_inner(err: &sqlx::Error, schema: Option<&ModelSchema>) -> Error {
                     Error::new(ErrorCode::NOT_NULL_VIOLATION, format!("NOT NULL constraint violated{named}: {msg}"))
                         .fix("supply a value for the column")
                 }
+                _ if code == "42P01" || mysql_number == Some(1146) || lower.contains("no such table") => {
+                    Error::new(ErrorCode::TABLE_NOT_FOUND, format!("the table does not exist: {msg}"))
+                        .fix("register the model on this database (registering creates its table)")
+                        .fix("check the database name in the URL")
+                }
                 // 1927: connection killed; 2006/2013: server gone away / lost during query.
                 _ if code == "57P01" || code.starts_with("08") || matches!(mysql_number, Some(1927 | 2006 | 2013)) => {
                     Error::new(ErrorCode::CONNECTION_LOST, format!("the connection to the database was lost: {msg}"))

@@ -12,7 +12,7 @@
 //! # let _ = again; Ok(()) }
 //! ```
 //!
-//! Dynamic (model name + JSON, results shaped like the node results of FEATURES §2):
+//! Dynamic (model name + JSON, results shaped like the node results of docs/guide/operations.md):
 //!
 //! ```no_run
 //! # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {

@@ -1,4 +1,4 @@
-//! Safe auto-migrations (FEATURES §6): introspect the live table, diff it against the model
+//! Safe auto-migrations (docs/guide/migrations.md): introspect the live table, diff it against the model
 //! into a [`Plan`] of steps with risk levels and SQL, apply only LOW steps automatically (under
 //! a cross-process lock, recorded in `dataflow_migrations`), report everything else as DF-301,
 //! verify without DDL in `existing_schema_mode` (DF-304), and discover existing tables as

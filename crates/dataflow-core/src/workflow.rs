@@ -1,4 +1,4 @@
-//! Workflows (FEATURES §5): nodes of the generated node types (`UserCreateNode`, ...) wired by
+//! Workflows (docs/guide/workflows.md): nodes of the generated node types (`UserCreateNode`, ...) wired by
 //! connections and `${node.path}` templates, validated at build time in four layers, executed
 //! level by level with independent nodes running concurrently, optionally in one transaction.
 //!

@@ -1,4 +1,4 @@
-//! DDL rendering (no I/O): CREATE TABLE, CREATE INDEX and ADD COLUMN per dialect (FEATURES §1).
+//! DDL rendering (no I/O): CREATE TABLE, CREATE INDEX and ADD COLUMN per dialect (docs/guide/models.md).
 //!
 //! Identifiers come only from a validated [`ModelSchema`](crate::ModelSchema); the only literal values in DDL are
 //! field defaults, rendered by sea-query's value escaping. Text is assembled by hand because

@@ -153,7 +153,7 @@ pub trait Backend: Sync + std::fmt::Debug {
 
     // ---- column types and definitions ----
 
-    /// The SQL type of a column (FEATURES §1), without nullability, key or collation.
+    /// The SQL type of a column (docs/guide/models.md), without nullability, key or collation.
     fn column_type(&self, field: &FieldDef, schema: &ModelSchema) -> String;
     /// Whether `native_arrays` applies on this backend (PostgreSQL arrays).
     fn native_arrays(&self, _schema: &ModelSchema) -> bool {

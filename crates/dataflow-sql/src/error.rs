@@ -50,7 +50,8 @@ pub enum ErrorKind {
     Model,
     /// A workflow, its nodes or their connections are invalid or failed (DF-2xx, DF-7xx, DF-8xx).
     Workflow,
-    /// Any other database error, or a stored value that could not be decoded (DF-509, DF-510).
+    /// Any other database error, a stored value that could not be decoded, or a missing table
+    /// (DF-509, DF-510, DF-511).
     Database,
 }
 
@@ -172,6 +173,8 @@ codes! {
     DECODE = 510, Database, "Could not decode a stored value";
     /// The connection was lost while a write was being committed: it may or may not have been applied.
     COMMIT_OUTCOME_UNKNOWN = 511, Connection, "Commit outcome unknown";
+    /// The table (or relation) the statement names does not exist in the database.
+    TABLE_NOT_FOUND = 512, Database, "Table does not exist";
     /// An identifier (table, column, index) is invalid.
     INVALID_IDENTIFIER = 601, Model, "Invalid identifier";
     /// The model definition is invalid.

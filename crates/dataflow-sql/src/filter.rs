@@ -1,4 +1,4 @@
-//! MongoDB-style filters (FEATURES §3): parse JSON into a validated tree against a
+//! MongoDB-style filters (docs/guide/filters.md): parse JSON into a validated tree against a
 //! [`ModelSchema`], then render it to a sea-query [`Condition`] for a [`Dialect`].
 //!
 //! ```
@@ -82,7 +82,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Parses Mongo-style JSON against a schema (FEATURES §3). `{}` parses to an empty filter.
+    /// Parses Mongo-style JSON against a schema (docs/guide/filters.md). `{}` parses to an empty filter.
     ///
     /// Errors: DF-102 wrong operand type (naming field, operator, expected type), DF-103 unknown
     /// field (with the closest name), DF-104 unknown or inapplicable operator (with the closest

@@ -27,7 +27,7 @@ pub trait Model: Sized + Send + Sync + 'static {
     fn from_values(values: Record) -> Result<Self>;
 }
 
-/// A Rust type that can be a model field. Implemented for every type of FEATURES §1.
+/// A Rust type that can be a model field. Implemented for every type listed in docs/guide/models.md.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported DataFlow field type",
     label = "unsupported field type",
@@ -162,7 +162,7 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
 }
 
-/// The eleven operations every model gets (FEATURES §2).
+/// The eleven operations every model gets (docs/guide/operations.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Operation {
     /// Insert one record.

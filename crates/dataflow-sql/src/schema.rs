@@ -1,4 +1,4 @@
-//! Model schema metadata: fields, types, options and indexes (FEATURES §1).
+//! Model schema metadata: fields, types, options and indexes (docs/guide/models.md).
 //!
 //! A [`ModelSchema`] comes either from `#[dataflow::model]` (built once, statically) or from
 //! JSON at run time (`serde`), and is validated by [`ModelSchema::validate`]. Managed columns
@@ -248,7 +248,7 @@ impl ManagedField {
     }
 }
 
-/// Model-level options (FEATURES §1).
+/// Model-level options (docs/guide/models.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelOptions {

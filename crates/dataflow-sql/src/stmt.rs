@@ -1,4 +1,4 @@
-//! Statements for the eleven operations (FEATURES §2), rendered through sea-query.
+//! Statements for the eleven operations (docs/guide/operations.md), rendered through sea-query.
 //!
 //! Every builder returns [`Sql`]: the SQL text with placeholders (`$1` on PostgreSQL, `?` on
 //! MySQL/SQLite) and the bound values, built with sea-query's `build(..)`. Values are never

@@ -32,3 +32,29 @@ pub use dataflow_sql::filter::Filter;
 pub mod prelude {
     pub use crate::{DataFlow, Error, Model, Operation, Result, Stored, model};
 }
+
+/// The user guide's Rust examples (`docs/guide/`), compiled as doctests of this crate so they
+/// cannot drift from the API: `cargo test -p dataflow --doc`.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../../docs/guide/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../../../docs/guide/models.md")]
+    struct Models;
+    #[doc = include_str!("../../../docs/guide/operations.md")]
+    struct Operations;
+    #[doc = include_str!("../../../docs/guide/express.md")]
+    struct Express;
+    #[doc = include_str!("../../../docs/guide/transactions.md")]
+    struct Transactions;
+    #[doc = include_str!("../../../docs/guide/migrations.md")]
+    struct Migrations;
+    #[doc = include_str!("../../../docs/guide/configuration.md")]
+    struct Configuration;
+    #[doc = include_str!("../../../docs/guide/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../../../docs/guide/models-file.md")]
+    struct ModelsFile;
+    #[doc = include_str!("../../../docs/guide/coming-from-python.md")]
+    struct ComingFromPython;
+}

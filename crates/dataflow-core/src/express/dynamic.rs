@@ -1,5 +1,5 @@
 //! The dynamic Express API: model name + JSON in, JSON out, in the node result shapes of
-//! FEATURES §2. The workflow nodes call [`Express::run`].
+//! docs/guide/operations.md. The workflow nodes call [`Express::run`].
 
 use dataflow_sql::filter::Filter;
 use dataflow_sql::{Error, ErrorCode, ModelSchema, Operation, Result, Value};
@@ -155,7 +155,7 @@ fn prefix(e: Error, i: usize) -> Error {
 }
 
 impl Express<'_> {
-    /// Runs one operation with node parameters (FEATURES §2) and returns the node result.
+    /// Runs one operation with node parameters (docs/guide/operations.md) and returns the node result.
     pub async fn run(&mut self, model: &str, op: Operation, params: &J) -> Result<J> {
         let e = self.db.model(model)?;
         let s = e.schema.clone();

@@ -134,7 +134,7 @@ impl Query {
     pub fn new() -> Self {
         Query::default()
     }
-    /// A Mongo-style filter (FEATURES §3).
+    /// A Mongo-style filter (docs/guide/filters.md).
     pub fn filter(mut self, f: serde_json::Value) -> Self {
         self.filter = Some(f);
         self

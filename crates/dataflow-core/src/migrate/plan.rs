@@ -5,7 +5,7 @@ use std::fmt;
 
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema};
 
-/// How dangerous a migration step is (FEATURES §6).
+/// How dangerous a migration step is (docs/guide/migrations.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Risk {
     /// Cannot lose data or fail on existing rows: create table, add nullable column, add column

@@ -49,7 +49,7 @@ impl NodeTiming {
 /// The results of a run: node id → JSON result, in execution order.
 #[derive(Debug, Clone, Default)]
 pub struct WorkflowOutput {
-    /// Node id → the node's result (FEATURES §2 shapes).
+    /// Node id → the node's result (shapes of docs/guide/operations.md).
     pub results: Map<String, J>,
     /// Per-node timings, in completion order within each level.
     pub timings: Vec<NodeTiming>,

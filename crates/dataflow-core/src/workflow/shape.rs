@@ -1,4 +1,4 @@
-//! Static shapes of node results and parameters (FEATURES §2), derived from the operation and
+//! Static shapes of node results and parameters (docs/guide/operations.md), derived from the operation and
 //! the model's fields, so connections are checked before anything runs.
 
 use dataflow_sql::error::closest;
@@ -175,7 +175,7 @@ fn with(mut rec: Shape, extra: Vec<(&str, Shape)>) -> Shape {
     rec
 }
 
-/// The result shape of an operation on a model (FEATURES §2 table).
+/// The result shape of an operation on a model (table in docs/guide/operations.md).
 pub fn result(schema: &ModelSchema, op: Operation) -> Shape {
     let counters = |names: &[&'static str]| {
         let mut keys: Vec<(&str, Shape)> = names.iter().map(|n| (*n, Shape::Int)).collect();

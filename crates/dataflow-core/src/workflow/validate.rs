@@ -1,4 +1,4 @@
-//! Build-time validation in four layers (FEATURES §5): node types and ids, parameters,
+//! Build-time validation in four layers (docs/guide/workflows.md): node types and ids, parameters,
 //! connections (and templates), and the workflow graph (cycles, unreachable nodes).
 //!
 //! [`analyze`] never stops early: it returns a [`Plan`] (what could be derived) and every

@@ -27,7 +27,7 @@ const fn spec(name: &'static str, form: &'static str) -> OptSpec {
     OptSpec { name, form }
 }
 
-/// Model options (FEATURES §1).
+/// Model options (docs/guide/models.md).
 pub(crate) const MODEL_OPTS: &[OptSpec] = &[
     spec("table", "table = \"users\""),
     spec("soft_delete", "soft_delete"),
@@ -39,7 +39,7 @@ pub(crate) const MODEL_OPTS: &[OptSpec] = &[
     spec("crate", "crate = \"::dataflow\""),
 ];
 
-/// Field options (FEATURES §1).
+/// Field options (docs/guide/models.md).
 pub(crate) const FIELD_OPTS: &[OptSpec] = &[
     spec("unique", "unique"),
     spec("index", "index"),

@@ -4,7 +4,7 @@ use crate::stmt::quote;
 use crate::value::Value;
 use crate::{Dialect, FieldDef, FieldType, ModelSchema};
 
-/// The SQL type of a column on a dialect (FEATURES §1), without nullability, key or collation:
+/// The SQL type of a column on a dialect (docs/guide/models.md), without nullability, key or collation:
 /// e.g. `TEXT`, `VARCHAR(255)`, `TIMESTAMPTZ`, `DATETIME(6)`.
 pub fn column_type(field: &FieldDef, schema: &ModelSchema, dialect: Dialect) -> String {
     dialect.backend().column_type(field, schema)

@@ -6,7 +6,7 @@ use super::{MysqlCollation, create_indexes};
 use crate::stmt::quote;
 use crate::{Dialect, FieldDef, ModelSchema};
 
-/// `CREATE TABLE IF NOT EXISTS` with every user and managed column (types per FEATURES §1,
+/// `CREATE TABLE IF NOT EXISTS` with every user and managed column (types per docs/guide/models.md,
 /// primary key, NOT NULL, DEFAULT literals, text collations), followed by the
 /// `CREATE [UNIQUE] INDEX IF NOT EXISTS` statements of [`create_indexes`]. On MySQL/MariaDB the
 /// indexes are declared inside the CREATE TABLE instead (`UNIQUE KEY` / `KEY`), which works on

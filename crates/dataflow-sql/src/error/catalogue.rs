@@ -64,7 +64,7 @@ entries! {
     UNKNOWN_OPERATOR {
         "A filter uses an operator that does not exist, or one that does not apply to the field's type (`$regex` on an integer, `$all` on a non-array).",
         causes: ["a typo (`$gte` written `$ge`)", "a Mongo operator DataFlow does not support", "a string operator on a number field"],
-        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see FEATURES §3 for the operator list; `$regex` applies to string fields only"],
+        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see docs/guide/filters.md for the operator list; `$regex` applies to string fields only"],
         keys: ["unknown operator", "operator", "not applicable", "does not apply"],
     }
     INVALID_FILTER {
@@ -104,7 +104,7 @@ entries! {
         keys: ["references node", "not in the workflow", "connection"],
     }
     CONNECTION_BAD_OUTPUT {
-        "A connection's output path does not exist in the source node's result shape (FEATURES §2), or at run time the result has no value there (e.g. `records.0` of an empty list).",
+        "A connection's output path does not exist in the source node's result shape (docs/guide/operations.md), or at run time the result has no value there (e.g. `records.0` of an empty list).",
         causes: ["using `id` on a List result (use `records.0.id`)", "using `record.id` on a Create result (Create returns the record itself: `id`)", "an index into an empty list at run time"],
         fixes: ["Create/Read/Update: `\"id\"`, `\"email\"`; List: `\"records.0.id\"`; Upsert: `\"record.id\"`; Count: `\"count\"`", "inspect shapes without running: `Inspector::of_builder(&b).show()`"],
         keys: ["output", "does not exist", "has no key", "has no value"],
@@ -173,7 +173,7 @@ entries! {
         "The DataFlow instance was closed with `close()`; its pool no longer hands out connections.",
         causes: ["using a clone of the handle after `close()`"],
         fixes: ["create a new instance: `DataFlow::connect(url).await?`"],
-        keys: ["was closed", "pool closed", "poolclosed", "closed pool"],
+        keys: ["was closed", "pool closed", "poolclosed", "closed pool", "pool has been closed"],
     }
     UNIQUE_VIOLATION {
         "An insert or update would create a second row with the same value of a unique key.",
@@ -209,7 +209,7 @@ entries! {
         "The database picked this transaction as a deadlock victim.",
         causes: ["two transactions updating the same rows in different orders"],
         fixes: ["retry; update rows in a consistent order (e.g. by id)"],
-        keys: ["deadlock"],
+        keys: ["deadlock", "deadlock detected", "deadlock found"],
     }
     CONNECTION_LOST {
         "The connection broke during an operation.",
@@ -240,6 +240,12 @@ entries! {
         causes: ["the server was restarted or the session was killed during COMMIT", "a network failure or proxy timeout while the commit's answer was on its way"],
         fixes: ["read the record(s) back, or check an idempotency key, before retrying", "make the write idempotent (upsert on a unique key, or BulkUpsert) so that retrying after an unknown outcome is safe"],
         keys: ["outcome unknown", "during commit", "may or may not have been applied"],
+    }
+    TABLE_NOT_FOUND {
+        "The statement names a table the database does not have: the model was never registered (registering creates its table), it was registered against another database or schema, or the table was dropped or renamed.",
+        causes: ["`auto_migrate(false)` or `existing_schema_mode` against a database where the table was never created", "a different database/schema in the URL than the one that holds the table", "the table name differs from the derived one (`User` -> `users`); set `#[dataflow(table = \"..\")]`"],
+        fixes: ["register the model on this database: `db.register::<User>().await?` (or `dataflow migrate apply --database <url> --models models.json`)", "check the URL's database name and the model's table: `dataflow migrate plan --database <url> --models models.json`"],
+        keys: ["relation \"", "does not exist", "no such table", "doesn't exist", "table '", "undefined table", "table not found", "base table or view not found"],
     }
     INVALID_IDENTIFIER {
         "A table, column or index name is not a valid identifier (`^[A-Za-z_][A-Za-z0-9_]*$`, length limits). DataFlow rejects rather than escapes.",
@@ -472,7 +478,7 @@ pub fn debug(message: &str) -> Vec<(ErrorCode, f32)> {
             }
             // Longer (more specific) phrases weigh more; several hits add up, capped below 1.
             let weight: usize = hits.iter().map(|k| k.len().min(30)).sum();
-            Some((e.code, (weight as f32 / 40.0).min(0.95)))
+            Some((e.code, (weight as f32 / 25.0).min(0.95)))
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -527,5 +533,27 @@ mod tests {
         }
         assert_eq!(debug("Error: PoolClosed")[0].0, ErrorCode::CLOSED);
         assert_eq!(debug("attempted to acquire a connection on a closed pool")[0].0, ErrorCode::CLOSED);
+    }
+
+    #[test]
+    fn debug_maps_the_common_database_messages() {
+        let cases: &[(&str, ErrorCode)] = &[
+            ("pool timed out while waiting for an open connection", ErrorCode::POOL_TIMEOUT),
+            ("error returned from database: relation \"users\" does not exist", ErrorCode::TABLE_NOT_FOUND),
+            ("error returned from database: (code: 1) no such table: users", ErrorCode::TABLE_NOT_FOUND),
+            (
+                "error returned from database: 1146 (42S02): Table 'test.users' doesn't exist",
+                ErrorCode::TABLE_NOT_FOUND,
+            ),
+            ("error returned from database: deadlock detected", ErrorCode::DEADLOCK),
+            ("1213 (40001): Deadlock found when trying to get lock; try restarting transaction", ErrorCode::DEADLOCK),
+            ("1205 (HY000): Lock wait timeout exceeded; try restarting transaction", ErrorCode::SERIALIZATION_FAILURE),
+            ("error returned from database: (code: 5) database is locked", ErrorCode::SERIALIZATION_FAILURE),
+            ("error communicating with database: Connection refused (os error 111)", ErrorCode::CONNECTION_FAILED),
+        ];
+        for (msg, want) in cases {
+            let got = debug(msg);
+            assert_eq!(got.first().map(|g| g.0), Some(*want), "{msg}: {got:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! JSON → validated [`Node`] tree, against a [`ModelSchema`] (FEATURES §3).
+//! JSON → validated [`Node`] tree, against a [`ModelSchema`] (docs/guide/filters.md).
 
 use serde_json::{Map, Value as J};
 

@@ -1,4 +1,4 @@
-//! `order_by` parsing (FEATURES §3): `"field"`, `"-field"`, `{"field": "asc"|"desc"}` and lists
+//! `order_by` parsing (docs/guide/filters.md): `"field"`, `"-field"`, `{"field": "asc"|"desc"}` and lists
 //! of those, validated against the schema.
 
 use serde_json::Value as J;

@@ -1,4 +1,4 @@
-//! The reference evaluator: applies a Mongo-style filter (FEATURES §3) to in-memory rows, in
+//! The reference evaluator: applies a Mongo-style filter (docs/guide/filters.md) to in-memory rows, in
 //! plain Rust, with exactly the semantics every SQL backend must reproduce.
 //!
 //! Entry point: [`matches`]. Self-contained on purpose (depends on `dataflow_sql` for the schema
