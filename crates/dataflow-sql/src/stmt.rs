@@ -14,6 +14,7 @@ pub mod scope;
 mod select;
 mod unnest;
 mod update;
+mod update_ops;
 mod upsert;
 
 use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
@@ -28,6 +29,7 @@ pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
+pub use update_ops::{for_update, update_changes};
 pub use upsert::{INSERTED_COLUMN, last_wins, upsert};
 
 /// A rendered statement: SQL text with placeholders plus the values to bind, in order.
