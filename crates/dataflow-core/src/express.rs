@@ -24,6 +24,7 @@
 //! ```
 
 pub mod dynamic;
+mod locking;
 pub mod typed;
 
 use std::sync::Arc;

@@ -20,3 +20,5 @@ pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};
 pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 pub use tx::Tx;
+pub use dataflow_sql::changes::Changes;
+pub use tx::{Isolation, RetryPolicy, TxOptions, is_retryable};

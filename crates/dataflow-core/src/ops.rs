@@ -12,6 +12,7 @@ pub(crate) mod count;
 pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod list;
+pub(crate) mod lock;
 pub(crate) mod read;
 pub(crate) mod update;
 pub(crate) mod upsert;

@@ -329,11 +329,7 @@ fn check_op(schema: &ModelSchema, f: &FieldDef, op: ChangeOp) -> Result<ChangeOp
                 check_nullable(schema, f, "$set")?;
                 ChangeOp::Set(Value::Null)
             } else {
-                ChangeOp::Set(match (&v, f.ty) {
-                    // Already of the field's type: keep (JSON and arrays need no conversion check).
-                    (Value::Json(_), FieldType::Json) | (Value::Bytes(_), FieldType::Bytes) => v,
-                    _ => operand(schema, f, name, &v)?,
-                })
+                ChangeOp::Set(if same_type(&v, f.ty) { check_len(schema, f, v)? } else { operand(schema, f, name, &v)? })
             }
         }
         ChangeOp::Unset => {
@@ -362,6 +358,52 @@ fn check_op(schema: &ModelSchema, f: &FieldDef, op: ChangeOp) -> Result<ChangeOp
             if name == "$push" { ChangeOp::Push(vs) } else { ChangeOp::Pull(vs) }
         }
     })
+}
+
+/// Already of the field's type (the typed API): no conversion needed.
+fn same_type(v: &Value, ty: FieldType) -> bool {
+    use FieldType as T;
+    match (v, ty) {
+        (Value::F64(x), T::F64) => x.is_finite(),
+        (Value::Array(items), T::Array(e)) => items.iter().all(|i| {
+            matches!(
+                (i, e),
+                (Value::String(_), ArrayElem::String)
+                    | (Value::I64(_), ArrayElem::I64)
+                    | (Value::F64(_), ArrayElem::F64)
+                    | (Value::Bool(_), ArrayElem::Bool)
+            )
+        }),
+        _ => matches!(
+            (v, ty),
+            (Value::String(_), T::String)
+                | (Value::I32(_), T::I32)
+                | (Value::I64(_), T::I64)
+                | (Value::Bool(_), T::Bool)
+                | (Value::DateTime(_), T::DateTime)
+                | (Value::Date(_), T::Date)
+                | (Value::Uuid(_), T::Uuid)
+                | (Value::Decimal(_), T::Decimal)
+                | (Value::Json(_), T::Json)
+                | (Value::Bytes(_), T::Bytes)
+        ),
+    }
+}
+
+fn check_len(schema: &ModelSchema, f: &FieldDef, v: Value) -> Result<Value> {
+    if let (Value::String(s), Some(n)) = (&v, f.max_len) {
+        let len = s.chars().count();
+        if len > n as usize {
+            return Err(Error::new(
+                ErrorCode::WRONG_TYPE,
+                format!("field `{}` allows at most {n} characters, got {len}", f.name),
+            )
+            .model(&schema.name)
+            .field(&f.name)
+            .fix(format!("shorten the value or raise `max_len` above {n}")));
+        }
+    }
+    Ok(v)
 }
 
 fn check_nullable(schema: &ModelSchema, f: &FieldDef, op: &str) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The dynamic Express API: model name + JSON in, JSON out, in the node result shapes of
 //! FEATURES §2. The workflow nodes call [`Express::run`].
 
+use dataflow_sql::changes::Changes;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::{Error, ErrorCode, FieldDef, ManagedField, ModelSchema, Operation, Result, Value};
 use futures::stream::{Stream, StreamExt};
@@ -68,6 +69,20 @@ pub fn json_set(schema: &ModelSchema, j: &J) -> Result<Vec<(String, Value)>> {
         out.push((k.clone(), Value::from_json(v, f).map_err(|e| e.or_model(&schema.name))?));
     }
     Ok(out)
+}
+
+/// The `fields` of an Update / BulkUpdate: plain values and update operators
+/// (`{"name": "x", "$inc": {"visits": 1}}`), validated (see [`Changes::parse`]). Managed fields
+/// are ignored with a warning.
+pub fn json_changes(schema: &ModelSchema, j: &J) -> Result<Changes> {
+    if let Some(obj) = j.as_object() {
+        for k in obj.keys() {
+            if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
+                tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
+            }
+        }
+    }
+    Changes::parse(j, schema)
 }
 
 /// A decoded row → JSON object keyed by field name (managed columns by column name).
@@ -261,8 +276,8 @@ impl Express<'_> {
                 }
                 check_keys(&s, "Update", p, &["filter", "fields"])?;
                 let f = filter_param(&s, p)?;
-                let set = json_set(&s, &p["fields"])?;
-                let out = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
+                let changes = json_changes(&s, &p["fields"])?;
+                let out = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, changes).await?);
                 Ok(match out {
                     Some(r) => {
                         let mut m = rec(r);
@@ -375,13 +390,13 @@ impl Express<'_> {
                             "{\"filter\": {..}, \"fields\": {..}}",
                         )
                     })?;
-                    let set = json_set(&s, fields)?;
+                    let changes = json_changes(&s, fields)?;
                     let n = with_conn!(
                         self,
                         e,
                         cx,
                         c,
-                        ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await?
+                        ops::bulk_update::by_filter(&mut c, &cx, &f, changes, confirmed).await?
                     );
                     (n, n)
                 };

@@ -322,6 +322,9 @@ fn value(cx: &mut Cx<'_>, k: &str, kind: ParamKind, v: &J) {
             }
         }
         ParamKind::Fields => match v {
+            J::Object(m) if k == "fields" && m.keys().any(|x| x.starts_with('$')) => {
+                crate::workflow::validate::changes::check(cx.schema, v, &mut |e| cx.push(e));
+            }
             J::Object(m) => record_fields(cx, m, &format!("{k}.")),
             _ if has_templates(v) => {}
             _ => cx.push(bad("an object of field values")),
