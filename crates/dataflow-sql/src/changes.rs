@@ -460,6 +460,12 @@ fn parse_op(schema: &ModelSchema, op: &str, field: &str, operand: &J) -> Result<
     Ok(match op {
         "$set" => ChangeOp::Set(Value::from_json(operand, f).map_err(|e| e.or_model(&schema.name).operator(op))?),
         "$unset" => ChangeOp::Unset,
+        "$inc" | "$mul" if !numeric(f.ty) => {
+            return Err(inapplicable(schema, f, op, "i32, i64, f64 or Decimal fields"));
+        }
+        "$min" | "$max" if !(numeric(f.ty) || matches!(f.ty, FieldType::DateTime | FieldType::Date)) => {
+            return Err(inapplicable(schema, f, op, "number, Decimal, DateTime or NaiveDate fields"));
+        }
         "$inc" | "$mul" | "$min" | "$max" => {
             if operand.is_null() {
                 return Err(Error::new(ErrorCode::WRONG_TYPE, format!("`{op}` on `{field}` needs a value, got null"))
@@ -468,8 +474,7 @@ fn parse_op(schema: &ModelSchema, op: &str, field: &str, operand: &J) -> Result<
                     .operator(op)
                     .fix(format!("pass {}", f.ty.expected())));
             }
-            // Applicability is checked in `validate` (DF-104 before a DF-102 on the operand).
-            let v = if matches!(f.ty, FieldType::Array(_)) { Value::Json(operand.clone()) } else { scalar(operand).or_else(|e| if numeric(f.ty) || matches!(f.ty, FieldType::DateTime | FieldType::Date) { Err(e) } else { Ok(Value::Json(operand.clone())) })? };
+            let v = scalar(operand)?;
             match op {
                 "$inc" => ChangeOp::Inc(v),
                 "$mul" => ChangeOp::Mul(v),
