@@ -130,9 +130,15 @@ async fn every_operator_on_every_type(t: &TestDb) {
     }
     // A NULL array stays NULL under $pull; $push starts it.
     db.express().create_json("Doc", &json!({"id": "d2", "title": "x"})).await.unwrap();
-    let r = db.express().update_json("Doc", &json!({"id": "d2"}), &json!({"$pull": {"tags": "a"}})).await.unwrap().unwrap();
+    let r =
+        db.express().update_json("Doc", &json!({"id": "d2"}), &json!({"$pull": {"tags": "a"}})).await.unwrap().unwrap();
     assert_eq!(r["tags"], J::Null);
-    let r = db.express().update_json("Doc", &json!({"id": "d2"}), &json!({"$push": {"tags": "q"}, "$max": {"rating": 1.5}})).await.unwrap().unwrap();
+    let r = db
+        .express()
+        .update_json("Doc", &json!({"id": "d2"}), &json!({"$push": {"tags": "q"}, "$max": {"rating": 1.5}}))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r["tags"], json!(["q"]));
     assert_eq!(r["rating"], 1.5);
 
@@ -140,7 +146,10 @@ async fn every_operator_on_every_type(t: &TestDb) {
     db.express().create_json("Doc", &json!({"id": "d3", "title": "x", "views": 10})).await.unwrap();
     let r = db
         .express()
-        .bulk_update_json("Doc", &json!({"filter": {"title": "x"}, "fields": {"$inc": {"views": 5}, "$push": {"nums": 9}}}))
+        .bulk_update_json(
+            "Doc",
+            &json!({"filter": {"title": "x"}, "fields": {"$inc": {"views": 5}, "$push": {"nums": 9}}}),
+        )
         .await
         .unwrap();
     assert_eq!(r["updated"], 2);
@@ -175,7 +184,10 @@ async fn every_operator_on_every_type(t: &TestDb) {
     let c = db.express().update(&rec).await.unwrap().unwrap();
     assert_eq!((c.n, c.small), (42, 9));
     assert!(db.express().update_by_id::<Counter>("nope", Changes::new().inc("n", 1)).await.unwrap().is_none());
-    assert_eq!(db.express().bulk_update_changes::<Counter>(&json!({}), Changes::new().mul("n", 2), true).await.unwrap(), 1);
+    assert_eq!(
+        db.express().bulk_update_changes::<Counter>(&json!({}), Changes::new().mul("n", 2), true).await.unwrap(),
+        1
+    );
     assert_eq!(db.express().read::<Counter>("c1").await.unwrap().unwrap().n, 84);
 
     if db.dialect() == Dialect::Postgres {
@@ -200,7 +212,11 @@ async fn native_arrays(db: &DataFlow) {
     db.express().create_json("Native", &json!({"id": "n1", "tags": ["a", "b", "a"], "nums": [1, 2]})).await.unwrap();
     let r = db
         .express()
-        .update_json("Native", &json!({"id": "n1"}), &json!({"$pull": {"tags": "a"}, "$push": {"nums": {"$each": [3, 4]}}}))
+        .update_json(
+            "Native",
+            &json!({"id": "n1"}),
+            &json!({"$pull": {"tags": "a"}, "$push": {"nums": {"$each": [3, 4]}}}),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -234,7 +250,8 @@ async fn invalid_operators_are_rejected_before_sql(t: &TestDb) {
         let e = db.express().update_json("Doc", &json!({"id": "d1"}), &fields).await.unwrap_err();
         assert_eq!(code(&e), want, "{fields}: {e}");
         assert!(e.to_string().contains(field), "{fields}: {e}");
-        let e = db.express().bulk_update_json("Doc", &json!({"filter": {"id": "d1"}, "fields": fields})).await.unwrap_err();
+        let e =
+            db.express().bulk_update_json("Doc", &json!({"filter": {"id": "d1"}, "fields": fields})).await.unwrap_err();
         assert_eq!(code(&e), want, "bulk {fields}: {e}");
     }
     assert_eq!(doc_views(&db, "d1").await, 1, "nothing was written");
@@ -243,7 +260,11 @@ async fn invalid_operators_are_rejected_before_sql(t: &TestDb) {
     assert_eq!(code(&e), 107);
     // Workflow validation uses the same rules, before anything runs.
     let mut b = dataflow::workflow::WorkflowBuilder::new(&db);
-    b.add_node("DocUpdateNode", "u", json!({"filter": {"id": "d1"}, "fields": {"$inc": {"title": 1}, "$push": {"nums": "x"}}}));
+    b.add_node(
+        "DocUpdateNode",
+        "u",
+        json!({"filter": {"id": "d1"}, "fields": {"$inc": {"title": 1}, "$push": {"nums": "x"}}}),
+    );
     let errors = b.validate();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(errors.len(), 2, "{text:?}");
@@ -257,8 +278,16 @@ async fn workflow_update_nodes_take_operators(t: &TestDb) {
     let db = connect(t).await;
     db.express().create_json("Doc", &json!({"id": "d1", "title": "A", "views": 1})).await.unwrap();
     let mut b = dataflow::workflow::WorkflowBuilder::new(&db);
-    b.add_node("DocUpdateNode", "bump", json!({"filter": {"id": "d1"}, "fields": {"$inc": {"views": 2}, "$push": {"nums": 7}}}))
-        .add_node("DocBulkUpdateNode", "all", json!({"filter": {"id": "${bump.id}"}, "fields": {"$mul": {"views": 10}}}));
+    b.add_node(
+        "DocUpdateNode",
+        "bump",
+        json!({"filter": {"id": "d1"}, "fields": {"$inc": {"views": 2}, "$push": {"nums": 7}}}),
+    )
+    .add_node(
+        "DocBulkUpdateNode",
+        "all",
+        json!({"filter": {"id": "${bump.id}"}, "fields": {"$mul": {"views": 10}}}),
+    );
     let out = b.build().unwrap().execute(&db).await.unwrap();
     assert_eq!(out["bump"]["views"], 3);
     assert_eq!(out["bump"]["nums"], json!([7]));
@@ -316,12 +345,16 @@ async fn read_for_update_prevents_lost_updates(t: &TestDb) {
     }
     assert_eq!(doc_views(&db, "hot").await, 80);
     // Typed read and list with row locks.
-    db.express().create(&Counter { id: "c".into(), n: 0, small: 0, score: None, tags: vec![], note: None }).await.unwrap();
+    db.express()
+        .create(&Counter { id: "c".into(), n: 0, small: 0, score: None, tags: vec![], note: None })
+        .await
+        .unwrap();
     let n = db
         .transaction(|tx| {
             async move {
                 let c = tx.express().read_for_update::<Counter>("c").await?.unwrap();
-                let all = tx.express().list::<Counter>(&dataflow::Query::new().filter(json!({"n": 0})).for_update()).await?;
+                let all =
+                    tx.express().list::<Counter>(&dataflow::Query::new().filter(json!({"n": 0})).for_update()).await?;
                 Ok(c.n + all.len() as i64)
             }
             .boxed()
@@ -482,14 +515,28 @@ async fn update_by_key_returns_the_written_row(t: &TestDb) {
     let db = connect(t).await;
     db.express().create_json("Doc", &json!({"id": "d1", "title": "A", "slug": "s"})).await.unwrap();
     // By unique field, changing that very field: the returned row is the updated one.
-    let r = db.express().update_json("Doc", &json!({"slug": "s"}), &json!({"slug": "t", "title": "B"})).await.unwrap().unwrap();
+    let r = db
+        .express()
+        .update_json("Doc", &json!({"slug": "s"}), &json!({"slug": "t", "title": "B"}))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((r["id"].as_str(), r["slug"].as_str(), r["title"].as_str()), (Some("d1"), Some("t"), Some("B")));
     assert!(db.express().update_json("Doc", &json!({"slug": "s"}), &json!({"title": "C"})).await.unwrap().is_none());
     // By id with another condition that does not hold: nothing changes.
     assert!(
-        db.express().update_json("Doc", &json!({"id": "d1", "title": "zzz"}), &json!({"title": "C"})).await.unwrap().is_none()
+        db.express()
+            .update_json("Doc", &json!({"id": "d1", "title": "zzz"}), &json!({"title": "C"}))
+            .await
+            .unwrap()
+            .is_none()
     );
-    let r = db.express().update_json("Doc", &json!({"id": "d1", "title": "B"}), &json!({"title": "C"})).await.unwrap().unwrap();
+    let r = db
+        .express()
+        .update_json("Doc", &json!({"id": "d1", "title": "B"}), &json!({"title": "C"}))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r["title"], "C");
     db.close().await;
 }

@@ -293,11 +293,14 @@ fn operand(schema: &ModelSchema, f: &FieldDef, op: &str, v: &Value) -> Result<Va
     if let Value::F64(x) = v
         && !x.is_finite()
     {
-        return Err(Error::new(ErrorCode::WRONG_TYPE, format!("`{op}` on `{}` needs a finite number, got {x}", f.name))
-            .model(&schema.name)
-            .field(&f.name)
-            .operator(op)
-            .fix("pass a finite number"));
+        return Err(Error::new(
+            ErrorCode::WRONG_TYPE,
+            format!("`{op}` on `{}` needs a finite number, got {x}", f.name),
+        )
+        .model(&schema.name)
+        .field(&f.name)
+        .operator(op)
+        .fix("pass a finite number"));
     }
     let mut scalar = f.clone();
     scalar.nullable = false;
@@ -329,7 +332,11 @@ fn check_op(schema: &ModelSchema, f: &FieldDef, op: ChangeOp) -> Result<ChangeOp
                 check_nullable(schema, f, "$set")?;
                 ChangeOp::Set(Value::Null)
             } else {
-                ChangeOp::Set(if same_type(&v, f.ty) { check_len(schema, f, v)? } else { operand(schema, f, name, &v)? })
+                ChangeOp::Set(if same_type(&v, f.ty) {
+                    check_len(schema, f, v)?
+                } else {
+                    operand(schema, f, name, &v)?
+                })
             }
         }
         ChangeOp::Unset => {
@@ -423,11 +430,14 @@ fn parse_op(schema: &ModelSchema, op: &str, field: &str, operand: &J) -> Result<
     let scalar = |j: &J| -> Result<Value> {
         match f.ty {
             FieldType::Array(elem) => Value::from_json_elem(j, elem).ok_or_else(|| {
-                Error::new(ErrorCode::WRONG_TYPE, format!("`{op}` on `{field}` got {j}, which is not an element of {}", f.ty.expected()))
-                    .model(&schema.name)
-                    .field(field)
-                    .operator(op)
-                    .fix(format!("{{\"{op}\": {{\"{field}\": <element>}}}}"))
+                Error::new(
+                    ErrorCode::WRONG_TYPE,
+                    format!("`{op}` on `{field}` got {j}, which is not an element of {}", f.ty.expected()),
+                )
+                .model(&schema.name)
+                .field(field)
+                .operator(op)
+                .fix(format!("{{\"{op}\": {{\"{field}\": <element>}}}}"))
             }),
             _ => {
                 let mut s = f.clone();
@@ -440,11 +450,13 @@ fn parse_op(schema: &ModelSchema, op: &str, field: &str, operand: &J) -> Result<
         match operand {
             J::Object(m) if m.len() == 1 && m.contains_key(key) => match &m[key] {
                 J::Array(items) => items.iter().map(&scalar).collect::<Result<Vec<_>>>().map(Some),
-                other => Err(Error::new(ErrorCode::WRONG_SHAPE, format!("`{key}` in `{op}` takes a list, got {other}"))
-                    .model(&schema.name)
-                    .field(field)
-                    .operator(op)
-                    .fix(format!("{{\"{op}\": {{\"{field}\": {{\"{key}\": [..]}}}}}}"))),
+                other => {
+                    Err(Error::new(ErrorCode::WRONG_SHAPE, format!("`{key}` in `{op}` takes a list, got {other}"))
+                        .model(&schema.name)
+                        .field(field)
+                        .operator(op)
+                        .fix(format!("{{\"{op}\": {{\"{field}\": {{\"{key}\": [..]}}}}}}")))
+                }
             },
             J::Object(m) => Err(Error::new(
                 ErrorCode::UNKNOWN_OPERATOR,

@@ -21,11 +21,11 @@ pub use dataflow_macros::model;
 #[doc(hidden)]
 pub mod __private;
 
+pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
 pub use dataflow_core::{RawPool, cache, migrate, workflow};
-pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
 pub use dataflow_sql::error::catalogue;
 pub use dataflow_sql::filter::Filter;
 

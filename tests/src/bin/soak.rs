@@ -63,23 +63,24 @@ async fn worker(db: DataFlow, task: usize, until: Instant, t: Arc<Tally>) {
         seq += 1;
         let r: dataflow::Result<()> = match (task % 4, seq % 5) {
             // Hot row, atomic increment.
-            (0, _) => db
-                .express()
-                .update_json("Soak", &json!({"id": "hot-inc"}), &json!({"$inc": {"n": 1}}))
-                .await
-                .map(|r| {
+            (0, _) => {
+                db.express().update_json("Soak", &json!({"id": "hot-inc"}), &json!({"$inc": {"n": 1}})).await.map(|r| {
                     assert!(r.is_some(), "hot-inc exists");
                     t.inc_acked.fetch_add(1, Ordering::Relaxed);
-                }),
+                })
+            }
             // Hot row, read-then-write in a serializable transaction with retry.
             (1, _) => db
                 .transaction_with(
-                    TxOptions::new().isolation(Isolation::Serializable).retry(RetryPolicy::default().max_attempts(1000)),
+                    TxOptions::new()
+                        .isolation(Isolation::Serializable)
+                        .retry(RetryPolicy::default().max_attempts(1000)),
                     |tx| {
                         Box::pin(async move {
-                            let v = tx.express().read_json("Soak", &json!("hot-tx")).await?.expect("hot-tx exists")["n"]
-                                .as_i64()
-                                .unwrap_or_default();
+                            let v =
+                                tx.express().read_json("Soak", &json!("hot-tx")).await?.expect("hot-tx exists")["n"]
+                                    .as_i64()
+                                    .unwrap_or_default();
                             tx.express().update_json("Soak", &json!({"id": "hot-tx"}), &json!({"n": v + 1})).await?;
                             Ok(())
                         })
@@ -97,7 +98,8 @@ async fn worker(db: DataFlow, task: usize, until: Instant, t: Arc<Tally>) {
                 })
             }
             (2, 3) => {
-                let target = t.created.lock().unwrap().keys().rev().find(|k| k.starts_with(&format!("r{task}-"))).cloned();
+                let target =
+                    t.created.lock().unwrap().keys().rev().find(|k| k.starts_with(&format!("r{task}-"))).cloned();
                 match target {
                     Some(id) => {
                         let tag = format!("t{seq}");
@@ -127,7 +129,9 @@ async fn worker(db: DataFlow, task: usize, until: Instant, t: Arc<Tally>) {
             }
             // Readers and set-based writers.
             (_, 0) => db.express().count_json("Soak", &json!({"owner": {"$gte": 0}})).await.map(drop),
-            (_, 1) => db.express().list_json("Soak", &json!({"filter": {"owner": task - 1}, "limit": 20})).await.map(drop),
+            (_, 1) => {
+                db.express().list_json("Soak", &json!({"filter": {"owner": task - 1}, "limit": 20})).await.map(drop)
+            }
             (_, 2) => db
                 .express()
                 .bulk_update_json("Soak", &json!({"filter": {"owner": task - 1}, "fields": {"$inc": {"n": 1}}}))
@@ -135,14 +139,15 @@ async fn worker(db: DataFlow, task: usize, until: Instant, t: Arc<Tally>) {
                 .map(drop),
             // Row lock on the serializable hot row: MariaDB may pick this transaction as the
             // deadlock victim against the shared locks of SERIALIZABLE readers, so it retries too.
-            (_, 3) => db
-                .transaction_with(RetryPolicy::default().max_attempts(1000), |tx| {
+            (_, 3) => {
+                db.transaction_with(RetryPolicy::default().max_attempts(1000), |tx| {
                     Box::pin(async move {
                         tx.express().read_for_update_json("Soak", &json!("hot-tx")).await?;
                         Ok(())
                     })
                 })
-                .await,
+                .await
+            }
             _ => db.express().read_json("Soak", &json!("hot-inc")).await.map(drop),
         };
         t.ops.fetch_add(1, Ordering::Relaxed);

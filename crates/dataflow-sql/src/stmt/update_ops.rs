@@ -122,10 +122,11 @@ fn change_expr(schema: &ModelSchema, d: Dialect, f: &FieldDef, op: &ChangeOp) ->
         }
         ChangeOp::Min(v) | ChangeOp::Max(v) => {
             let cmp = if matches!(op, ChangeOp::Min(_)) { ">" } else { "<" };
-            cust(d, &format!("CASE WHEN {c} IS NULL OR {c} {cmp} ? THEN ? ELSE {c} END"), vec![
-                val(schema, d, f, v),
-                val(schema, d, f, v),
-            ])
+            cust(
+                d,
+                &format!("CASE WHEN {c} IS NULL OR {c} {cmp} ? THEN ? ELSE {c} END"),
+                vec![val(schema, d, f, v), val(schema, d, f, v)],
+            )
         }
         ChangeOp::Push(items) if items.is_empty() => Expr::cust(c),
         ChangeOp::Pull(items) if items.is_empty() => Expr::cust(c),
@@ -149,18 +150,20 @@ fn push(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]
     match d {
         Dialect::Postgres if native => {
             let t = native_type(f.ty);
-            cust(d, &format!("array_cat(COALESCE({c}, CAST('{{}}' AS {t})), CAST(? AS {t}))"), vec![val(
-                schema, d, f, &arr,
-            )])
+            cust(
+                d,
+                &format!("array_cat(COALESCE({c}, CAST('{{}}' AS {t})), CAST(? AS {t}))"),
+                vec![val(schema, d, f, &arr)],
+            )
         }
-        Dialect::Postgres => cust(d, &format!("COALESCE({c}, '[]'::jsonb) || CAST(? AS jsonb)"), vec![val(
-            schema, d, f, &arr,
-        )]),
-        Dialect::MySql => {
-            cust(d, &format!("JSON_MERGE_PRESERVE(COALESCE({c}, JSON_ARRAY()), ?)"), vec![Expr::val(
-                arr.to_json().to_string(),
-            )])
+        Dialect::Postgres => {
+            cust(d, &format!("COALESCE({c}, '[]'::jsonb) || CAST(? AS jsonb)"), vec![val(schema, d, f, &arr)])
         }
+        Dialect::MySql => cust(
+            d,
+            &format!("JSON_MERGE_PRESERVE(COALESCE({c}, JSON_ARRAY()), ?)"),
+            vec![Expr::val(arr.to_json().to_string())],
+        ),
         Dialect::Sqlite => {
             // `$[#]` appends; each element goes in as JSON so booleans stay booleans.
             let marks = vec!["'$[#]', json(?)"; items.len()].join(", ");
@@ -195,9 +198,15 @@ fn pull(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]
             let marks = vec!["?"; items.len()].join(", ");
             let coll = crate::ddl::MYSQL_COLLATION;
             let (ty, lhs, agg) = match elem {
-                ArrayElem::String => ("TEXT", format!("j.e COLLATE {coll}"), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())"),
-                ArrayElem::I64 => ("BIGINT", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())"),
-                ArrayElem::F64 => ("DOUBLE", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())"),
+                ArrayElem::String => {
+                    ("TEXT", format!("j.e COLLATE {coll}"), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
+                ArrayElem::I64 => {
+                    ("BIGINT", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
+                ArrayElem::F64 => {
+                    ("DOUBLE", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
                 // MariaDB has no JSON boolean from SQL: build the array text.
                 ArrayElem::Bool => (
                     "BOOLEAN",
