@@ -53,7 +53,7 @@ async fn connect(t: &TestDb) -> DataFlow {
 }
 
 fn code(e: &dataflow::Error) -> u16 {
-    e.code().0
+    e.code().number()
 }
 
 async fn doc_views(db: &DataFlow, id: &str) -> i64 {
@@ -160,11 +160,11 @@ async fn every_operator_on_every_type(t: &TestDb) {
     // Overflow fails the statement and writes nothing, on every backend.
     db.express().update_json("Doc", &json!({"id": "d3"}), &json!({"small": 2147483000})).await.unwrap();
     let e = db.express().update_json("Doc", &json!({"id": "d3"}), &json!({"$inc": {"small": 1000}})).await.unwrap_err();
-    assert!(e.code().0 >= 500, "{e}");
+    assert!(e.code().number() >= 500, "{e}");
     assert_eq!(db.express().read_json("Doc", &json!("d3")).await.unwrap().unwrap()["small"], 2147483000);
     db.express().update_json("Doc", &json!({"id": "d3"}), &json!({"views": i64::MAX})).await.unwrap();
     let e = db.express().update_json("Doc", &json!({"id": "d3"}), &json!({"$inc": {"views": 1}})).await.unwrap_err();
-    assert!(e.code().0 >= 500, "{e}");
+    assert!(e.code().number() >= 500, "{e}");
     assert_eq!(doc_views(&db, "d3").await, i64::MAX);
 
     // Typed API: Changes builder and update(&record).
@@ -454,7 +454,7 @@ async fn conflicting_serializable_transactions(t: &TestDb) {
             assert_eq!(failed.len(), 1, "{results:?}");
             assert!(failed[0] == 505 || failed[0] == 506, "{results:?}");
             if db.dialect() == Dialect::Postgres {
-                assert_eq!(failed[0], ErrorCode::SERIALIZATION_FAILURE.0);
+                assert_eq!(failed[0], ErrorCode::SERIALIZATION_FAILURE.number());
             }
             assert_eq!(doc_views(&db, id).await, 1);
         }
@@ -503,7 +503,7 @@ async fn real_deadlock_is_df506_and_retried(t: &TestDb) {
             assert!(failed.is_empty(), "{results:?}");
             assert_eq!((doc_views(&db, a).await, doc_views(&db, b).await), (2, 2));
         } else {
-            assert_eq!(failed, vec![ErrorCode::DEADLOCK.0], "{results:?}");
+            assert_eq!(failed, vec![ErrorCode::DEADLOCK.number()], "{results:?}");
             assert_eq!((doc_views(&db, a).await, doc_views(&db, b).await), (1, 1));
         }
     }

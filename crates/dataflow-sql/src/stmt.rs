@@ -11,6 +11,7 @@ mod chunk;
 pub mod cond;
 pub mod history;
 mod insert;
+mod isolation;
 mod order;
 pub mod probe;
 pub mod scope;
@@ -28,6 +29,7 @@ use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
 pub use insert::{insert, insert_many, insert_many_returning};
+pub use isolation::Isolation;
 pub use order::parse_order_by;
 pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};

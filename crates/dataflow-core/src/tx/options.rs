@@ -11,37 +11,7 @@ use crate::DataFlow;
 use crate::db::pool::{Pools, Txn};
 use crate::error::classify;
 
-/// The isolation level of one transaction.
-///
-/// - **PostgreSQL**: `BEGIN ISOLATION LEVEL ..`. Under `Serializable` the database aborts one
-///   of two transactions whose reads and writes conflict with SQLSTATE 40001 (DF-505).
-/// - **MySQL/MariaDB**: `SET TRANSACTION ISOLATION LEVEL ..` for the next transaction. InnoDB's
-///   `Serializable` turns plain reads into shared-lock reads, so two read-then-write
-///   transactions on the same row end in a deadlock (1213, DF-506) instead of a lost update.
-/// - **SQLite**: every level is serializable: a DataFlow write transaction begins `IMMEDIATE`
-///   and holds the database's single write lock until it ends, so transactions run one after
-///   the other and the level is not sent to the database.
-///
-/// Aborted transactions are retried by the [`RetryPolicy`] of [`TxOptions`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Isolation {
-    /// Each statement sees the data committed before it started (PostgreSQL's default).
-    ReadCommitted,
-    /// Every read sees the snapshot of the transaction's first read (MySQL's default).
-    RepeatableRead,
-    /// The transaction behaves as if transactions ran one at a time; conflicting ones abort.
-    Serializable,
-}
-
-impl Isolation {
-    fn sql(self) -> &'static str {
-        match self {
-            Isolation::ReadCommitted => "READ COMMITTED",
-            Isolation::RepeatableRead => "REPEATABLE READ",
-            Isolation::Serializable => "SERIALIZABLE",
-        }
-    }
-}
+pub use dataflow_sql::stmt::Isolation;
 
 /// When and how often [`DataFlow::transaction_with`] re-runs a transaction the database
 /// aborted: serialization failure (SQLSTATE 40001, DF-505), deadlock (40P01 / MariaDB 1213,
@@ -184,23 +154,18 @@ impl Pools {
     /// Begins a transaction at an isolation level (see [`Isolation`] per backend).
     pub(crate) async fn begin_isolated(&self, iso: Option<Isolation>) -> Result<Txn<'static>> {
         let Some(iso) = iso else { return self.begin().await };
-        let level = iso.sql();
         Ok(match self {
-            Pools::Pg(p) => Txn::Pg(
-                p.begin_with(sqlx::AssertSqlSafe(format!("BEGIN ISOLATION LEVEL {level}")))
-                    .await
-                    .map_err(|e| classify(e, None))?,
+            Pools::Postgres(p) => Txn::Postgres(
+                p.begin_with(sqlx::AssertSqlSafe(iso.begin_postgres())).await.map_err(|e| classify(e, None))?,
             ),
-            Pools::My(p) => {
+            Pools::MySql(p) => {
                 use sqlx::Executor;
                 let mut conn = p.acquire().await.map_err(|e| classify(e, None))?;
                 // Applies to the next transaction of this session only.
-                conn.execute(sqlx::AssertSqlSafe(format!("SET TRANSACTION ISOLATION LEVEL {level}")))
-                    .await
-                    .map_err(|e| classify(e, None))?;
-                Txn::My(sqlx::Transaction::begin(conn, None).await.map_err(|e| classify(e, None))?)
+                conn.execute(sqlx::AssertSqlSafe(iso.set_next_mysql())).await.map_err(|e| classify(e, None))?;
+                Txn::MySql(sqlx::Transaction::begin(conn, None).await.map_err(|e| classify(e, None))?)
             }
-            Pools::Lite(_) => return self.begin().await,
+            Pools::Sqlite(_) => return self.begin().await,
         })
     }
 }
