@@ -329,7 +329,10 @@ fn check_op(schema: &ModelSchema, f: &FieldDef, op: ChangeOp) -> Result<ChangeOp
     Ok(match op {
         ChangeOp::Set(v) => {
             if v.is_null() {
-                check_nullable(schema, f, "$set")?;
+                // JSON fields take null (as in Create); other fields must be nullable.
+                if f.ty != FieldType::Json {
+                    check_nullable(schema, f, "$set")?;
+                }
                 ChangeOp::Set(Value::Null)
             } else {
                 ChangeOp::Set(if same_type(&v, f.ty) {
@@ -532,6 +535,24 @@ from_scalar!(bool => Bool, i32 => I32, i64 => I64, f64 => F64, String => String,
     chrono::DateTime<chrono::Utc> => DateTime, chrono::NaiveDate => Date, uuid::Uuid => Uuid,
     rust_decimal::Decimal => Decimal, serde_json::Value => Json);
 
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(x: Option<T>) -> Value {
+        x.map_or(Value::Null, Into::into)
+    }
+}
+
+macro_rules! from_vec {
+    ($($t:ty),*) => {$(
+        impl From<Vec<$t>> for Value {
+            fn from(x: Vec<$t>) -> Value {
+                Value::Array(x.into_iter().map(Into::into).collect())
+            }
+        }
+    )*};
+}
+
+from_vec!(String, &str, i64, f64, bool);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,5 +613,13 @@ mod tests {
         assert_eq!(t.items()[1].op, ChangeOp::Max(Value::F64(2.0)));
         assert!(Changes::new().inc("score", f64::NAN).validate(&s).is_err());
         assert!(Changes::new().unset("views").validate(&s).is_err());
+        let mut t = Changes::new().set("tags", vec!["a", "b"]).set("note", None::<String>).set("score", Some(1.5));
+        t.validate(&s).unwrap();
+        assert_eq!(
+            t.items()[0].op,
+            ChangeOp::Set(Value::Array(vec![Value::String("a".into()), Value::String("b".into())]))
+        );
+        assert_eq!(t.items()[1].op, ChangeOp::Set(Value::Null));
+        assert!(Changes::new().set("tags", vec![1i64]).validate(&s).is_err());
     }
 }
