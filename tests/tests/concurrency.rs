@@ -283,16 +283,16 @@ async fn workflow_update_nodes_take_operators(t: &TestDb) {
         "bump",
         json!({"filter": {"id": "d1"}, "fields": {"$inc": {"views": 2}, "$push": {"nums": 7}}}),
     )
-    .add_node(
-        "DocBulkUpdateNode",
-        "all",
-        json!({"filter": {"id": "${bump.id}"}, "fields": {"$mul": {"views": 10}}}),
-    );
+    .add_node("DocBulkUpdateNode", "all", json!({"filter": {"id": "${bump.id}"}, "fields": {"$mul": {"views": 10}}}))
+    // A connection into an operator's operand.
+    .add_node("DocUpdateNode", "again", json!({"filter": {"id": "d1"}, "fields": {}}))
+    .add_connection("all", "updated", "again", "fields.$inc.views");
     let out = b.build().unwrap().execute(&db).await.unwrap();
     assert_eq!(out["bump"]["views"], 3);
     assert_eq!(out["bump"]["nums"], json!([7]));
     assert_eq!(out["all"]["updated"], 1);
-    assert_eq!(doc_views(&db, "d1").await, 30);
+    assert_eq!(out["again"]["views"], 31);
+    assert_eq!(doc_views(&db, "d1").await, 31);
     db.close().await;
 }
 
