@@ -24,6 +24,7 @@
 //! ```
 
 pub mod dynamic;
+mod json;
 mod locking;
 pub mod typed;
 
@@ -71,11 +72,28 @@ impl DataFlow {
     }
 }
 
-impl<'a> Express<'a> {
-    pub(crate) fn on_tx(tx: &'a mut Tx) -> Self {
-        Express { db: &tx.db, txn: Some(&mut tx.txn), tenant: None }
+impl Tx {
+    /// The Express API on this transaction.
+    pub fn express(&mut self) -> Express<'_> {
+        Express { db: &self.db, txn: Some(&mut self.txn), tenant: None }
     }
+}
 
+/// Builds the operation context for `$e` and binds a connection `$c` (pooled, or the open
+/// transaction's) for `$body`.
+macro_rules! with_conn {
+    ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
+        let db = $self.db;
+        let tenant = $self.tenant.clone();
+        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
+        let mut g = $self.guard().await?;
+        let mut $c = g.conn();
+        $body
+    }};
+}
+use with_conn;
+
+impl<'a> Express<'a> {
     /// Runs every following call under a tenant (multi-tenant models).
     pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
         self.tenant = Some(tenant.into());

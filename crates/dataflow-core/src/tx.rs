@@ -10,7 +10,6 @@ use dataflow_sql::stmt::tx;
 
 use crate::DataFlow;
 use crate::db::pool::Txn;
-use crate::express::Express;
 
 pub use options::{Isolation, RetryPolicy, TxOptions, is_retryable};
 
@@ -71,11 +70,6 @@ impl DataFlow {
 impl Tx {
     pub(crate) fn new(db: DataFlow, txn: Txn<'static>) -> Tx {
         Tx { db, txn, depth: 0 }
-    }
-
-    /// The Express API on this transaction.
-    pub fn express(&mut self) -> Express<'_> {
-        Express::on_tx(self)
     }
 
     /// The instance this transaction belongs to.

@@ -36,7 +36,7 @@ pub use select::{count, cursor_keys, select, select_by_id, select_columns, valid
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
 pub use update_ops::{for_update, update_changes};
-pub use upsert::{INSERTED_COLUMN, last_wins, upsert};
+pub use upsert::{INSERTED_COLUMN, last_wins, upsert, upsert_distinct};
 
 /// A rendered statement: SQL text with placeholders plus the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]

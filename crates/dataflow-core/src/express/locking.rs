@@ -9,9 +9,9 @@
 use dataflow_sql::{Error, ErrorCode, Model, Result};
 use serde_json::Value as J;
 
-use super::Express;
-use super::dynamic::row_json;
-use super::typed::{IntoId, Stored, with_conn};
+use super::json::row_json;
+use super::typed::{IntoId, Stored};
+use super::{Express, with_conn};
 use crate::ops::{self, Ctx};
 
 impl Express<'_> {

@@ -9,7 +9,7 @@ use dataflow_sql::stmt::OrderBy;
 use dataflow_sql::{ManagedField, Model, Result, Value};
 use futures::stream::{Stream, StreamExt};
 
-use super::Express;
+use super::{Express, with_conn};
 use crate::db::registry::ModelEntry;
 use crate::ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 use crate::ops::list::ListSpec;
@@ -210,18 +210,6 @@ fn parse_filter<M: Model>(f: &serde_json::Value) -> Result<Filter> {
     Filter::parse(f, M::schema())
 }
 
-macro_rules! with_conn {
-    ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
-        let db = $self.db;
-        let tenant = $self.tenant.clone();
-        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
-        let mut g = $self.guard().await?;
-        let mut $c = g.conn();
-        $body
-    }};
-}
-pub(crate) use with_conn;
-
 impl Express<'_> {
     /// Inserts a record and returns it as stored (generated id, defaults, timestamps).
     pub async fn create<M: Model>(&mut self, record: &M) -> Result<Stored<M>> {
@@ -312,7 +300,7 @@ impl Express<'_> {
     ) -> Result<Option<Stored<M>>> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let changes = super::dynamic::json_changes(&e.schema, fields)?;
+        let changes = super::json::json_changes(&e.schema, fields)?;
         let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, changes).await?);
         row.map(|r| Stored::from_row(&e, r)).transpose()
     }
@@ -407,7 +395,7 @@ impl Express<'_> {
     ) -> Result<u64> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let changes = super::dynamic::json_changes(&e.schema, fields)?;
+        let changes = super::json::json_changes(&e.schema, fields)?;
         with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, changes, confirmed).await)
     }
 

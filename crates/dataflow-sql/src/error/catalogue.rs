@@ -173,7 +173,7 @@ entries! {
         "The DataFlow instance was closed with `close()`; its pool no longer hands out connections.",
         causes: ["using a clone of the handle after `close()`"],
         fixes: ["create a new instance: `DataFlow::connect(url).await?`"],
-        keys: ["was closed", "pool closed", "pooltimedout"],
+        keys: ["was closed", "pool closed", "poolclosed", "closed pool"],
     }
     UNIQUE_VIOLATION {
         "An insert or update would create a second row with the same value of a unique key.",
@@ -221,7 +221,7 @@ entries! {
         "No pooled connection became free within the acquire timeout.",
         causes: ["too many concurrent operations for the pool size", "transactions or streams held open too long"],
         fixes: ["`DataFlow::builder(url).max_connections(20)`", "finish transactions and drop streams promptly"],
-        keys: ["pool timed out", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
+        keys: ["pool timed out", "pooltimedout", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
     }
     DATABASE {
         "Any other database error, with the database's own message.",
@@ -495,5 +495,13 @@ mod tests {
         assert_eq!(debug("deadlock detected")[0].0, ErrorCode::DEADLOCK);
         assert_eq!(debug("SQLITE_BUSY: database is locked")[0].0, ErrorCode::SERIALIZATION_FAILURE);
         assert!(debug("zzz qqq").is_empty());
+        // sqlx's `PoolTimedOut` (Debug and Display forms) is a pool timeout, not a closed instance.
+        for m in
+            ["Error: PoolTimedOut", "pool timed out while waiting for an open connection", "sqlx::Error::PoolTimedOut"]
+        {
+            assert_eq!(debug(m)[0].0, ErrorCode::POOL_TIMEOUT, "{m}: {:?}", debug(m));
+        }
+        assert_eq!(debug("Error: PoolClosed")[0].0, ErrorCode::CLOSED);
+        assert_eq!(debug("attempted to acquire a connection on a closed pool")[0].0, ErrorCode::CLOSED);
     }
 }
