@@ -1,12 +1,13 @@
 //! `cargo xtask`: the project's own automation.
 //!
 //! ```text
-//! cargo xtask ci                                   fmt, clippy, all tests on all backends, docs, cargo-deny
+//! cargo xtask ci                                   fmt, clippy, all tests on all backends, soak 10 s, docs, cargo-deny
 //! cargo xtask test [--backend sqlite|postgres|mysql|all] [-- <cargo test args>]
 //! cargo xtask db up                                start local PostgreSQL/MariaDB if down, create test databases
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
+//! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -22,8 +23,11 @@ fn main() -> ExitCode {
         Some("bless") => bless(),
         Some("bench") => bench(&args[1..]),
         Some("docs") => docs(),
-        _ => Err("usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench | docs>"
-            .into()),
+        Some("soak") => soak(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask <ci | test [--backend sqlite|postgres|mysql|all] | db up | bless | bench | docs | soak [--secs N]>"
+                .into(),
+        ),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,6 +62,8 @@ fn ci() -> Result {
     db_up()?;
     // CI=true makes an unreachable PostgreSQL/MySQL a failure, not a skip.
     run_tests("all", &[], true)?;
+    // A short load run: no lost increments, no unclassified errors, every acknowledged write kept.
+    soak(&["--secs".into(), "10".into()])?;
     run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     if succeeds(cargo().args(["deny", "--version"])) {
         run(cargo().args(["deny", "check", "bans", "licenses", "sources"]))?;
@@ -113,6 +119,18 @@ fn bless() -> Result {
 /// Regenerates `docs/guide/errors.md` from the catalogue (the `errors_doc` test compares them in CI).
 fn docs() -> Result {
     run(cargo().args(["test", "-p", "dataflow-sql", "--test", "errors_doc"]).env("DATAFLOW_UPDATE_DOCS", "1"))
+}
+
+/// `cargo xtask soak --secs N`: 64 tasks of mixed operations for N seconds on SQLite,
+/// PostgreSQL and MariaDB (`tests/src/bin/soak.rs`); fails on a lost increment, an unclassified
+/// error or an acknowledged write missing at the end. Unreachable servers fail (CI=true).
+fn soak(args: &[String]) -> Result {
+    let secs = match args {
+        [] => "30".to_owned(),
+        [flag, n] if flag == "--secs" && n.parse::<u64>().is_ok() => n.clone(),
+        _ => return Err("usage: cargo xtask soak [--secs N]".into()),
+    };
+    run(cargo().args(["run", "-p", "dataflow-tests", "--bin", "soak", "--", "--secs", &secs]).env("CI", "true"))
 }
 
 fn bench(args: &[String]) -> Result {

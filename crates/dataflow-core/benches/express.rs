@@ -145,6 +145,20 @@ async fn bench_backend(name: &str, url: &str, iters: usize, bulk: &[usize], rep:
         now,
     );
     let upd_sql: Arc<str> = upd.sql.clone().into();
+    // The one-statement form an update by id is on PostgreSQL/SQLite (`UPDATE .. RETURNING`).
+    let upd_ret = stmt::update_changes(
+        s,
+        d,
+        Some(
+            sea_query::Condition::all()
+                .add(sea_query::ExprTrait::eq(sea_query::Expr::col(sea_query::Alias::new("id")), ids[0])),
+        ),
+        Scope::default(),
+        &dataflow_sql::changes::Changes::new().set("name", "upd").set("qty", 7).set("score", 1.0),
+        now,
+        true,
+    );
+    let upd_ret_sql: Arc<str> = upd_ret.sql.clone().into();
     let pool = db.raw_pool();
     let mut ex = db.express();
     for round in 0..2 {
@@ -232,6 +246,27 @@ async fn bench_backend(name: &str, url: &str, iters: usize, bulk: &[usize], rep:
         let raw = t.elapsed();
         if round == 1 {
             rep.ratio(name, "update one (+ read back)", ours, raw, n);
+        }
+        if d != Dialect::MySql {
+            // Against the raw one-statement `UPDATE .. RETURNING` (the issue-13 target).
+            let t = Instant::now();
+            for _ in 0..n {
+                match pool {
+                    RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, upd_ret_sql, upd_ret.values.clone()),
+                    RawPool::Postgres(p) => raw_fetch!(
+                        p,
+                        sqlx::Postgres,
+                        chrono::DateTime<chrono::Utc>,
+                        upd_ret_sql,
+                        upd_ret.values.clone()
+                    ),
+                    RawPool::MySql(_) => 0,
+                };
+            }
+            let raw_ret = t.elapsed();
+            if round == 1 {
+                rep.ratio(name, "update by id vs raw UPDATE .. RETURNING", ours, raw_ret, n);
+            }
         }
 
         let q = Query::new().limit(100);

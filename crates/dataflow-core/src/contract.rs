@@ -324,6 +324,16 @@ pub fn check_value(
         ParamKind::OrderBy => dataflow_sql::stmt::parse_order_by(v, schema).err().into_iter().collect(),
         ParamKind::Cursor if !v.is_array() => bad(v.to_string()),
         ParamKind::Fields => match v {
+            // Update operators (`{"$inc": {"n": 1}}`): the same parser the operation uses.
+            J::Object(m)
+                if k == "fields"
+                    && matches!(op, Operation::Update | Operation::BulkUpdate)
+                    && m.keys().any(|x| x.starts_with('$')) =>
+            {
+                let mut errors = Vec::new();
+                crate::workflow::validate::changes::check(schema, v, &mut |e| errors.push(e));
+                errors
+            }
             J::Object(m) => check_record(schema, m, &format!("{k}."), skip),
             _ => bad(v.to_string()),
         },

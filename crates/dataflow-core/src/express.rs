@@ -25,6 +25,7 @@
 
 pub mod dynamic;
 mod json;
+mod locking;
 pub mod typed;
 
 use std::sync::Arc;

@@ -15,9 +15,11 @@ pub(crate) mod ops;
 pub mod tx;
 pub mod workflow;
 
+pub use dataflow_sql::changes::Changes;
 pub use db::config::{Config, DataFlowBuilder};
 pub use db::{DataFlow, RawPool};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};
 pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 pub use tx::Tx;
+pub use tx::{Isolation, RetryPolicy, TxOptions, is_retryable};

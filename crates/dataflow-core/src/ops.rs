@@ -13,6 +13,7 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod full_table_guard;
 pub(crate) mod list;
+pub(crate) mod lock;
 pub(crate) mod read;
 pub(crate) mod update;
 pub(crate) mod upsert;

@@ -1,6 +1,8 @@
 //! Transactions: a closure API that commits on `Ok` and rolls back on `Err`; nested calls are
 //! savepoints. Every Express operation runs inside through [`Tx::express`].
 
+mod options;
+
 use futures::future::BoxFuture;
 
 use dataflow_sql::Result;
@@ -8,6 +10,8 @@ use dataflow_sql::stmt::tx;
 
 use crate::DataFlow;
 use crate::db::pool::Txn;
+
+pub use options::{Isolation, RetryPolicy, TxOptions, is_retryable};
 
 /// An open transaction. Obtained inside [`DataFlow::transaction`].
 pub struct Tx {
@@ -64,6 +68,10 @@ impl DataFlow {
 }
 
 impl Tx {
+    pub(crate) fn new(db: DataFlow, txn: Txn<'static>) -> Tx {
+        Tx { db, txn, depth: 0 }
+    }
+
     /// The instance this transaction belongs to.
     pub fn db(&self) -> &DataFlow {
         &self.db

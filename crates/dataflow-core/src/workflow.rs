@@ -25,7 +25,7 @@ pub mod script;
 pub mod shape;
 mod spec;
 mod template;
-mod validate;
+pub(crate) mod validate;
 
 pub use builder::{Workflow, WorkflowBuilder};
 pub use catalog::{Catalog, NodeInfo};

@@ -194,4 +194,10 @@ impl Filter {
     pub fn identifies_one(&self, schema: &ModelSchema) -> bool {
         self.root.identifies_one(schema)
     }
+
+    /// The value `field` is pinned to by an equality ANDed at the top of the filter
+    /// (`{"id": 5}`, `{"id": {"$eq": 5}, "x": ..}`), if any.
+    pub fn pinned_value(&self, field: &str) -> Option<&crate::Value> {
+        self.root.pinned_value(field)
+    }
 }

@@ -11,6 +11,7 @@ mod chunk;
 pub mod cond;
 pub mod history;
 mod insert;
+mod isolation;
 mod order;
 pub mod probe;
 pub mod scope;
@@ -18,6 +19,7 @@ mod select;
 pub mod tx;
 mod unnest;
 mod update;
+mod update_ops;
 mod upsert;
 
 use sea_query::QueryStatementWriter;
@@ -27,11 +29,13 @@ use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
 pub use insert::{insert, insert_many, insert_many_returning};
+pub use isolation::Isolation;
 pub use order::parse_order_by;
 pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
+pub use update_ops::{for_update, update_changes};
 pub use upsert::{INSERTED_COLUMN, last_wins, upsert, upsert_distinct};
 
 /// A rendered statement: SQL text with placeholders plus the values to bind, in order.

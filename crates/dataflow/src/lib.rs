@@ -21,6 +21,7 @@ pub use dataflow_macros::model;
 #[doc(hidden)]
 pub mod __private;
 
+pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };

@@ -7,7 +7,7 @@ use futures::stream::{Stream, StreamExt};
 use serde_json::{Map, Value as J, json};
 
 use super::Express;
-pub use super::json::{json_row, json_set, row_json};
+pub use super::json::{json_changes, json_row, json_set, row_json};
 use super::json::{object, shape};
 use super::with_conn;
 use crate::ops::bulk_upsert::ConflictResolution;
@@ -204,8 +204,8 @@ impl Express<'_> {
                 }
                 check_keys(&s, Operation::Update, p)?;
                 let f = filter_param(&s, p)?;
-                let set = json_set(&s, &p["fields"])?;
-                let out = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
+                let changes = json_changes(&s, &p["fields"])?;
+                let out = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, changes).await?);
                 Ok(match out {
                     Some(r) => {
                         let mut m = rec(r);
@@ -318,13 +318,13 @@ impl Express<'_> {
                             "{\"filter\": {..}, \"fields\": {..}}",
                         )
                     })?;
-                    let set = json_set(&s, fields)?;
+                    let changes = json_changes(&s, fields)?;
                     let n = with_conn!(
                         self,
                         e,
                         cx,
                         c,
-                        ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await?
+                        ops::bulk_update::by_filter(&mut c, &cx, &f, changes, confirmed).await?
                     );
                     (n, n)
                 };

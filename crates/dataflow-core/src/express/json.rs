@@ -1,6 +1,7 @@
 //! JSON ⇄ DataFlow values for the Express API: parameter objects to validated rows and sets,
 //! decoded rows to JSON objects. Used by the dynamic API and by the typed API's JSON setters.
 
+use dataflow_sql::changes::Changes;
 use dataflow_sql::{Error, ErrorCode, FieldDef, ManagedField, ModelSchema, Result, Value};
 use serde_json::{Map, Value as J};
 
@@ -55,4 +56,18 @@ pub fn row_json(cols: &[FieldDef], row: Vec<Value>) -> Map<String, J> {
         m.insert(f.name.clone(), v.to_json());
     }
     m
+}
+
+/// The `fields` of an Update / BulkUpdate: plain values and update operators
+/// (`{"name": "x", "$inc": {"visits": 1}}`), validated (see [`Changes::parse`]). Managed fields
+/// are ignored with a warning.
+pub fn json_changes(schema: &ModelSchema, j: &J) -> Result<Changes> {
+    if let Some(obj) = j.as_object() {
+        for k in obj.keys() {
+            if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
+                tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
+            }
+        }
+    }
+    Changes::parse(j, schema)
 }

@@ -3,6 +3,7 @@
 use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
+use dataflow_sql::changes::Changes;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::OrderBy;
 use dataflow_sql::{ManagedField, Model, Result, Value};
@@ -127,6 +128,7 @@ pub struct Query {
     offset: Option<u64>,
     after: Option<Vec<Value>>,
     include_deleted: bool,
+    pub(crate) for_update: bool,
 }
 
 impl Query {
@@ -163,6 +165,14 @@ impl Query {
     /// Include soft-deleted records.
     pub fn include_deleted(mut self, on: bool) -> Self {
         self.include_deleted = on;
+        self
+    }
+
+    /// Locks the listed rows until the transaction ends (`SELECT .. FOR UPDATE` on PostgreSQL
+    /// and MySQL/MariaDB; on SQLite the write transaction already holds the database's write
+    /// lock). Only inside a transaction (`tx.express()`); on the pool the List fails with DF-109.
+    pub fn for_update(mut self) -> Self {
+        self.for_update = true;
         self
     }
 
@@ -243,13 +253,46 @@ impl Express<'_> {
         let row = with_conn!(self, e, cx, c, {
             cx.refuse_append_only(dataflow_sql::Operation::Update)?;
             cx.check()?;
-            ops::update::check_set(&cx, &set)?;
-            ops::update::update_by_id(&mut c, &cx, &id, &set).await?
+            ops::update::update_by_id_changes(&mut c, &cx, &id, Changes::from(set)).await?
         });
         row.map(|r| Stored::from_row(&e, r)).transpose()
     }
 
-    /// Updates the one record `filter` identifies with `fields` (JSON object of field values).
+    /// Applies `changes` (plain values and atomic operators, see [`Changes`]) to the record with
+    /// this id in one statement and returns it as stored; `None` when there is none.
+    ///
+    /// ```no_run
+    /// # use dataflow_core::{Changes, Stored};
+    /// # async fn run<Post: dataflow_sql::Model>(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// let post: Option<Stored<Post>> = db.express().update_by_id::<Post>("p1", Changes::new().inc("views", 1)).await?;
+    /// # let _ = post; Ok(()) }
+    /// ```
+    pub async fn update_by_id<M: Model>(&mut self, id: impl IntoId, changes: Changes) -> Result<Option<Stored<M>>> {
+        let e = self.db.typed_entry::<M>()?;
+        let id = id.into_id();
+        let row = with_conn!(self, e, cx, c, {
+            cx.refuse_append_only(dataflow_sql::Operation::Update)?;
+            cx.check()?;
+            ops::update::update_by_id_changes(&mut c, &cx, &id, changes).await?
+        });
+        row.map(|r| Stored::from_row(&e, r)).transpose()
+    }
+
+    /// Applies `changes` to every record matching `filter` in one `UPDATE`; an empty filter needs
+    /// `confirmed`. Returns how many records matched.
+    pub async fn bulk_update_changes<M: Model>(
+        &mut self,
+        filter: &serde_json::Value,
+        changes: Changes,
+        confirmed: bool,
+    ) -> Result<u64> {
+        let e = self.db.typed_entry::<M>()?;
+        let f = parse_filter::<M>(filter)?;
+        with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, changes, confirmed).await)
+    }
+
+    /// Updates the one record `filter` identifies with `fields`: a JSON object of field values and
+    /// update operators (`{"name": "x", "$inc": {"visits": 1}}`).
     pub async fn update_where<M: Model>(
         &mut self,
         filter: &serde_json::Value,
@@ -257,8 +300,8 @@ impl Express<'_> {
     ) -> Result<Option<Stored<M>>> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let set = super::json::json_set(&e.schema, fields)?;
-        let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
+        let changes = super::json::json_changes(&e.schema, fields)?;
+        let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, changes).await?);
         row.map(|r| Stored::from_row(&e, r)).transpose()
     }
 
@@ -292,7 +335,10 @@ impl Express<'_> {
     pub async fn list_page<M: Model>(&mut self, q: &Query) -> Result<Page<M>> {
         let e = self.db.typed_entry::<M>()?;
         let spec = q.spec(&e.schema)?;
-        let page = with_conn!(self, e, cx, c, ops::list::list(&mut c, &cx, &spec).await?);
+        if q.for_update {
+            self.require_tx("list(..).for_update()", &e.schema.name)?;
+        }
+        let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update).await?);
         let records = page.rows.into_iter().map(|r| Stored::from_row(&e, r)).collect::<Result<Vec<_>>>()?;
         Ok(Page { records, next_cursor: page.next_cursor })
     }
@@ -349,8 +395,8 @@ impl Express<'_> {
     ) -> Result<u64> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let set = super::json::json_set(&e.schema, fields)?;
-        with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await)
+        let changes = super::json::json_changes(&e.schema, fields)?;
+        with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, changes, confirmed).await)
     }
 
     /// Deletes every record matching `filter`; an empty filter needs `confirmed`.

@@ -1,5 +1,6 @@
 //! BulkUpdate: set-based (`filter` + `fields`) or per record (`data` with ids), atomic.
 
+use dataflow_sql::changes::Changes;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
 
@@ -26,28 +27,22 @@ pub(crate) fn check_confirmed(cx: &Ctx<'_>, filter: &Filter, confirmed: bool, op
     Ok(())
 }
 
-/// `UPDATE .. SET fields WHERE filter`; returns the number of matched rows.
+/// `UPDATE .. SET <changes> WHERE filter` (one statement, operators included); returns the
+/// number of matched rows.
 pub(crate) async fn by_filter(
     conn: &mut Conn<'_>,
     cx: &Ctx<'_>,
     filter: &Filter,
-    set: &[(String, Value)],
+    mut changes: Changes,
     confirmed: bool,
 ) -> Result<u64> {
     cx.refuse_append_only(Operation::BulkUpdate)?;
     cx.check()?;
     check_confirmed(cx, filter, confirmed, Operation::BulkUpdate)?;
-    super::update::check_set(cx, set)?;
+    super::update::check_changes(cx, &mut changes)?;
     let s = cx.schema();
-    let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let st = stmt::update(
-        s,
-        cx.dialect,
-        Some(filter.condition_for(s, cx.dialect, cx.server)?),
-        cx.scope(false),
-        &pairs,
-        super::now(),
-    );
+    let cond = Some(filter.condition_for(s, cx.dialect, cx.server)?);
+    let st = stmt::update_changes(s, cx.dialect, cond, cx.scope(false), &changes, super::now(), false);
     super::full_table_guard::execute(conn, cx, Operation::BulkUpdate, st.into(), confirmed).await
 }
 

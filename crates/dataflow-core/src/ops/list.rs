@@ -72,7 +72,15 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
 
 /// Runs a List.
 pub(crate) async fn list(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec) -> Result<Page> {
-    let (st, cols) = statement(cx, spec)?;
+    list_with(conn, cx, spec, false).await
+}
+
+/// Runs a List, with `FOR UPDATE` row locks when `lock` (see `stmt::for_update`).
+pub(crate) async fn list_with(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec, lock: bool) -> Result<Page> {
+    let (mut st, cols) = statement(cx, spec)?;
+    if lock {
+        st = super::lock::locked(st, cx.dialect);
+    }
     let rows = conn.fetch_all(st, &cols, cx.schema()).await?;
     let next_cursor = match spec.limit {
         Some(l) if l > 0 && rows.len() as u64 == l => {

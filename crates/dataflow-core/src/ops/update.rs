@@ -1,8 +1,11 @@
-//! Update one record identified by a filter (id or unique field).
+//! Update one record identified by a filter (id or unique field), with plain values and atomic
+//! operators ([`Changes`]).
 
+use dataflow_sql::changes::Changes;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::{self, SelectSpec};
-use dataflow_sql::{Error, ErrorCode, Operation, Result, Value};
+use dataflow_sql::{Dialect, Error, ErrorCode, Operation, Result, Value};
+use sea_query::Condition;
 
 use super::Ctx;
 use crate::db::pool::Conn;
@@ -27,11 +30,15 @@ pub(crate) fn check_set(cx: &Ctx<'_>, set: &[(String, Value)]) -> Result<()> {
 }
 
 /// Updates the one record the filter identifies; `None` when nothing matches.
+///
+/// One round trip on PostgreSQL and SQLite (`UPDATE .. WHERE <filter> RETURNING ..`; the filter
+/// identifies at most one row, so no SELECT is needed to find it). On MySQL/MariaDB, which has
+/// no `UPDATE .. RETURNING`, see [`write_one`].
 pub(crate) async fn update_one(
     conn: &mut Conn<'_>,
     cx: &Ctx<'_>,
     filter: &Filter,
-    set: &[(String, Value)],
+    mut changes: Changes,
 ) -> Result<Option<Vec<Value>>> {
     cx.refuse_append_only(Operation::Update)?;
     cx.check()?;
@@ -46,52 +53,117 @@ pub(crate) async fn update_one(
         .fix("{\"filter\": {\"id\": \"u1\"}, \"fields\": {\"name\": \"New\"}}")
         .fix("to change many records use BulkUpdate with `filter` and `fields`"));
     }
-    check_set(cx, set)?;
-    let mut tx = conn.begin().await?;
-    let out = {
-        let mut c = tx.conn();
-        update_one_in(&mut c, cx, filter, set).await?
-    };
-    tx.commit().await?;
-    Ok(out)
+    check_changes(cx, &mut changes)?;
+    let id = filter.pinned_value("id").map(|v| super::read::coerce_id(cx, v)).transpose()?;
+    write_one(conn, cx, filter.condition_for(s, cx.dialect, cx.server)?, id.as_ref(), &changes).await
 }
 
-async fn update_one_in(
-    c: &mut Conn<'_>,
-    cx: &Ctx<'_>,
-    filter: &Filter,
-    set: &[(String, Value)],
-) -> Result<Option<Vec<Value>>> {
+/// Validates changes against the model and the backend (DF-102/103/104/109/402). No SQL.
+pub(crate) fn check_changes(cx: &Ctx<'_>, changes: &mut Changes) -> Result<()> {
     let s = cx.schema();
-    let id_only = [String::from("id")];
-    let spec = SelectSpec {
-        condition: Some(filter.condition_for(s, cx.dialect, cx.server)?),
-        scope: cx.scope(false),
-        limit: Some(1),
-        fields: Some(&id_only),
-        ..Default::default()
-    };
-    let cols = stmt::select_columns(s, Some(&id_only));
-    let Some(mut row) = c.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cols, s).await? else {
-        return Ok(None);
-    };
-    let id = row.pop().unwrap_or(Value::Null);
-    update_by_id(c, cx, &id, set).await
+    changes.validate(s)?;
+    changes.check_dialect(s, cx.dialect)
 }
 
-/// `UPDATE ... WHERE id = ?` then re-read. `None` when the id does not exist (in scope).
+/// `UPDATE ... WHERE id = ?` returning the updated row. `None` when the id does not exist (in
+/// scope). `set` is validated here.
 pub(crate) async fn update_by_id(
     c: &mut Conn<'_>,
     cx: &Ctx<'_>,
     id: &Value,
     set: &[(String, Value)],
 ) -> Result<Option<Vec<Value>>> {
+    update_by_id_changes(c, cx, id, Changes::from(set.to_vec())).await
+}
+
+/// [`update_by_id`] with operators.
+pub(crate) async fn update_by_id_changes(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    id: &Value,
+    mut changes: Changes,
+) -> Result<Option<Vec<Value>>> {
+    check_changes(cx, &mut changes)?;
+    let id = super::read::coerce_id(cx, id)?;
+    write_one(c, cx, cx.id_cond(&id), Some(&id), &changes).await
+}
+
+/// Updates the at most one row `cond` matches and returns it.
+///
+/// - PostgreSQL, SQLite: one `UPDATE .. RETURNING`.
+/// - MySQL/MariaDB, key known and plain values only: one autocommit `UPDATE`, then the re-read by
+///   id on the same connection. Plain values do not depend on the row, so no lock is needed
+///   between the two; the re-read shows the committed row (a concurrent writer in between can
+///   only make it newer, as with any read).
+/// - MySQL/MariaDB with operators (`$inc`, ..): `UPDATE` and re-read in one transaction, so the
+///   returned values are exactly the ones this update produced (the row lock is held).
+/// - MySQL/MariaDB, key unknown (unique-field filter): `SELECT id .. FOR UPDATE`, update by id,
+///   re-read, in one transaction (the filter may name a field the update changes).
+async fn write_one(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    cond: Condition,
+    id: Option<&Value>,
+    changes: &Changes,
+) -> Result<Option<Vec<Value>>> {
     let s = cx.schema();
-    let pairs: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let st = stmt::update(s, cx.dialect, Some(cx.id_cond(id)), cx.scope(false), &pairs, super::now());
-    let done = c.execute(st.into(), s).await?;
-    if done.rows == 0 {
+    let d = cx.dialect;
+    let now = super::now();
+    if d != Dialect::MySql {
+        let st = stmt::update_changes(s, d, Some(cond), cx.scope(false), changes, now, true);
+        return c.fetch_optional(st.into(), &cx.e.cols, s).await;
+    }
+    if let Some(id) = id
+        && changes.is_plain()
+    {
+        let st = stmt::update_changes(s, d, Some(cond), cx.scope(false), changes, now, false);
+        if c.execute(st.into(), s).await?.rows == 0 {
+            return Ok(None);
+        }
+        return super::read::by_id(c, cx, id, false).await;
+    }
+    let mut tx = c.begin().await?;
+    let out = {
+        let mut t = tx.conn();
+        mysql_locked(&mut t, cx, cond, id, changes, now).await?
+    };
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn mysql_locked(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    cond: Condition,
+    id: Option<&Value>,
+    changes: &Changes,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Vec<Value>>> {
+    let s = cx.schema();
+    let d = cx.dialect;
+    let (cond, id) = match id {
+        Some(id) => (cond, id.clone()),
+        None => {
+            let id_only = [String::from("id")];
+            let spec = SelectSpec {
+                condition: Some(cond),
+                scope: cx.scope(false),
+                limit: Some(1),
+                fields: Some(&id_only),
+                ..Default::default()
+            };
+            let cols = stmt::select_columns(s, Some(&id_only));
+            let st = stmt::for_update(stmt::select(s, d, &spec), d);
+            let Some(mut row) = c.fetch_optional(st.into(), &cols, s).await? else {
+                return Ok(None);
+            };
+            let id = row.pop().unwrap_or(Value::Null);
+            (cx.id_cond(&id), id)
+        }
+    };
+    let st = stmt::update_changes(s, d, Some(cond), cx.scope(false), changes, now, false);
+    if c.execute(st.into(), s).await?.rows == 0 {
         return Ok(None);
     }
-    super::read::by_id(c, cx, id, false).await
+    super::read::by_id(c, cx, &id, false).await
 }

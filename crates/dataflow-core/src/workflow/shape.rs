@@ -246,6 +246,14 @@ pub fn param(schema: &ModelSchema, op: Operation, path: &str) -> Option<Shape> {
             Some(f) if rest.len() == 1 => Some(field(f.ty, f.nullable)),
             Some(_) => Some(Shape::Any),
             None if *kind == ParamKind::Filter && rest[0].starts_with('$') => Some(Shape::Any),
+            // `fields.$inc.views`: an update operator's operand (checked when the node runs).
+            None if matches!(op, Operation::Update | Operation::BulkUpdate)
+                && *first == "fields"
+                && rest[0].starts_with('$')
+                && rest.get(1).is_some_and(|n| schema.field(n).is_some()) =>
+            {
+                Some(Shape::Any)
+            }
             None => None,
         },
         _ => base.at(&rest.join(".")).ok().cloned(),

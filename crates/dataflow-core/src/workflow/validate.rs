@@ -4,6 +4,7 @@
 //! [`analyze`] never stops early: it returns a [`Plan`] (what could be derived) and every
 //! error in layer order. Fail-fast callers take the first error, collect-all callers all.
 
+pub(crate) mod changes;
 mod connections;
 mod control;
 pub(crate) mod inputs;

@@ -62,9 +62,9 @@ entries! {
         keys: ["has no field", "has no parameter", "unknown field", "no such column", "unknown column", "did you mean"],
     }
     UNKNOWN_OPERATOR {
-        "A filter uses an operator that does not exist, or one that does not apply to the field's type (`$regex` on an integer, `$all` on a non-array).",
+        "A filter or update uses an operator that does not exist, or one that does not apply to the field's type (`$regex` on an integer, `$all` on a non-array, `$inc` on a string, `$push` on a non-array).",
         causes: ["a typo (`$gte` written `$ge`)", "a Mongo operator DataFlow does not support", "a string operator on a number field"],
-        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see docs/guide/filters.md for the operator list; `$regex` applies to string fields only"],
+        fixes: ["use a supported operator: `{\"age\": {\"$gte\": 18}}`", "see docs/guide/filters.md for the operator list; `$regex` applies to string fields only", "update operators: `$set`, `$unset`, `$inc`/`$mul` (numbers), `$min`/`$max` (numbers, dates), `$push`/`$pull` (arrays) — see docs/guide/concurrency.md"],
         keys: ["unknown operator", "operator", "not applicable", "does not apply"],
     }
     INVALID_FILTER {
@@ -202,13 +202,13 @@ entries! {
     SERIALIZATION_FAILURE {
         "The transaction conflicted with a concurrent one (or SQLite was busy) and must be retried.",
         causes: ["concurrent writes to the same rows under SERIALIZABLE/REPEATABLE READ", "SQLite `database is locked`"],
-        fixes: ["retry the transaction (the transaction builder can retry serialization failures)", "keep write transactions short"],
+        fixes: ["run it with `db.transaction_with(Isolation::Serializable, ..)` or `transaction_with(RetryPolicy::default(), ..)`, which re-runs the closure", "for counters use an update operator (`{\"$inc\": {\"n\": 1}}`): one statement, nothing to retry", "keep write transactions short"],
         keys: ["could not serialize", "serialization failure", "database is locked", "busy", "lock wait timeout"],
     }
     DEADLOCK {
         "The database picked this transaction as a deadlock victim.",
         causes: ["two transactions updating the same rows in different orders"],
-        fixes: ["retry; update rows in a consistent order (e.g. by id)"],
+        fixes: ["run the transaction with `db.transaction_with(RetryPolicy::default(), ..)`, which re-runs it", "update or lock rows in a consistent order (e.g. by id)"],
         keys: ["deadlock", "deadlock detected", "deadlock found"],
     }
     CONNECTION_LOST {

@@ -150,6 +150,21 @@ impl Node {
         }
     }
 
+    /// The value of the first `field = value` leaf reachable through `And` only.
+    pub(crate) fn pinned_value(&self, field: &str) -> Option<&Value> {
+        match self {
+            Node::And(ch) => ch.iter().find_map(|c| c.pinned_value(field)),
+            Node::Leaf(l) => match (&l.target, &l.op) {
+                (Target::Column(f), Op::Eq(v)) if f.name == field => Some(v),
+                (Target::Column(f), Op::In { values, null: false }) if f.name == field && values.len() == 1 => {
+                    values.first()
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// True when the node pins at most one row: equality on `id`, a unique field or every field of a unique index.
     pub(crate) fn identifies_one(&self, schema: &ModelSchema) -> bool {
         let mut pinned = Vec::new();

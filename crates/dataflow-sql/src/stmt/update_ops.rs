@@ -1,0 +1,270 @@
+//! `UPDATE` with [`Changes`]: plain values and atomic operators, each rendered as one SQL
+//! expression of the current row, optionally with `RETURNING` (PostgreSQL, SQLite) so an
+//! update by key is one round trip. Row locks for reads (`FOR UPDATE`) live here too.
+
+use chrono::{DateTime, Utc};
+use sea_query::{Alias, Condition, Expr, Query};
+
+use super::scope::where_clause;
+use super::{Scope, Sql, quote};
+use crate::changes::{ChangeOp, Changes};
+use crate::schema::{ArrayElem, FieldDef, ManagedField};
+use crate::value::{Value, null_of};
+use crate::{Dialect, FieldType, ModelSchema};
+
+/// Custom SQL with `?` marks for `args` (numbered `$n` on PostgreSQL).
+fn cust(d: Dialect, template: &str, args: Vec<Expr>) -> Expr {
+    if d != Dialect::Postgres {
+        return Expr::cust_with_exprs(template.to_owned(), args);
+    }
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut n = 0;
+    for c in template.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Expr::cust_with_exprs(out, args)
+}
+
+/// `UPDATE t SET <changes>, updated_at = now WHERE <condition> AND <scope>`, with
+/// `RETURNING <every column>` (the columns of `select_columns(schema, None)`, in that order)
+/// when `returning` is set — PostgreSQL and SQLite only; ignored on MySQL.
+///
+/// Changes must be validated ([`Changes::validate`], [`Changes::check_dialect`]); names not in
+/// the schema are skipped so managed columns can never be written through them.
+pub fn update_changes(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    condition: Option<Condition>,
+    scope: Scope,
+    changes: &Changes,
+    now: DateTime<Utc>,
+    returning: bool,
+) -> Sql {
+    let mut q = Query::update();
+    q.table(Alias::new(schema.table.as_str()));
+    let mut any = false;
+    for c in changes.items() {
+        if let Some(f) = schema.field(&c.field) {
+            q.value(Alias::new(f.column()), change_expr(schema, dialect, f, &c.op));
+            any = true;
+        }
+    }
+    if schema.options.timestamps {
+        let now = Value::DateTime(now).to_sea(FieldType::DateTime, dialect, false);
+        q.value(Alias::new(ManagedField::UpdatedAt.column()), Expr::val(now));
+        any = true;
+    }
+    if !any {
+        q.value(Alias::new("id"), Expr::col(Alias::new("id")));
+    }
+    let cond = where_clause(schema, condition, scope);
+    if !cond.is_empty() {
+        q.cond_where(cond);
+    }
+    if returning && dialect != Dialect::MySql {
+        let cols: Vec<Alias> = schema.all_fields().iter().map(|f| Alias::new(f.column())).collect();
+        q.returning(Query::returning().columns(cols));
+    }
+    Sql::build(&q, dialect)
+}
+
+/// Appends the row lock of a read inside a transaction: `FOR UPDATE` on PostgreSQL and
+/// MySQL/MariaDB. SQLite has no row locks: a DataFlow write transaction (`BEGIN IMMEDIATE`)
+/// already holds the database's write lock, so the statement is returned unchanged.
+pub fn for_update(mut sql: Sql, dialect: Dialect) -> Sql {
+    if dialect != Dialect::Sqlite {
+        sql.sql.push_str(" FOR UPDATE");
+    }
+    sql
+}
+
+fn val(schema: &ModelSchema, dialect: Dialect, f: &FieldDef, v: &Value) -> Expr {
+    Expr::val(v.to_sea(f.ty, dialect, schema.options.native_arrays))
+}
+
+/// Wraps an integer result so overflow fails the statement on SQLite (which would otherwise
+/// store an out-of-range `i32` or silently turn an `i64` into a float): `abs(i64::MIN)` raises
+/// "integer overflow". PostgreSQL and MySQL (strict mode) reject out-of-range values themselves.
+fn guard_int(dialect: Dialect, ty: FieldType, expr: &str) -> Option<String> {
+    const RAISE: &str = "abs(-9223372036854775807 - 1)";
+    match (dialect, ty) {
+        (Dialect::Sqlite, FieldType::I32) => {
+            Some(format!("CASE WHEN ({expr}) BETWEEN -2147483648 AND 2147483647 THEN ({expr}) ELSE {RAISE} END"))
+        }
+        (Dialect::Sqlite, FieldType::I64) => {
+            Some(format!("CASE WHEN typeof({expr}) = 'integer' THEN ({expr}) ELSE {RAISE} END"))
+        }
+        _ => None,
+    }
+}
+
+fn change_expr(schema: &ModelSchema, d: Dialect, f: &FieldDef, op: &ChangeOp) -> Expr {
+    let c = quote(d, f.column());
+    match op {
+        ChangeOp::Set(v) => val(schema, d, f, v),
+        ChangeOp::Unset => Expr::val(null_of(f.ty, d, schema.options.native_arrays)),
+        ChangeOp::Inc(v) | ChangeOp::Mul(v) => {
+            let sign = if matches!(op, ChangeOp::Inc(_)) { "+" } else { "*" };
+            let e = format!("COALESCE({c}, 0) {sign} ?");
+            match guard_int(d, f.ty, &e) {
+                Some(g) => {
+                    let n = g.matches('?').count();
+                    cust(d, &g, vec![val(schema, d, f, v); n])
+                }
+                None => cust(d, &e, vec![val(schema, d, f, v)]),
+            }
+        }
+        ChangeOp::Min(v) | ChangeOp::Max(v) => {
+            let cmp = if matches!(op, ChangeOp::Min(_)) { ">" } else { "<" };
+            cust(
+                d,
+                &format!("CASE WHEN {c} IS NULL OR {c} {cmp} ? THEN ? ELSE {c} END"),
+                vec![val(schema, d, f, v), val(schema, d, f, v)],
+            )
+        }
+        ChangeOp::Push(items) if items.is_empty() => Expr::cust(c),
+        ChangeOp::Pull(items) if items.is_empty() => Expr::cust(c),
+        ChangeOp::Push(items) => push(schema, d, f, &c, items),
+        ChangeOp::Pull(items) => pull(schema, d, f, &c, items),
+    }
+}
+
+fn native_type(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Array(ArrayElem::I64) => "bigint[]",
+        FieldType::Array(ArrayElem::F64) => "double precision[]",
+        FieldType::Array(ArrayElem::Bool) => "boolean[]",
+        _ => "text[]",
+    }
+}
+
+fn push(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]) -> Expr {
+    let arr = Value::Array(items.to_vec());
+    let native = schema.options.native_arrays && d == Dialect::Postgres;
+    match d {
+        Dialect::Postgres if native => {
+            let t = native_type(f.ty);
+            cust(
+                d,
+                &format!("array_cat(COALESCE({c}, CAST('{{}}' AS {t})), CAST(? AS {t}))"),
+                vec![val(schema, d, f, &arr)],
+            )
+        }
+        Dialect::Postgres => {
+            cust(d, &format!("COALESCE({c}, '[]'::jsonb) || CAST(? AS jsonb)"), vec![val(schema, d, f, &arr)])
+        }
+        Dialect::MySql => cust(
+            d,
+            &format!("JSON_MERGE_PRESERVE(COALESCE({c}, JSON_ARRAY()), ?)"),
+            vec![Expr::val(arr.to_json().to_string())],
+        ),
+        Dialect::Sqlite => {
+            // `$[#]` appends; each element goes in as JSON so booleans stay booleans.
+            let marks = vec!["'$[#]', json(?)"; items.len()].join(", ");
+            let args = items.iter().map(|v| Expr::val(v.to_json().to_string())).collect();
+            cust(d, &format!("json_insert(COALESCE({c}, '[]'), {marks})"), args)
+        }
+    }
+}
+
+fn pull(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]) -> Expr {
+    let arr = Value::Array(items.to_vec());
+    let native = schema.options.native_arrays && d == Dialect::Postgres;
+    let elem = match f.ty {
+        FieldType::Array(e) => e,
+        _ => ArrayElem::String,
+    };
+    let (tpl, args) = match d {
+        Dialect::Postgres if native => (
+            format!(
+                "ARRAY(SELECT u.e FROM unnest({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (u.e = ANY(CAST(? AS {}))) ORDER BY u.i)",
+                native_type(f.ty)
+            ),
+            vec![val(schema, d, f, &arr)],
+        ),
+        Dialect::Postgres => (
+            format!(
+                "(SELECT COALESCE(jsonb_agg(u.e ORDER BY u.i), '[]'::jsonb) FROM jsonb_array_elements({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (CAST(? AS jsonb) @> jsonb_build_array(u.e)))"
+            ),
+            vec![val(schema, d, f, &arr)],
+        ),
+        Dialect::MySql => {
+            let marks = vec!["?"; items.len()].join(", ");
+            let coll = crate::ddl::MYSQL_COLLATION;
+            let (ty, lhs, agg) = match elem {
+                ArrayElem::String => {
+                    ("TEXT", format!("j.e COLLATE {coll}"), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
+                ArrayElem::I64 => {
+                    ("BIGINT", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
+                ArrayElem::F64 => {
+                    ("DOUBLE", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
+                }
+                // MariaDB has no JSON boolean from SQL: build the array text.
+                ArrayElem::Bool => (
+                    "BOOLEAN",
+                    "j.e".to_owned(),
+                    "CONCAT('[', COALESCE(GROUP_CONCAT(IF(j.e, 'true', 'false') ORDER BY j.i SEPARATOR ','), ''), ']')",
+                ),
+            };
+            (
+                format!(
+                    "(SELECT {agg} FROM JSON_TABLE({c}, '$[*]' COLUMNS(i FOR ORDINALITY, e {ty} PATH '$')) j WHERE {lhs} NOT IN ({marks}))"
+                ),
+                items.iter().map(|v| Expr::val(v.to_sea(FieldType::Array(elem), d, false))).collect(),
+            )
+        }
+        Dialect::Sqlite => (
+            format!(
+                "(SELECT json_group_array(CASE e.type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') ELSE e.value END) FROM (SELECT * FROM json_each({c}) ORDER BY key) e WHERE e.value NOT IN (SELECT value FROM json_each(?)))"
+            ),
+            vec![Expr::val(arr.to_json().to_string())],
+        ),
+    };
+    // A NULL array stays NULL.
+    cust(d, &format!("CASE WHEN {c} IS NULL THEN NULL ELSE {tpl} END"), args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FieldDef, FieldType};
+    use serde_json::json;
+
+    fn schema() -> ModelSchema {
+        ModelSchema::new(
+            "Post",
+            vec![
+                FieldDef::new("id", FieldType::String),
+                FieldDef::new("views", FieldType::I64),
+                FieldDef::new("tags", FieldType::Array(ArrayElem::String)).nullable(),
+            ],
+        )
+    }
+
+    #[test]
+    fn operators_render_one_expression_per_field_with_bound_values() {
+        let s = schema();
+        let c = Changes::parse(&json!({"$inc": {"views": 2}, "$push": {"tags": "a"}}), &s).unwrap();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let pg = update_changes(&s, Dialect::Postgres, None, Scope::default(), &c, now, true);
+        assert_eq!(
+            pg.sql,
+            r#"UPDATE "posts" SET "views" = COALESCE("views", 0) + $1, "tags" = COALESCE("tags", '[]'::jsonb) || CAST($2 AS jsonb), "updated_at" = $3 RETURNING "id", "views", "tags", "created_at", "updated_at""#
+        );
+        assert_eq!(pg.values.0.len(), 3);
+        let lite = update_changes(&s, Dialect::Sqlite, None, Scope::default(), &c, now, false);
+        assert!(lite.sql.contains("typeof(COALESCE(\"views\", 0) + ?) = 'integer'"), "{}", lite.sql);
+        assert!(lite.sql.contains("json_insert(COALESCE(\"tags\", '[]'), '$[#]', json(?))"), "{}", lite.sql);
+        let my = update_changes(&s, Dialect::MySql, None, Scope::default(), &c, now, true);
+        assert!(!my.sql.contains("RETURNING"), "{}", my.sql);
+        assert!(my.sql.contains("JSON_MERGE_PRESERVE(COALESCE(`tags`, JSON_ARRAY()), ?)"), "{}", my.sql);
+    }
+}
