@@ -1,6 +1,7 @@
 //! The [`DataFlow`] handle: connection pool, configuration and model registry of one instance.
 
 pub mod config;
+pub mod env;
 pub(crate) mod pool;
 pub mod registry;
 pub mod url;
@@ -54,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) registry: RwLock<Registry>,
     pub(crate) schema_cache: crate::cache::SchemaCache,
+    pub(crate) observer: std::sync::Arc<crate::observe::Observer>,
     closed: AtomicBool,
 }
 
@@ -83,6 +85,7 @@ impl DataFlow {
         let u = url::parse(&config.url)?;
         let pools = Pools::connect(&config, &u).await?;
         let cache_config = config.schema_cache.clone();
+        let observer = crate::observe::Observer::new(config.observe.clone(), u.dialect);
         Ok(DataFlow {
             inner: Arc::new(Inner {
                 pools,
@@ -90,6 +93,7 @@ impl DataFlow {
                 config,
                 registry: RwLock::new(Registry::default()),
                 schema_cache: crate::cache::SchemaCache::new(cache_config),
+                observer,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -136,7 +140,7 @@ impl DataFlow {
 
     pub(crate) async fn acquire(&self) -> Result<PoolConn> {
         self.check_open()?;
-        self.inner.pools.acquire().await
+        crate::observe::pool::acquire(self).await
     }
 
     /// Registers a typed model (`#[dataflow::model]`): validates it, creates its table and

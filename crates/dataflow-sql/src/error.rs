@@ -76,6 +76,8 @@ codes! {
     CONNECTION_FAILED = 403, "Could not connect to the database";
     /// The instance was closed.
     CLOSED = 404, "DataFlow instance is closed";
+    /// A configuration value (an environment variable such as `DATAFLOW_POOL_SIZE`) is invalid.
+    INVALID_CONFIG = 405, "Invalid configuration value";
     /// A unique constraint was violated.
     UNIQUE_VIOLATION = 501, "Unique constraint violated";
     /// A foreign key constraint was violated.

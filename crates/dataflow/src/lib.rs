@@ -24,7 +24,12 @@ pub mod __private;
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
-pub use dataflow_core::{RawPool, cache, migrate, workflow};
+pub use dataflow_core::{RawPool, cache, migrate, observe, workflow};
+
+/// Test support for your own suites (feature `testing`): one isolated database per test on
+/// every backend, dropped even on panic, and a rollback fixture. See the module's docs.
+#[cfg(feature = "testing")]
+pub use dataflow_core::testing;
 pub use dataflow_sql::error::catalogue;
 pub use dataflow_sql::filter::Filter;
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub existing_schema_mode: bool,
     /// Schema cache settings (TTL none, 10,000 entries).
     pub schema_cache: crate::cache::CacheConfig,
+    /// Tracing, metrics, stats and slow-statement settings.
+    pub observe: crate::observe::ObserveConfig,
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             auto_migrate: true,
             existing_schema_mode: false,
             schema_cache: crate::cache::CacheConfig::default(),
+            observe: crate::observe::ObserveConfig::default(),
         }
     }
 
@@ -130,6 +133,12 @@ impl DataFlowBuilder {
     /// Schema cache settings (TTL, size bound, on/off).
     pub fn schema_cache(mut self, c: crate::cache::CacheConfig) -> Self {
         self.config.schema_cache = c;
+        self
+    }
+
+    /// Tracing, metrics and stats settings (see [`crate::observe`]).
+    pub fn observe(mut self, o: crate::observe::ObserveConfig) -> Self {
+        self.config.observe = o;
         self
     }
 

@@ -80,7 +80,7 @@ impl Pools {
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
                 let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
-                Pools::Pg(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::Pg(base(cfg, super::env::default_pool_size(u.dialect, false)).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
             }
             Dialect::MySql => {
                 let opts: sqlx::mysql::MySqlConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
@@ -88,7 +88,7 @@ impl Pools {
                     .statement_cache_capacity(cfg.statement_cache_capacity)
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                Pools::My(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::My(base(cfg, super::env::default_pool_size(u.dialect, false)).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
             }
             Dialect::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -264,7 +264,7 @@ impl Conn<'_> {
     }
 
     /// Runs statement text without bound values (DDL, SAVEPOINT).
-    pub(crate) async fn execute_raw(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
+    pub(crate) async fn execute_raw_unobserved(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
         use sqlx::Executor;
         let q = AssertSqlSafe(sql.to_owned());
         match self {
@@ -276,7 +276,7 @@ impl Conn<'_> {
     }
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
-    pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+    pub(crate) async fn execute_unobserved(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         match self {
@@ -297,7 +297,7 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes every row by `cols`.
-    pub(crate) async fn fetch_all(
+    pub(crate) async fn fetch_all_unobserved(
         &mut self,
         st: Stmt,
         cols: &[FieldDef],
@@ -325,7 +325,7 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes the first row, if any.
-    pub(crate) async fn fetch_optional(
+    pub(crate) async fn fetch_optional_unobserved(
         &mut self,
         st: Stmt,
         cols: &[FieldDef],

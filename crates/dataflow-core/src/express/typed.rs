@@ -200,15 +200,38 @@ fn parse_filter<M: Model>(f: &serde_json::Value) -> Result<Filter> {
     Filter::parse(f, M::schema())
 }
 
+/// Runs an `ops::<module>::<function>(...)` call on a connection (pooled, or the transaction's)
+/// inside the operation's span and metrics (`observe::trace::operation`); the operation name
+/// comes from the called module and function.
 macro_rules! with_conn {
-    ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
+    (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.clone();
         let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
-        let mut g = $self.guard().await?;
-        let mut $c = g.conn();
-        $body
+        let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+            let mut g = $self.guard().await?;
+            let mut $c = g.conn();
+            Ok::<_, dataflow_sql::Error>($($body)*)
+        })
+        .await;
+        r?
     }};
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, ops::$m::$f $($rest)*)
+    };
+    // A block: the first `ops::<module>::<function>` at its top level names the operation.
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, $($all)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) $skip:tt $($rest:tt)*) => {
+        with_conn!(@find $self, $e, $cx, $c, ($($all)*) $($rest)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*)) => {
+        with_conn!(@op "Other", $self, $e, $cx, $c, $($all)*)
+    };
+    ($self:ident, $e:ident, $cx:ident, $c:ident, { $($inner:tt)* }) => {
+        with_conn!(@find $self, $e, $cx, $c, ({ $($inner)* }) $($inner)*)
+    };
 }
 pub(crate) use with_conn;
 

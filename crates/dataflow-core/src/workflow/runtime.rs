@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use dataflow_sql::{Error, ErrorCode, Result};
 use futures::FutureExt;
+use tracing::Instrument;
 use serde_json::{Map, Value as J};
 
 use super::builder::Workflow;
@@ -18,6 +19,11 @@ use super::spec::{get_path, set_path};
 use super::template;
 use super::validate::{Plan, Via};
 use crate::DataFlow;
+
+fn node_span(db: &DataFlow, plan: &super::validate::Plan, i: usize, level: usize) -> tracing::Span {
+    let n = &plan.spec.nodes[i];
+    crate::observe::trace::node_span(db, &n.id, &n.node_type, level)
+}
 
 /// When and how long one node ran, relative to the start of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +184,17 @@ impl Workflow {
 
     /// [`Workflow::execute`] under a tenant (multi-tenant models).
     pub async fn execute_as(&self, db: &DataFlow, tenant: Option<&str>) -> Result<WorkflowOutput, WorkflowFailure> {
+        let span = crate::observe::trace::workflow_span(db, self.plan.spec.nodes.len(), false);
+        let r = self.execute_as_unobserved(db, tenant).instrument(span.clone()).await;
+        crate::observe::trace::workflow_done(&span, &r);
+        r
+    }
+
+    async fn execute_as_unobserved(
+        &self,
+        db: &DataFlow,
+        tenant: Option<&str>,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
         let plan = &self.plan;
         let start = Instant::now();
         let tenant: Option<Arc<str>> = tenant.map(Arc::from);
@@ -220,6 +237,7 @@ impl Workflow {
                     };
                     (i, t0, start.elapsed() - t0, r)
                 }
+                .instrument(node_span(db, plan, i, level))
             });
             let done = futures::future::join_all(runs).await;
             for (i, t0, elapsed, r) in done {
@@ -247,6 +265,13 @@ impl Workflow {
     /// Runs every node in one transaction: all or nothing. Nodes run one at a time (one
     /// connection), in execution order; the first failure rolls everything back.
     pub async fn execute_in_transaction(&self, db: &DataFlow) -> Result<WorkflowOutput, WorkflowFailure> {
+        let span = crate::observe::trace::workflow_span(db, self.plan.spec.nodes.len(), true);
+        let r = self.execute_in_transaction_unobserved(db).instrument(span.clone()).await;
+        crate::observe::trace::workflow_done(&span, &r);
+        r
+    }
+
+    async fn execute_in_transaction_unobserved(&self, db: &DataFlow) -> Result<WorkflowOutput, WorkflowFailure> {
         let plan = self.plan.clone();
         let start = Instant::now();
         let st = Arc::new(Mutex::new(State {
@@ -272,7 +297,10 @@ impl Workflow {
                                 node_params(&plan, i, &s.results)
                             };
                             let r = match (params, plan.infos[i].as_ref()) {
-                                (Ok(p), Some(info)) => tx.express().run(&info.schema.name, info.op, &p).await,
+                                (Ok(p), Some(info)) => {
+                                    let span = node_span(tx.db(), &plan, i, level);
+                                    tx.express().run(&info.schema.name, info.op, &p).instrument(span).await
+                                }
                                 (Err(e), _) => Err(e),
                                 (Ok(_), None) => {
                                     Err(Error::new(ErrorCode::UNKNOWN_NODE_TYPE, "node type not resolved"))
