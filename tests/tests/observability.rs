@@ -234,11 +234,8 @@ async fn values_only_when_enabled_and_redacted(t: &TestDb) {
     assert!(notes.iter().any(|p| p.contains(VISIBLE)), "a model without sensitive fields shows values: {notes:?}");
     assert!(!cap.all_text().contains(SECRET), "the sensitive value never appears");
     // A `Model.field` entry marks one model's field only.
-    let only_note = ObserveConfig {
-        log_values: true,
-        sensitive_fields: vec!["Note.text".into()],
-        ..ObserveConfig::default()
-    };
+    let only_note =
+        ObserveConfig { log_values: true, sensitive_fields: vec!["Note.text".into()], ..ObserveConfig::default() };
     assert!(only_note.is_sensitive("Note", "text") && !only_note.is_sensitive("Account", "text"));
     db.close().await;
 }
@@ -316,9 +313,11 @@ async fn disabled_records_nothing(t: &TestDb) {
     cap.clear();
     db.express().create_json("Note", &json!({"id": "n1", "text": "x"})).await.unwrap();
     assert!(cap.spans().is_empty(), "{:?}", cap.spans());
-    let names: Vec<String> =
-        snap.snapshot().into_vec().into_iter().map(|(k, ..)| k.key().name().to_owned()).collect();
-    assert!(names.iter().all(|n| !n.starts_with("dataflow_operation") && !n.starts_with("dataflow_statement")), "{names:?}");
+    let names: Vec<String> = snap.snapshot().into_vec().into_iter().map(|(k, ..)| k.key().name().to_owned()).collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with("dataflow_operation") && !n.starts_with("dataflow_statement")),
+        "{names:?}"
+    );
     assert_eq!(db.stats().operations_total, 0);
     db.close().await;
 }
@@ -384,7 +383,10 @@ async fn slow_statements_and_stats(t: &TestDb) {
     let db = connect(t, cfg).await;
     cap.clear();
     for i in 0..5 {
-        db.express().create_json("Account", &json!({"id": format!("a{i}"), "name": VISIBLE, "password": SECRET, "balance": i})).await.unwrap();
+        db.express()
+            .create_json("Account", &json!({"id": format!("a{i}"), "name": VISIBLE, "password": SECRET, "balance": i}))
+            .await
+            .unwrap();
     }
     for i in 0..4 {
         db.express().read_json("Account", &json!(format!("a{i}"))).await.unwrap();

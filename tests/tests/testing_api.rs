@@ -32,7 +32,8 @@ async fn twenty_parallel_tests_are_isolated(t: &TestDb) {
             let rows: Vec<_> = (0..=n).map(|_| json!({"owner": owner})).collect();
             db.express().bulk_create_json("Item", &json!(rows)).await.unwrap();
             let page = db.express().list_json("Item", &json!({"limit": 100})).await.unwrap();
-            let owners: Vec<&str> = page["records"].as_array().unwrap().iter().map(|r| r["owner"].as_str().unwrap()).collect();
+            let owners: Vec<&str> =
+                page["records"].as_array().unwrap().iter().map(|r| r["owner"].as_str().unwrap()).collect();
             assert_eq!(owners.len(), n + 1, "test {n} sees exactly its own rows");
             assert!(owners.iter().all(|o| *o == owner), "test {n} sees another test's rows: {owners:?}");
             db.close().await;

@@ -140,6 +140,7 @@ async fn run_workflow(file: String, models: String, url: String, transaction: bo
     }
     let workflow = Workflow::load(&file, Arc::new(Catalog::from_schemas(load_models(&models)?)?))?;
     let run = if transaction { workflow.execute_in_transaction(&db).await } else { workflow.execute(&db).await };
+    let stats = db.stats();
     db.close().await;
     let output = run.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
     if perf {
@@ -153,6 +154,8 @@ async fn run_workflow(file: String, models: String, url: String, transaction: bo
                 t.elapsed.as_secs_f64() * 1e3
             ));
         }
+        out.push('\n');
+        out.push_str(&stats.to_string());
         Ok(out)
     } else {
         serde_json::to_string_pretty(&output.results)

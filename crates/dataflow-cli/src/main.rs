@@ -117,6 +117,12 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Logs on stderr when asked: DATAFLOW_LOG (or RUST_LOG) is an EnvFilter such as `dataflow::sql=debug`.
+    if let Some(filter) = std::env::var("DATAFLOW_LOG").ok().or_else(|| std::env::var("RUST_LOG").ok())
+        && let Err(e) = dataflow_core::observe::init_logging(&filter)
+    {
+        eprintln!("{e}");
+    }
     match commands::run(cli.command) {
         Ok(out) => {
             println!("{out}");

@@ -184,9 +184,10 @@ pub struct TestDb {
 async fn admin_exec(backend: Backend, admin: &str, sql: String) -> std::result::Result<(), sqlx::Error> {
     // `sql` is CREATE/DROP DATABASE of a name this module generated (letters, digits, `_`).
     match backend {
-        Backend::Postgres => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut sqlx::PgConnection::connect(admin).await?).await.map(drop)
-        }
+        Backend::Postgres => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut sqlx::PgConnection::connect(admin).await?)
+            .await
+            .map(drop),
         _ => sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&mut sqlx::MySqlConnection::connect(admin).await?)
             .await

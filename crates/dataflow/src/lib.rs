@@ -37,3 +37,8 @@ pub use dataflow_sql::filter::Filter;
 pub mod prelude {
     pub use crate::{DataFlow, Error, Model, Operation, Result, Stored, model};
 }
+
+/// The snippets of `docs/guide/operating.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/operating.md")]
+pub struct OperatingGuide;

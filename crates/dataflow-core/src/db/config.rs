@@ -11,7 +11,7 @@ use crate::DataFlow;
 pub struct Config {
     /// The connection URL.
     pub url: String,
-    /// Maximum pool size (default 10; 5 for SQLite files).
+    /// Maximum pool size (default: [`default_pool_size`](crate::db::env::default_pool_size), from the cores).
     pub max_connections: Option<u32>,
     /// Minimum idle connections kept open.
     pub min_connections: u32,

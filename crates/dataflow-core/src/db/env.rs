@@ -100,7 +100,9 @@ impl Config {
         let parsed = super::url::parse(&url).map_err(|e| {
             Error::new(ErrorCode::INVALID_URL, format!("DATABASE_URL: {}", e.message()))
                 .field("DATABASE_URL")
-                .fix("set DATABASE_URL to postgres://user:pass@host/db, mysql://..., sqlite://app.db or sqlite::memory:")
+                .fix(
+                    "set DATABASE_URL to postgres://user:pass@host/db, mysql://..., sqlite://app.db or sqlite::memory:",
+                )
                 .fix(format!("or unset it to use {DEFAULT_DATABASE_URL}"))
         })?;
         let mut c = Config::new(url);
@@ -126,13 +128,23 @@ impl Config {
         }
         if let Some(v) = var("DATAFLOW_SLOW_QUERY_MS") {
             let ms: u64 = v.parse().map_err(|_| {
-                bad("DATAFLOW_SLOW_QUERY_MS", &v, "not a whole number of milliseconds", "use e.g. `250`, or `0` to turn the warning off")
+                bad(
+                    "DATAFLOW_SLOW_QUERY_MS",
+                    &v,
+                    "not a whole number of milliseconds",
+                    "use e.g. `250`, or `0` to turn the warning off",
+                )
             })?;
             c.observe.slow_query = (ms > 0).then(|| Duration::from_millis(ms));
         }
         if let Some(v) = var("DATAFLOW_LOG") {
             tracing_subscriber::EnvFilter::try_new(&v).map_err(|e| {
-                bad("DATAFLOW_LOG", &v, &format!("not a log filter ({e})"), "use a level (`info`) or per-target levels: `warn,dataflow::sql=debug`")
+                bad(
+                    "DATAFLOW_LOG",
+                    &v,
+                    &format!("not a log filter ({e})"),
+                    "use a level (`info`) or per-target levels: `warn,dataflow::sql=debug`",
+                )
             })?;
             c.observe.log = Some(v);
         }

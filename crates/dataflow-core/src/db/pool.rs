@@ -80,7 +80,12 @@ impl Pools {
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
                 let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
-                Pools::Pg(base(cfg, super::env::default_pool_size(u.dialect, false)).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::Pg(
+                    base(cfg, super::env::default_pool_size(u.dialect, false))
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| connect_err(&u.url, e))?,
+                )
             }
             Dialect::MySql => {
                 let opts: sqlx::mysql::MySqlConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
@@ -88,7 +93,12 @@ impl Pools {
                     .statement_cache_capacity(cfg.statement_cache_capacity)
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                Pools::My(base(cfg, super::env::default_pool_size(u.dialect, false)).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::My(
+                    base(cfg, super::env::default_pool_size(u.dialect, false))
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| connect_err(&u.url, e))?,
+                )
             }
             Dialect::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};

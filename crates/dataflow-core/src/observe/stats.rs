@@ -255,7 +255,11 @@ impl fmt::Display for StatsSnapshot {
             self.operations_total, self.errors_total, self.statements_total, self.statement_errors
         )?;
         if !self.operations.is_empty() {
-            writeln!(f, "{:<12} {:>8} {:>7} {:>10} {:>10} {:>10} {:>10}", "operation", "count", "errors", "p50", "p95", "p99", "max")?;
+            writeln!(
+                f,
+                "{:<12} {:>8} {:>7} {:>10} {:>10} {:>10} {:>10}",
+                "operation", "count", "errors", "p50", "p95", "p99", "max"
+            )?;
             for o in &self.operations {
                 writeln!(
                     f,
@@ -281,11 +285,7 @@ impl fmt::Display for StatsSnapshot {
 }
 
 fn fmt_d(d: Duration) -> String {
-    if d >= Duration::from_millis(10) {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{}µs", d.as_micros())
-    }
+    if d >= Duration::from_millis(10) { format!("{}ms", d.as_millis()) } else { format!("{}µs", d.as_micros()) }
 }
 
 #[cfg(test)]

@@ -77,7 +77,15 @@ fn span(obs: &Observer, sql: &str, values: Option<&sea_query::Values>, schema: O
 }
 
 /// Records the end of one statement: span fields, metrics, stats, slow warning.
-fn finish(obs: &Observer, span: &tracing::Span, sql: &str, model: Option<&str>, t0: Instant, rows: Option<(&str, u64)>, err: Option<&dataflow_sql::Error>) {
+fn finish(
+    obs: &Observer,
+    span: &tracing::Span,
+    sql: &str,
+    model: Option<&str>,
+    t0: Instant,
+    rows: Option<(&str, u64)>,
+    err: Option<&dataflow_sql::Error>,
+) {
     let elapsed = t0.elapsed();
     if let Some((field, n)) = rows {
         span.record(field, n);
@@ -125,7 +133,12 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes every row by `cols`.
-    pub(crate) async fn fetch_all(&mut self, st: Stmt, cols: &[FieldDef], schema: &ModelSchema) -> Result<Vec<Vec<Value>>> {
+    pub(crate) async fn fetch_all(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+    ) -> Result<Vec<Vec<Value>>> {
         let Some(obs) = current() else { return self.fetch_all_unobserved(st, cols, schema).await };
         let (st, sql) = shared(st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use dataflow_sql::{Error, ErrorCode, Result};
 use futures::FutureExt;
-use tracing::Instrument;
 use serde_json::{Map, Value as J};
+use tracing::Instrument;
 
 use super::builder::Workflow;
 use super::spec::{get_path, set_path};
