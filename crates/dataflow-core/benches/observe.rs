@@ -15,7 +15,7 @@ use dataflow_core::DataFlow;
 use dataflow_core::observe::ObserveConfig;
 use dataflow_sql::{FieldValue, Model, ModelSchema, Result, Value};
 use serde_json::json;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 
 #[derive(Debug, Clone)]
 struct Probe {
@@ -106,11 +106,19 @@ async fn bench(label: &str, url: &str) {
     round(&on, &ids, 50).await;
     let modes = [Mode::Off, Mode::On, Mode::OnExporter];
     let mut res: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); 3];
-    for _ in 0..rounds {
-        for (k, m) in modes.iter().enumerate() {
+    for r in 0..rounds {
+        // Alternate the order per round so drift (WAL growth, checkpoints) does not favour one mode.
+        let order: Vec<usize> = if r % 2 == 0 { vec![0, 1, 2] } else { vec![2, 1, 0] };
+        for k in order {
+            let m = &modes[k];
             let (r, i) = if *m == Mode::OnExporter {
                 // Every span enabled and built (registry), every metric handed to a recorder.
-                let _t = tracing::subscriber::set_default(tracing_subscriber::registry().with(NoopLayer));
+                // DataFlow's targets only: sqlx's own per-query events would otherwise be measured too.
+                let only_dataflow =
+                    tracing_subscriber::filter::Targets::new().with_target("dataflow", tracing::Level::TRACE);
+                let _t = tracing::subscriber::set_default(
+                    tracing_subscriber::registry().with(NoopLayer.with_filter(only_dataflow)),
+                );
                 let _m = metrics::set_default_local_recorder(&metrics::NoopRecorder);
                 round(&on, &ids, n).await
             } else {
@@ -138,9 +146,7 @@ async fn bench(label: &str, url: &str) {
         r[2].1 / r[0].1
     );
     if let dataflow_core::RawPool::Postgres(_) | dataflow_core::RawPool::MySql(_) = off.raw_pool() {
-        let table = Probe::schema().table.clone();
-        let _ = off.express(); // keep the handle alive until the drop below
-        drop_table(&off, &table).await;
+        drop_table(&off, &Probe::schema().table).await;
     }
     on.close().await;
     off.close().await;
