@@ -30,10 +30,9 @@ pub fn run(command: Command) -> Result<String> {
 }
 
 fn block_on<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(ErrorCode::DATABASE, format!("could not start the async runtime: {e}")).source(e))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        Error::new(ErrorCode::DATABASE, format!("could not start the async runtime: {e}")).with_source(e)
+    })?;
     rt.block_on(f)
 }
 
@@ -65,7 +64,8 @@ fn debug(message: &str) -> String {
 }
 
 fn read(path: &str) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| usage(format!("cannot read `{path}`: {e}"), "check the path").source(e))
+    std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read `{path}`: {e}"), "check the path").with_source(e))
 }
 
 fn parse_json(text: &str, what: &str) -> Result<serde_json::Value> {

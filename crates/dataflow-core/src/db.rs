@@ -102,9 +102,9 @@ impl DataFlow {
     /// The underlying sqlx pool, for raw SQL beside DataFlow (same connections, same settings).
     pub fn raw_pool(&self) -> RawPool<'_> {
         match &self.inner.pools {
-            Pools::Pg(p) => RawPool::Postgres(p),
-            Pools::My(p) => RawPool::MySql(p),
-            Pools::Lite(p) => RawPool::Sqlite(p),
+            Pools::Postgres(p) => RawPool::Postgres(p),
+            Pools::MySql(p) => RawPool::MySql(p),
+            Pools::Sqlite(p) => RawPool::Sqlite(p),
         }
     }
 

@@ -14,7 +14,7 @@ pub fn classify(err: sqlx::Error, schema: Option<&ModelSchema>) -> Error {
         Some(s) => e.or_model(&s.name),
         None => e,
     };
-    e.source(err)
+    e.with_source(err)
 }
 
 fn classify_inner(err: &sqlx::Error, schema: Option<&ModelSchema>) -> Error {

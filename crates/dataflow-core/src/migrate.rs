@@ -16,15 +16,13 @@ pub mod introspect;
 mod lock;
 pub mod plan;
 mod probe;
-mod sql;
-mod types;
 mod verify;
 
 use dataflow_sql::{Dialect, ModelSchema, Result};
 
 use self::apply::Accept;
-use self::diff::Probe;
 use crate::db::pool::Conn;
+use dataflow_sql::stmt::probe::Probe;
 
 pub use self::api::MigrationReport;
 pub use self::apply::Applied;

@@ -17,8 +17,9 @@ pub(crate) mod update;
 pub(crate) mod upsert;
 
 use dataflow_sql::stmt::Scope;
+use dataflow_sql::stmt::cond;
 use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, FieldType, ModelSchema, Operation, Result, Value};
-use sea_query::{Alias, Condition, Expr, ExprTrait};
+use sea_query::Condition;
 
 use crate::db::registry::ModelEntry;
 
@@ -78,27 +79,17 @@ impl<'a> Ctx<'a> {
 
     /// `id = ?`
     pub(crate) fn id_cond(&self, id: &Value) -> Condition {
-        let f = self.id_field();
-        Condition::all().add(Expr::col(Alias::new(f.column())).eq(self.sea(f, id)))
+        cond::eq(self.schema(), self.dialect, self.id_field(), id)
     }
 
     /// `id IN (...)`
     pub(crate) fn ids_cond(&self, ids: &[Value]) -> Condition {
-        let f = self.id_field();
-        Condition::all().add(Expr::col(Alias::new(f.column())).is_in(ids.iter().map(|v| self.sea(f, v))))
+        cond::is_in(self.schema(), self.dialect, self.id_field(), ids)
     }
 
     /// Conjunction of `field = value` for the given pairs (conflict keys).
     pub(crate) fn eq_cond(&self, pairs: &[(&FieldDef, &Value)]) -> Condition {
-        let mut c = Condition::all();
-        for (f, v) in pairs {
-            c = c.add(if v.is_null() {
-                Expr::col(Alias::new(f.column())).is_null()
-            } else {
-                Expr::col(Alias::new(f.column())).eq(self.sea(f, v))
-            });
-        }
-        c
+        cond::eq_all(self.schema(), self.dialect, pairs)
     }
 
     /// Index of a user field.

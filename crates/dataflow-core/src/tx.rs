@@ -4,6 +4,7 @@
 use futures::future::BoxFuture;
 
 use dataflow_sql::Result;
+use dataflow_sql::stmt::tx;
 
 use crate::DataFlow;
 use crate::db::pool::Txn;
@@ -82,12 +83,11 @@ impl Tx {
         F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
     {
         self.depth += 1;
-        let name = format!("df_savepoint_{}", self.depth);
-        self.txn.conn().execute_raw(&format!("SAVEPOINT {name}"), None).await?;
+        self.txn.conn().execute_raw(&tx::savepoint(self.depth), None).await?;
         let r = f(self).await;
         let end = match &r {
-            Ok(_) => format!("RELEASE SAVEPOINT {name}"),
-            Err(_) => format!("ROLLBACK TO SAVEPOINT {name}"),
+            Ok(_) => tx::release_savepoint(self.depth),
+            Err(_) => tx::rollback_to_savepoint(self.depth),
         };
         let done = self.txn.conn().execute_raw(&end, None).await;
         self.depth -= 1;

@@ -13,6 +13,7 @@
 //!   `utf8mb4_0900_bin`, see [`create_table_with`] and [`MysqlCollation`]);
 //! - SQLite: the default BINARY collation already compares bytes.
 
+pub mod alter;
 mod column;
 mod index;
 mod table;

@@ -1,6 +1,25 @@
-//! The three SQL dialects DataFlow speaks and their limits.
+//! The SQL dialects DataFlow speaks. [`Dialect`] names one; its [`Backend`] (one file per
+//! dialect: `dialect/{postgres,mysql,sqlite}.rs`) owns everything that differs between them:
+//! limits, identifier quoting, column types and collations, how a [`Value`] is bound, upsert
+//! syntax, the ALTER forms migrations need, the migration history table, the cross-process lock
+//! statements and the introspection queries.
+//!
+//! Adding a backend means adding one file with a `Backend` impl, a [`Dialect`] variant and its
+//! arm in [`Dialect::backend`] and [`Dialect::build`] — the only `match`es on the dialect.
+
+mod mysql;
+mod postgres;
+mod sqlite;
 
 use serde::{Deserialize, Serialize};
+
+use crate::schema::ArrayElem;
+use crate::value::Value;
+use crate::{FieldDef, FieldType, ModelSchema};
+
+pub use mysql::MySqlBackend;
+pub use postgres::PostgresBackend;
+pub use sqlite::{SqliteBackend, sqlite_affinity};
 
 /// A SQL dialect. Every statement builder renders for exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,32 +37,47 @@ impl Dialect {
     /// All dialects, in a stable order (used by snapshot tests).
     pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite];
 
-    /// The maximum number of bind parameters one statement may carry.
-    pub const fn max_bind_params(self) -> usize {
+    /// The dialect's backend: the one place that dispatches on the dialect.
+    pub fn backend(self) -> &'static dyn Backend {
         match self {
-            Dialect::Postgres => 65_535,
-            Dialect::MySql => 65_535,
-            Dialect::Sqlite => 32_766,
+            Dialect::Postgres => &PostgresBackend,
+            Dialect::MySql => &MySqlBackend,
+            Dialect::Sqlite => &SqliteBackend,
         }
+    }
+
+    /// Renders a sea-query statement with this dialect's query builder (sea-query's builders
+    /// are not object safe, so this is the second and last dispatch on the dialect).
+    pub fn build<S: sea_query::QueryStatementWriter>(self, stmt: &S) -> (String, sea_query::Values) {
+        match self {
+            Dialect::Postgres => stmt.build_any(&sea_query::PostgresQueryBuilder),
+            Dialect::MySql => stmt.build_any(&sea_query::MysqlQueryBuilder),
+            Dialect::Sqlite => stmt.build_any(&sea_query::SqliteQueryBuilder),
+        }
+    }
+
+    /// The maximum number of bind parameters one statement may carry.
+    pub fn max_bind_params(self) -> usize {
+        self.backend().max_bind_params()
     }
 
     /// The maximum length of an identifier (table, column, index name) in bytes.
-    pub const fn max_identifier_len(self) -> usize {
-        match self {
-            Dialect::Postgres => 63,
-            Dialect::MySql => 64,
-            // SQLite has no limit; we keep PostgreSQL's so a model stays portable.
-            Dialect::Sqlite => 63,
-        }
+    pub fn max_identifier_len(self) -> usize {
+        self.backend().max_identifier_len()
     }
 
     /// A short lowercase name (`postgres`, `mysql`, `sqlite`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::MySql => "mysql",
-            Dialect::Sqlite => "sqlite",
-        }
+    pub fn name(self) -> &'static str {
+        self.backend().name()
+    }
+
+    /// Quotes a schema identifier. Only for identifiers from a validated schema
+    /// (`^[A-Za-z_][A-Za-z0-9_]*$`, so they never contain a quote character); used where
+    /// sea-query cannot express a construct and the text is assembled by hand.
+    pub fn quote(self, ident: &str) -> String {
+        debug_assert!(ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "unvalidated identifier {ident:?}");
+        let q = self.backend().quote_char();
+        format!("{q}{ident}{q}")
     }
 }
 
@@ -51,4 +85,197 @@ impl std::fmt::Display for Dialect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The cross-process migration lock of a backend (run by dataflow-core's `migrate::lock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockStatements {
+    /// A session-level lock polled with a key bound as `$1`/`?` (PostgreSQL advisory lock):
+    /// `try_acquire` returns a boolean, `release` frees it.
+    Advisory {
+        /// Returns true when the lock was taken.
+        try_acquire: &'static str,
+        /// Frees the lock.
+        release: &'static str,
+        /// The key to bind.
+        key: i64,
+    },
+    /// A named lock with a server-side wait: `acquire` binds the timeout in whole seconds and
+    /// returns 1 when taken (MySQL/MariaDB `GET_LOCK`).
+    Named {
+        /// Waits up to the bound number of seconds; 1 when taken.
+        acquire: &'static str,
+        /// Frees the lock.
+        release: &'static str,
+    },
+    /// The database's write lock, taken by beginning a write transaction (SQLite `BEGIN
+    /// IMMEDIATE`); the migration runs inside it and it ends with `COMMIT`/`ROLLBACK`.
+    /// `busy_timeout` reads the connection's busy timeout and
+    /// [`crate::stmt::tx::set_busy_timeout`] sets it.
+    WriteTransaction {
+        /// Takes the write lock (fails at once with "busy"/"locked" when taken).
+        begin: &'static str,
+        /// Reads the busy timeout in milliseconds.
+        busy_timeout: &'static str,
+    },
+}
+
+/// The three introspection queries of a backend. `columns` and `indexes` bind the table name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntrospectionQueries {
+    /// The base tables of the current database/schema, one name per row.
+    pub tables: &'static str,
+    /// The columns of one table: name, type, nullable, default, key flag (per backend).
+    pub columns: &'static str,
+    /// The indexes of one table, one row per indexed column, in index order.
+    pub indexes: &'static str,
+}
+
+/// What differs between SQL backends. One implementation per file in `dialect/`; reach it
+/// through [`Dialect::backend`].
+pub trait Backend: Sync + std::fmt::Debug {
+    /// The dialect this backend renders.
+    fn dialect(&self) -> Dialect;
+    /// A short lowercase name (`postgres`, `mysql`, `sqlite`).
+    fn name(&self) -> &'static str;
+    /// The maximum number of bind parameters one statement may carry.
+    fn max_bind_params(&self) -> usize;
+    /// The maximum length of an identifier in bytes.
+    fn max_identifier_len(&self) -> usize;
+    /// The byte budget of one multi-row statement, where the server limits packet size.
+    fn statement_byte_budget(&self) -> Option<usize> {
+        None
+    }
+    /// The identifier quote character.
+    fn quote_char(&self) -> char {
+        '"'
+    }
+
+    // ---- column types and definitions ----
+
+    /// The SQL type of a column (FEATURES §1), without nullability, key or collation.
+    fn column_type(&self, field: &FieldDef, schema: &ModelSchema) -> String;
+    /// Whether `native_arrays` applies on this backend (PostgreSQL arrays).
+    fn native_arrays(&self, schema: &ModelSchema) -> bool {
+        let _ = schema;
+        false
+    }
+    /// The collation clause of a text column (`" COLLATE \"C\""`), given the MySQL collation name.
+    fn text_collation(&self, field: &FieldDef, mysql_collation: &str) -> Option<String>;
+    /// The definition of a database-generated integer `id` (`name` quoted, `ty` its type).
+    fn generated_id(&self, name: &str, ty: &str) -> String;
+    /// A boolean `DEFAULT` literal.
+    fn bool_literal(&self, b: bool) -> String {
+        if b { "TRUE" } else { "FALSE" }.to_owned()
+    }
+    /// A `DEFAULT` literal as written in the column definition (MySQL parenthesises
+    /// TEXT/JSON/BLOB defaults).
+    fn default_expression(&self, literal: String, column_type: &str) -> String {
+        let _ = column_type;
+        literal
+    }
+    /// The `DEFAULT` literal of a native array (PostgreSQL), if this backend has them.
+    fn array_default(&self, value: &Value, field: &FieldDef, schema: &ModelSchema) -> Option<String> {
+        let _ = (value, field, schema);
+        None
+    }
+    /// Renders one value as an SQL literal (sea-query's escaping).
+    fn literal(&self, v: &sea_query::Value) -> String;
+
+    // ---- values ----
+
+    /// The bound value of a date-time.
+    fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> sea_query::Value;
+    /// The bound value of a date.
+    fn date(&self, d: &chrono::NaiveDate) -> sea_query::Value {
+        sea_query::Value::ChronoDate(Some(*d))
+    }
+    /// The bound value of a UUID.
+    fn uuid(&self, u: &uuid::Uuid) -> sea_query::Value {
+        sea_query::Value::String(Some(u.to_string()))
+    }
+    /// The bound value of a decimal.
+    fn decimal(&self, d: &rust_decimal::Decimal) -> sea_query::Value {
+        sea_query::Value::Decimal(Some(*d))
+    }
+    /// The bound value of a JSON document (also arrays stored as JSON).
+    fn json(&self, j: serde_json::Value) -> sea_query::Value {
+        sea_query::Value::Json(Some(Box::new(j)))
+    }
+    /// The bound value of an array field: a native array where the backend has them and the
+    /// model asks for them, otherwise JSON.
+    fn array(
+        &self,
+        items: &[Value],
+        ty: FieldType,
+        native_arrays: bool,
+        as_json: serde_json::Value,
+    ) -> sea_query::Value {
+        let _ = (items, ty, native_arrays);
+        self.json(as_json)
+    }
+    /// A typed NULL for a column of type `ty`.
+    fn typed_null(&self, ty: FieldType, native_arrays: bool) -> sea_query::Value;
+
+    // ---- upsert ----
+
+    /// The expression for "the value this row tried to insert" of column `c` in an upsert's
+    /// update clause (`excluded."c"`, MySQL `VALUES(`c`)`).
+    fn upsert_new_value(&self, column: &str) -> String {
+        let d = self.dialect();
+        format!("{}.{}", d.quote("excluded"), d.quote(column))
+    }
+    /// Whether an upsert returns the affected rows (`RETURNING`): always, only when asked, or never.
+    fn upsert_returning(&self, asked: bool) -> bool;
+    /// Whether the upsert can tell inserted from updated rows in `RETURNING` (PostgreSQL `xmax = 0`).
+    fn upsert_inserted_flag(&self) -> Option<&'static str> {
+        None
+    }
+
+    // ---- migrations ----
+
+    /// `ALTER TABLE .. ALTER/MODIFY COLUMN` statements changing a column's type to the model's.
+    /// `t` and `c` are the quoted table and column.
+    fn change_type(&self, t: &str, c: &str, field: &FieldDef, schema: &ModelSchema) -> Vec<String>;
+    /// The statement that makes a column's nullability the model's.
+    fn set_nullability(&self, t: &str, c: &str, field: &FieldDef, schema: &ModelSchema) -> String;
+    /// `DROP INDEX` (`t` and `name` quoted).
+    fn drop_index(&self, t: &str, name: &str) -> String {
+        let _ = t;
+        format!("DROP INDEX {name}")
+    }
+    /// Whether the live type `live` (as introspected) satisfies `wanted`, the type
+    /// [`Backend::column_type`] gives `field`.
+    fn type_matches(&self, field: &FieldDef, wanted: &str, live: &str) -> bool;
+    /// `CREATE TABLE IF NOT EXISTS dataflow_migrations (...)`.
+    fn history_table(&self) -> &'static str;
+    /// The cross-process migration lock.
+    fn lock(&self) -> LockStatements;
+    /// The introspection queries.
+    fn introspection(&self) -> IntrospectionQueries;
+}
+
+/// The PostgreSQL array element type of an array field.
+pub(crate) fn array_type(e: ArrayElem) -> sea_query::ArrayType {
+    use sea_query::ArrayType;
+    match e {
+        ArrayElem::String => ArrayType::String,
+        ArrayElem::I64 => ArrayType::BigInt,
+        ArrayElem::F64 => ArrayType::Double,
+        ArrayElem::Bool => ArrayType::Bool,
+    }
+}
+
+/// A typed NULL for the types every backend binds alike (`None` for the others).
+pub(crate) fn common_null(ty: FieldType) -> Option<sea_query::Value> {
+    use sea_query::Value as S;
+    Some(match ty {
+        FieldType::String => S::String(None),
+        FieldType::I32 => S::Int(None),
+        FieldType::I64 => S::BigInt(None),
+        FieldType::F64 => S::Double(None),
+        FieldType::Bool => S::Bool(None),
+        FieldType::Bytes => S::Bytes(None),
+        _ => return None,
+    })
 }

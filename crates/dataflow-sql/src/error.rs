@@ -9,140 +9,219 @@ pub mod catalogue;
 use std::fmt;
 
 /// A stable error code, displayed as `DF-101`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ErrorCode(pub u16);
+///
+/// Opaque: a code is one of the associated constants (every code is in the catalogue).
+/// Use [`ErrorCode::as_str`] (`"DF-101"`) or [`ErrorCode::number`] (`101`) to show or store it,
+/// [`ErrorCode::from_number`] to read one back, and [`ErrorCode::kind`] to match on its kind.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorCode(u16);
+
+/// What kind of failure an error is: the cases callers commonly handle, coarser than
+/// [`ErrorCode`]. New kinds may be added, so a `match` needs a `_` arm.
+///
+/// ```
+/// use dataflow_sql::{Error, ErrorCode, ErrorKind};
+/// let e = Error::new(ErrorCode::NOT_FOUND, "no `User` with id `u1`");
+/// match e.kind() {
+///     ErrorKind::NotFound => {}
+///     _ => unreachable!(),
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The record does not exist (DF-703).
+    NotFound,
+    /// A unique constraint was violated (DF-501).
+    UniqueViolation,
+    /// Another constraint was violated: foreign key, NOT NULL, CHECK (DF-502..DF-504).
+    Constraint,
+    /// The transaction lost a race (serialization failure, deadlock); retrying may succeed (DF-505, DF-506).
+    Conflict,
+    /// The input was rejected before any SQL ran: parameters, filters, tenant, protection (DF-1xx, DF-605,
+    /// DF-608, DF-609, DF-901, DF-902).
+    Validation,
+    /// The database could not be reached, the connection was lost, the pool timed out or the instance is
+    /// closed (DF-401, DF-403, DF-404, DF-507, DF-508).
+    Connection,
+    /// A migration needs approval, failed, timed out on the lock or the live schema differs (DF-3xx).
+    Migration,
+    /// The model definition or its options are invalid or unsupported (DF-402, DF-6xx).
+    Model,
+    /// A workflow, its nodes or their connections are invalid or failed (DF-2xx, DF-7xx, DF-8xx).
+    Workflow,
+    /// Any other database error, or a stored value that could not be decoded (DF-509, DF-510).
+    Database,
+}
 
 macro_rules! codes {
-    ($($(#[$doc:meta])* $name:ident = $num:literal, $title:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $num:literal, $kind:ident, $title:literal;)*) => {
         impl ErrorCode {
             $($(#[$doc])* pub const $name: ErrorCode = ErrorCode($num);)*
 
             /// Every code the project uses, in numeric order.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode($num)),*];
 
-            /// A short title for the code, or `None` for a code that is not in the catalogue.
-            pub fn title(self) -> Option<&'static str> {
+            /// The code for a number (`101`), or `None` for a number that is not a DataFlow code.
+            pub const fn from_number(n: u16) -> Option<ErrorCode> {
+                match n {
+                    $($num => Some(ErrorCode($num)),)*
+                    _ => None,
+                }
+            }
+
+            /// The code as text: `"DF-101"`.
+            pub const fn as_str(self) -> &'static str {
+                match self.0 {
+                    $($num => concat!("DF-", stringify!($num)),)*
+                    _ => "DF-???",
+                }
+            }
+
+            /// A short title for the code.
+            pub const fn title(self) -> Option<&'static str> {
                 match self.0 {
                     $($num => Some($title),)*
                     _ => None,
+                }
+            }
+
+            /// The kind of failure this code is.
+            pub const fn kind(self) -> ErrorKind {
+                match self.0 {
+                    $($num => ErrorKind::$kind,)*
+                    _ => ErrorKind::Database,
                 }
             }
         }
     };
 }
 
+impl ErrorCode {
+    /// The number of the code: `101` for `DF-101`.
+    pub const fn number(self) -> u16 {
+        self.0
+    }
+}
+
 codes! {
     /// A required field or parameter is missing.
-    MISSING_FIELD = 101, "Missing required field";
+    MISSING_FIELD = 101, Validation, "Missing required field";
     /// A value does not fit the field's type.
-    WRONG_TYPE = 102, "Value has the wrong type";
+    WRONG_TYPE = 102, Validation, "Value has the wrong type";
     /// A field name is not in the model.
-    UNKNOWN_FIELD = 103, "Unknown field";
+    UNKNOWN_FIELD = 103, Validation, "Unknown field";
     /// An operator is not a filter operator, or does not apply to the field's type.
-    UNKNOWN_OPERATOR = 104, "Unknown or inapplicable filter operator";
+    UNKNOWN_OPERATOR = 104, Validation, "Unknown or inapplicable filter operator";
     /// A filter is malformed (empty `$and`, `$in` with a non-list, ...).
-    INVALID_FILTER = 105, "Malformed filter";
+    INVALID_FILTER = 105, Validation, "Malformed filter";
     /// `order_by`, `limit`, `offset` or a cursor is invalid.
-    INVALID_PAGINATION = 106, "Invalid ordering or pagination";
+    INVALID_PAGINATION = 106, Validation, "Invalid ordering or pagination";
     /// Parameters have the wrong shape for the operation.
-    WRONG_SHAPE = 107, "Parameters have the wrong shape";
+    WRONG_SHAPE = 107, Validation, "Parameters have the wrong shape";
     /// A destructive bulk operation has an empty filter and no `confirmed: true`.
-    UNCONFIRMED_DESTRUCTIVE = 108, "Destructive operation needs confirmation";
+    UNCONFIRMED_DESTRUCTIVE = 108, Validation, "Destructive operation needs confirmation";
     /// A parameter value is out of range or otherwise invalid.
-    INVALID_PARAMETER = 109, "Invalid parameter";
+    INVALID_PARAMETER = 109, Validation, "Invalid parameter";
     /// A connection references a node that does not exist.
-    CONNECTION_UNKNOWN_NODE = 201, "Connection references an unknown node";
+    CONNECTION_UNKNOWN_NODE = 201, Workflow, "Connection references an unknown node";
     /// A connection's source output path does not exist.
-    CONNECTION_BAD_OUTPUT = 202, "Connection output path does not exist";
+    CONNECTION_BAD_OUTPUT = 202, Workflow, "Connection output path does not exist";
     /// A connection's types are incompatible.
-    CONNECTION_TYPE_MISMATCH = 203, "Connection types are incompatible";
+    CONNECTION_TYPE_MISMATCH = 203, Workflow, "Connection types are incompatible";
     /// A node is connected to itself.
-    CONNECTION_SELF = 204, "Node connected to itself";
+    CONNECTION_SELF = 204, Workflow, "Node connected to itself";
     /// One input parameter is supplied by two connections.
-    CONNECTION_DUPLICATE_INPUT = 205, "Input supplied twice";
+    CONNECTION_DUPLICATE_INPUT = 205, Workflow, "Input supplied twice";
     /// A migration step was not applied automatically because of its risk.
-    MIGRATION_NEEDS_APPROVAL = 301, "Migration needs explicit approval";
+    MIGRATION_NEEDS_APPROVAL = 301, Migration, "Migration needs explicit approval";
     /// A migration failed while applying.
-    MIGRATION_FAILED = 302, "Migration failed";
+    MIGRATION_FAILED = 302, Migration, "Migration failed";
     /// The migration lock could not be acquired in time.
-    MIGRATION_LOCK_TIMEOUT = 303, "Migration lock timeout";
+    MIGRATION_LOCK_TIMEOUT = 303, Migration, "Migration lock timeout";
     /// The live table does not match the model (existing_schema_mode).
-    SCHEMA_MISMATCH = 304, "Live schema does not match the model";
+    SCHEMA_MISMATCH = 304, Migration, "Live schema does not match the model";
     /// The connection URL is invalid or names an unsupported backend.
-    INVALID_URL = 401, "Invalid database URL";
+    INVALID_URL = 401, Connection, "Invalid database URL";
     /// A model option is not supported on this backend.
-    UNSUPPORTED_ON_BACKEND = 402, "Option not supported on this backend";
+    UNSUPPORTED_ON_BACKEND = 402, Model, "Option not supported on this backend";
     /// The database could not be reached.
-    CONNECTION_FAILED = 403, "Could not connect to the database";
+    CONNECTION_FAILED = 403, Connection, "Could not connect to the database";
     /// The instance was closed.
-    CLOSED = 404, "DataFlow instance is closed";
+    CLOSED = 404, Connection, "DataFlow instance is closed";
     /// A configuration value (an environment variable such as `DATAFLOW_POOL_SIZE`) is invalid.
-    INVALID_CONFIG = 405, "Invalid configuration value";
+    INVALID_CONFIG = 405, Connection, "Invalid configuration value";
     /// A unique constraint was violated.
-    UNIQUE_VIOLATION = 501, "Unique constraint violated";
+    UNIQUE_VIOLATION = 501, UniqueViolation, "Unique constraint violated";
     /// A foreign key constraint was violated.
-    FOREIGN_KEY_VIOLATION = 502, "Foreign key constraint violated";
+    FOREIGN_KEY_VIOLATION = 502, Constraint, "Foreign key constraint violated";
     /// A NOT NULL constraint was violated.
-    NOT_NULL_VIOLATION = 503, "NOT NULL constraint violated";
+    NOT_NULL_VIOLATION = 503, Constraint, "NOT NULL constraint violated";
     /// A CHECK constraint was violated.
-    CHECK_VIOLATION = 504, "CHECK constraint violated";
+    CHECK_VIOLATION = 504, Constraint, "CHECK constraint violated";
     /// The transaction could not be serialized; retry it.
-    SERIALIZATION_FAILURE = 505, "Serialization failure";
+    SERIALIZATION_FAILURE = 505, Conflict, "Serialization failure";
     /// The transaction was chosen as a deadlock victim; retry it.
-    DEADLOCK = 506, "Deadlock detected";
+    DEADLOCK = 506, Conflict, "Deadlock detected";
     /// The connection to the database was lost.
-    CONNECTION_LOST = 507, "Connection lost";
+    CONNECTION_LOST = 507, Connection, "Connection lost";
     /// No connection became free within the acquire timeout.
-    POOL_TIMEOUT = 508, "Connection pool timeout";
+    POOL_TIMEOUT = 508, Connection, "Connection pool timeout";
     /// Any other database error.
-    DATABASE = 509, "Database error";
+    DATABASE = 509, Database, "Database error";
     /// A stored value could not be decoded into the model's type.
-    DECODE = 510, "Could not decode a stored value";
+    DECODE = 510, Database, "Could not decode a stored value";
     /// An identifier (table, column, index) is invalid.
-    INVALID_IDENTIFIER = 601, "Invalid identifier";
+    INVALID_IDENTIFIER = 601, Model, "Invalid identifier";
     /// The model definition is invalid.
-    INVALID_MODEL = 602, "Invalid model definition";
+    INVALID_MODEL = 602, Model, "Invalid model definition";
     /// The model name is already registered on this instance.
-    DUPLICATE_MODEL = 603, "Model already registered";
+    DUPLICATE_MODEL = 603, Model, "Model already registered";
     /// The model is not registered on this instance.
-    UNKNOWN_MODEL = 604, "Model not registered";
+    UNKNOWN_MODEL = 604, Model, "Model not registered";
     /// The model is append-only and refuses this operation.
-    APPEND_ONLY = 605, "Append-only model refuses the operation";
+    APPEND_ONLY = 605, Validation, "Append-only model refuses the operation";
     /// The model's options conflict.
-    CONFLICTING_OPTIONS = 606, "Conflicting model options";
+    CONFLICTING_OPTIONS = 606, Model, "Conflicting model options";
     /// An upsert's conflict target is not a unique key.
-    CONFLICT_TARGET_NOT_UNIQUE = 607, "Conflict target is not a unique key";
+    CONFLICT_TARGET_NOT_UNIQUE = 607, Model, "Conflict target is not a unique key";
     /// A multi-tenant model was used without a tenant.
-    MISSING_TENANT = 608, "Multi-tenant model used without a tenant";
+    MISSING_TENANT = 608, Validation, "Multi-tenant model used without a tenant";
     /// A write was blocked by read-only protection.
-    WRITE_PROTECTED = 609, "Write blocked by read-only protection";
+    WRITE_PROTECTED = 609, Validation, "Write blocked by read-only protection";
     /// The node type is not registered.
-    UNKNOWN_NODE_TYPE = 701, "Unknown node type";
+    UNKNOWN_NODE_TYPE = 701, Workflow, "Unknown node type";
     /// The node's parameters are invalid.
-    INVALID_NODE_PARAMS = 702, "Invalid node parameters";
+    INVALID_NODE_PARAMS = 702, Workflow, "Invalid node parameters";
     /// The record was not found.
-    NOT_FOUND = 703, "Record not found";
+    NOT_FOUND = 703, NotFound, "Record not found";
     /// The workflow graph contains a cycle.
-    WORKFLOW_CYCLE = 801, "Workflow contains a cycle";
+    WORKFLOW_CYCLE = 801, Workflow, "Workflow contains a cycle";
     /// A node in the workflow is unreachable or its inputs are never supplied.
-    WORKFLOW_UNREACHABLE = 802, "Unreachable node or unsupplied input";
+    WORKFLOW_UNREACHABLE = 802, Workflow, "Unreachable node or unsupplied input";
     /// A workflow node failed during execution.
-    WORKFLOW_NODE_FAILED = 803, "Workflow node failed";
+    WORKFLOW_NODE_FAILED = 803, Workflow, "Workflow node failed";
     /// A workflow file could not be read or parsed.
-    WORKFLOW_FILE = 804, "Invalid workflow file";
+    WORKFLOW_FILE = 804, Workflow, "Invalid workflow file";
     /// A duplicate node id in a workflow.
-    DUPLICATE_NODE_ID = 805, "Duplicate node id";
+    DUPLICATE_NODE_ID = 805, Workflow, "Duplicate node id";
     /// A template `${node.path}` could not be resolved.
-    TEMPLATE = 806, "Unresolvable template";
+    TEMPLATE = 806, Workflow, "Unresolvable template";
     /// Validation failed (several errors collected).
-    VALIDATION = 901, "Validation failed";
+    VALIDATION = 901, Validation, "Validation failed";
     /// An Update was given flat fields instead of `filter` + `fields`.
-    UPDATE_SHAPE = 902, "Update needs `filter` and `fields`";
+    UPDATE_SHAPE = 902, Validation, "Update needs `filter` and `fields`";
 }
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DF-{:03}", self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -221,8 +300,8 @@ impl Error {
         self
     }
 
-    /// Attaches the underlying cause.
-    pub fn source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    /// Attaches the underlying cause (returned by [`std::error::Error::source`]).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.inner.source = Some(Box::new(source));
         self
     }
@@ -237,6 +316,11 @@ impl Error {
     /// The error code.
     pub fn code(&self) -> ErrorCode {
         self.inner.code
+    }
+
+    /// The kind of failure, for `match`ing the common cases.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.code.kind()
     }
 
     /// The message (without code and context).
@@ -276,6 +360,9 @@ impl Error {
     }
 }
 
+/// One line: `[DF-103] message (model `User`, field `emial`)`, then the collected errors after
+/// `: `, separated by `; `. The alternate form (`{:#}`) adds the first fix and puts each collected
+/// error on its own line; [`Error::long_form`] adds every fix and the code's catalogue entry.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
@@ -297,19 +384,42 @@ impl fmt::Display for Error {
         if !parts.is_empty() {
             write!(f, " ({})", parts.join(", "))?;
         }
-        if let Some(fix) = i.fixes.first() {
-            write!(f, "\n  fix: {fix}")?;
-        }
-        for r in &i.related {
-            write!(f, "\n  - {}", r.to_string().replace('\n', "\n    "))?;
+        if f.alternate() {
+            if let Some(fix) = i.fixes.first() {
+                write!(f, "\n  fix: {fix}")?;
+            }
+            for r in &i.related {
+                write!(f, "\n  - {}", format!("{r:#}").replace('\n', "\n    "))?;
+            }
+        } else {
+            for (n, r) in i.related.iter().enumerate() {
+                f.write_str(if n == 0 { ": " } else { "; " })?;
+                fmt::Display::fmt(r, f)?;
+            }
         }
         Ok(())
     }
 }
 
+/// The structure: code, kind, message, context, fixes, collected errors and source.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("code", &i.code).field("kind", &i.code.kind()).field("message", &i.message);
+        if i.context != Context::default() {
+            d.field("context", &i.context);
+        }
+        if !i.fixes.is_empty() {
+            d.field("fixes", &i.fixes);
+        }
+        if !i.related.is_empty() {
+            d.field("related", &i.related);
+        }
+        if let Some(s) = &i.source {
+            d.field("source", s);
+        }
+        d.finish()
     }
 }
 
@@ -356,7 +466,14 @@ mod tests {
             .fix("did you mean `email`?");
         let s = e.to_string();
         assert!(s.starts_with("[DF-103] unknown field `emial`"), "{s}");
-        assert!(s.contains("model `User`") && s.contains("did you mean `email`?"), "{s}");
+        assert!(s.contains("model `User`") && !s.contains('\n'), "{s}");
+        let long = format!("{e:#}");
+        assert!(long.contains("\n  fix: did you mean `email`?"), "{long}");
+        let d = format!("{e:?}");
+        assert!(d.starts_with("Error { code: DF-103, kind: Validation, message:"), "{d}");
+        let all = Error::collected(vec![e, Error::new(ErrorCode::MISSING_FIELD, "b")]);
+        assert_eq!(all.kind(), ErrorKind::Validation);
+        assert!(!all.to_string().contains('\n') && all.to_string().contains("; [DF-101] b"), "{all}");
     }
 
     #[test]
@@ -364,6 +481,12 @@ mod tests {
         assert_eq!(closest("emial", ["name", "email", "age"]), Some("email"));
         assert_eq!(closest("zzzzzzzz", ["name", "email"]), None);
         assert_eq!(ErrorCode::NOT_FOUND.to_string(), "DF-703");
-        assert_eq!(ErrorCode(703).title(), Some("Record not found"));
+        assert_eq!(ErrorCode::from_number(703).and_then(ErrorCode::title), Some("Record not found"));
+        assert_eq!(ErrorCode::NOT_FOUND.as_str(), "DF-703");
+        assert_eq!(ErrorCode::NOT_FOUND.number(), 703);
+        assert_eq!(ErrorCode::from_number(999), None);
+        for c in ErrorCode::ALL {
+            assert_eq!(c.as_str(), format!("DF-{:03}", c.number()));
+        }
     }
 }

@@ -15,7 +15,7 @@ pub mod stmt;
 pub mod value;
 
 pub use dialect::Dialect;
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use model::{FieldValue, Model, NodeType, Operation, Record};
 pub use schema::{ArrayElem, FieldDef, FieldType, IndexDef, ManagedField, ModelOptions, ModelSchema};
 pub use value::Value;

@@ -8,15 +8,19 @@
 //! statement that reads or changes existing rows goes through it.
 
 mod chunk;
+pub mod cond;
+pub mod history;
 mod insert;
 mod order;
+pub mod probe;
 pub mod scope;
 mod select;
+pub mod tx;
 mod unnest;
 mod update;
 mod upsert;
 
-use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+use sea_query::QueryStatementWriter;
 
 use crate::Dialect;
 use crate::value::Value;
@@ -42,11 +46,7 @@ pub struct Sql {
 impl Sql {
     /// Renders any sea-query statement for `dialect` with bound values.
     pub fn build<S: QueryStatementWriter>(stmt: &S, dialect: Dialect) -> Sql {
-        let (sql, values) = match dialect {
-            Dialect::Postgres => stmt.build_any(&PostgresQueryBuilder),
-            Dialect::MySql => stmt.build_any(&MysqlQueryBuilder),
-            Dialect::Sqlite => stmt.build_any(&SqliteQueryBuilder),
-        };
+        let (sql, values) = dialect.build(stmt);
         Sql { sql, values }
     }
 }
@@ -125,13 +125,7 @@ pub enum OnConflict<'a> {
     Skip,
 }
 
-/// Quotes a schema identifier for `dialect`. Only for identifiers from a validated schema
-/// (`^[A-Za-z_][A-Za-z0-9_]*$`, so they never contain a quote character); used where
-/// sea-query cannot express a construct and the text is assembled by hand.
+/// Quotes a schema identifier for `dialect` ([`Dialect::quote`]).
 pub(crate) fn quote(dialect: Dialect, ident: &str) -> String {
-    debug_assert!(ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "unvalidated identifier {ident:?}");
-    match dialect {
-        Dialect::MySql => format!("`{ident}`"),
-        Dialect::Postgres | Dialect::Sqlite => format!("\"{ident}\""),
-    }
+    dialect.quote(ident)
 }

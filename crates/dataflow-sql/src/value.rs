@@ -165,116 +165,20 @@ impl Value {
             Value::I64(i) => S::BigInt(Some(*i)),
             Value::F64(f) => S::Double(Some(*f)),
             Value::String(s) => S::String(Some(s.clone())),
-            Value::DateTime(d) => match dialect {
-                Dialect::Postgres => S::ChronoDateTimeUtc(Some(*d)),
-                Dialect::MySql => S::ChronoDateTime(Some(d.naive_utc())),
-                Dialect::Sqlite => S::String(Some(canonical_datetime(d))),
-            },
-            Value::Date(d) => match dialect {
-                Dialect::Sqlite => S::String(Some(d.format("%Y-%m-%d").to_string())),
-                _ => S::ChronoDate(Some(*d)),
-            },
-            Value::Uuid(u) => match dialect {
-                Dialect::Postgres => S::Uuid(Some(*u)),
-                _ => S::String(Some(u.to_string())),
-            },
-            Value::Decimal(d) => match dialect {
-                Dialect::Sqlite => S::String(Some(d.to_string())),
-                _ => S::Decimal(Some(*d)),
-            },
-            Value::Json(j) => match dialect {
-                Dialect::Sqlite => S::String(Some(j.to_string())),
-                _ => S::Json(Some(Box::new(j.clone()))),
-            },
-            Value::Array(items) => {
-                if native_arrays && dialect == Dialect::Postgres {
-                    native_array(items, ty)
-                } else if dialect == Dialect::Sqlite {
-                    S::String(Some(self.to_json().to_string()))
-                } else {
-                    S::Json(Some(Box::new(self.to_json())))
-                }
-            }
+            Value::DateTime(d) => dialect.backend().datetime(d),
+            Value::Date(d) => dialect.backend().date(d),
+            Value::Uuid(u) => dialect.backend().uuid(u),
+            Value::Decimal(d) => dialect.backend().decimal(d),
+            Value::Json(j) => dialect.backend().json(j.clone()),
+            Value::Array(items) => dialect.backend().array(items, ty, native_arrays, self.to_json()),
             Value::Bytes(b) => S::Bytes(Some(b.clone())),
         }
     }
 }
 
-fn native_array(items: &[Value], ty: FieldType) -> sea_query::Value {
-    use sea_query::{ArrayType, Value as S};
-    let (at, vals): (ArrayType, Vec<S>) = match ty {
-        FieldType::Array(ArrayElem::String) => (
-            ArrayType::String,
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => S::String(Some(s.clone())),
-                    _ => S::String(None),
-                })
-                .collect(),
-        ),
-        FieldType::Array(ArrayElem::I64) => (
-            ArrayType::BigInt,
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::I64(i) => S::BigInt(Some(*i)),
-                    _ => S::BigInt(None),
-                })
-                .collect(),
-        ),
-        FieldType::Array(ArrayElem::F64) => (
-            ArrayType::Double,
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::F64(f) => S::Double(Some(*f)),
-                    _ => S::Double(None),
-                })
-                .collect(),
-        ),
-        _ => (
-            ArrayType::Bool,
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::Bool(b) => S::Bool(Some(*b)),
-                    _ => S::Bool(None),
-                })
-                .collect(),
-        ),
-    };
-    S::Array(at, Some(Box::new(vals)))
-}
-
 /// A typed NULL for a column of type `ty`.
 pub fn null_of(ty: FieldType, dialect: Dialect, native_arrays: bool) -> sea_query::Value {
-    use sea_query::{ArrayType, Value as S};
-    match (ty, dialect) {
-        (FieldType::String, _) => S::String(None),
-        (FieldType::I32, _) => S::Int(None),
-        (FieldType::I64, _) => S::BigInt(None),
-        (FieldType::F64, _) => S::Double(None),
-        (FieldType::Bool, _) => S::Bool(None),
-        (FieldType::DateTime, Dialect::Postgres) => S::ChronoDateTimeUtc(None),
-        (FieldType::DateTime, Dialect::MySql) => S::ChronoDateTime(None),
-        (FieldType::Date, Dialect::Postgres | Dialect::MySql) => S::ChronoDate(None),
-        (FieldType::Uuid, Dialect::Postgres) => S::Uuid(None),
-        (FieldType::Decimal, Dialect::Postgres | Dialect::MySql) => S::Decimal(None),
-        (FieldType::Json, Dialect::Postgres | Dialect::MySql) => S::Json(None),
-        (FieldType::Array(e), Dialect::Postgres) if native_arrays => S::Array(
-            match e {
-                ArrayElem::String => ArrayType::String,
-                ArrayElem::I64 => ArrayType::BigInt,
-                ArrayElem::F64 => ArrayType::Double,
-                ArrayElem::Bool => ArrayType::Bool,
-            },
-            None,
-        ),
-        (FieldType::Array(_), Dialect::Postgres | Dialect::MySql) => S::Json(None),
-        (FieldType::Bytes, _) => S::Bytes(None),
-        _ => S::String(None),
-    }
+    dialect.backend().typed_null(ty, native_arrays)
 }
 
 /// Parses an ISO-8601 / RFC 3339 date-time. A value without offset is taken as UTC.

@@ -58,7 +58,7 @@ fn filter_snapshots() {
                     "{}: unexpected error {e}",
                     path.display()
                 );
-                insta::assert_snapshot!("error", format!("filter: {input}\n\n{e}\n  all fixes: {:?}", e.fixes()));
+                insta::assert_snapshot!("error", format!("filter: {input}\n\n{e:#}\n  all fixes: {:?}", e.fixes()));
             }
         }
     });

@@ -54,12 +54,12 @@ pub async fn bulk_create_failure_leaves_zero_rows(db: &DataFlow) {
     let mut data = items(3_000, "f");
     data[2_500]["sku"] = json!("f7"); // duplicate of row 7: fails inside the database, late chunk
     let e = db.express().bulk_create_json("Item", &data).await.unwrap_err();
-    assert_eq!(e.code().0, 501, "{e}");
+    assert_eq!(e.code().number(), 501, "{e}");
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
     let mut data = items(10, "g");
     data[6]["qty"] = json!("many"); // fails validation before any SQL
     let e = db.express().bulk_create_json("Item", &data).await.unwrap_err();
-    assert_eq!(e.code().0, 102);
+    assert_eq!(e.code().number(), 102);
     assert!(e.to_string().contains("record 6"), "{e}");
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
 }
@@ -200,7 +200,7 @@ pub async fn bulk_upsert_non_unique_target(db: &DataFlow) {
         .bulk_upsert_json("Item", &json!({"data": [{"sku": "a"}], "conflict_on": ["qty"]}))
         .await
         .unwrap_err();
-    assert_eq!(e.code().0, 607);
+    assert_eq!(e.code().number(), 607);
     assert!(e.to_string().contains("qty"), "{e}");
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
 }

@@ -112,7 +112,7 @@ pub async fn register_all(db: &DataFlow) {
 
 /// The error code number of a result's error.
 pub fn code<T: std::fmt::Debug>(r: Result<T>) -> u16 {
-    r.expect_err("expected an error").code().0
+    r.expect_err("expected an error").code().number()
 }
 
 /// A user record.

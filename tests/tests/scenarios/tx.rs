@@ -37,7 +37,7 @@ pub async fn transaction_rolls_back_on_err(db: &DataFlow) {
             .boxed()
         })
         .await;
-    assert_eq!(r.unwrap_err().code().0, 109);
+    assert_eq!(r.unwrap_err().code().number(), 109);
     assert_eq!(db.express().count_json("User", &json!({})).await.unwrap(), 0);
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
 }
@@ -84,6 +84,6 @@ pub async fn failed_bulk_inside_transaction(db: &DataFlow) {
             .boxed()
         })
         .await;
-    assert_eq!(r.unwrap_err().code().0, 501);
+    assert_eq!(r.unwrap_err().code().number(), 501);
     assert_eq!(db.express().count_json("Item", &json!({})).await.unwrap(), 0);
 }

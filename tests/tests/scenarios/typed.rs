@@ -75,7 +75,7 @@ pub async fn typed_validation_before_sql(db: &DataFlow) {
     let mut ex = db.express();
     ex.create(&Note::new("dup", 1)).await.unwrap();
     let e = ex.create(&Note::new("dup", 1)).await.unwrap_err();
-    assert_eq!(e.code().0, 501);
+    assert_eq!(e.code().number(), 501);
     assert!(e.to_string().contains("title"), "{e}");
     assert_eq!(code(ex.count::<Note>(&json!({"stars": "many"})).await), 102);
 }

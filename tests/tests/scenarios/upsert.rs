@@ -34,7 +34,7 @@ pub async fn upsert_non_unique_target_writes_nothing(db: &DataFlow) {
         .upsert_json("User", &json!({"where": {"name": "Ann"}, "create": {"id": "u1", "email": "a@x"}}))
         .await
         .unwrap_err();
-    assert_eq!(e.code().0, 607);
+    assert_eq!(e.code().number(), 607);
     assert!(e.to_string().contains("name"), "{e}");
     let e = db
         .express()

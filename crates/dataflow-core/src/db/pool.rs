@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dataflow_sql::stmt::Sql;
+use dataflow_sql::stmt::{Sql, tx};
 use dataflow_sql::{Dialect, Error, ErrorCode, FieldDef, ModelSchema, Result, Value};
 use futures::stream::{BoxStream, StreamExt};
 use sea_query::Values;
@@ -18,9 +18,9 @@ use crate::error::classify;
 /// The pool of one instance: one sqlx pool type per backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
-    Pg(sqlx::PgPool),
-    My(sqlx::MySqlPool),
-    Lite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool),
 }
 
 /// SQL text: freshly built, or cached per (model, dialect).
@@ -63,7 +63,7 @@ pub(crate) struct Done {
 fn connect_err(url: &str, e: sqlx::Error) -> Error {
     Error::new(ErrorCode::CONNECTION_FAILED, format!("could not connect to `{}`: {e}", url::redact(url)))
         .fix("check that the server is running and the URL (host, port, user, password, database) is right")
-        .source(e)
+        .with_source(e)
 }
 
 impl Pools {
@@ -80,7 +80,7 @@ impl Pools {
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
                 let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
-                Pools::Pg(
+                Pools::Postgres(
                     base(cfg, super::env::default_pool_size(u.dialect, false))
                         .connect_with(opts)
                         .await
@@ -93,7 +93,7 @@ impl Pools {
                     .statement_cache_capacity(cfg.statement_cache_capacity)
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                Pools::My(
+                Pools::MySql(
                     base(cfg, super::env::default_pool_size(u.dialect, false))
                         .connect_with(opts)
                         .await
@@ -119,43 +119,43 @@ impl Pools {
                         .synchronous(SqliteSynchronous::Normal);
                     base(cfg, 5)
                 };
-                Pools::Lite(pool.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::Sqlite(pool.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
             }
         })
     }
 
     pub(crate) async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
-            Pools::Pg(p) => PoolConn::Pg(p.acquire().await.map_err(|e| classify(e, None))?),
-            Pools::My(p) => PoolConn::My(p.acquire().await.map_err(|e| classify(e, None))?),
-            Pools::Lite(p) => PoolConn::Lite(p.acquire().await.map_err(|e| classify(e, None))?),
+            Pools::Postgres(p) => PoolConn::Postgres(p.acquire().await.map_err(|e| classify(e, None))?),
+            Pools::MySql(p) => PoolConn::MySql(p.acquire().await.map_err(|e| classify(e, None))?),
+            Pools::Sqlite(p) => PoolConn::Sqlite(p.acquire().await.map_err(|e| classify(e, None))?),
         })
     }
 
     pub(crate) async fn begin(&self) -> Result<Txn<'static>> {
         Ok(match self {
-            Pools::Pg(p) => Txn::Pg(p.begin().await.map_err(|e| classify(e, None))?),
-            Pools::My(p) => Txn::My(p.begin().await.map_err(|e| classify(e, None))?),
+            Pools::Postgres(p) => Txn::Postgres(p.begin().await.map_err(|e| classify(e, None))?),
+            Pools::MySql(p) => Txn::MySql(p.begin().await.map_err(|e| classify(e, None))?),
             // IMMEDIATE takes SQLite's write lock up front: two deferred transactions that read and
             // then write cannot upgrade their locks concurrently and fail at once with SQLITE_BUSY
             // (busy_timeout is not consulted for lock upgrades), so every write transaction waits instead.
-            Pools::Lite(p) => Txn::Lite(p.begin_with("BEGIN IMMEDIATE").await.map_err(|e| classify(e, None))?),
+            Pools::Sqlite(p) => Txn::Sqlite(p.begin_with(tx::BEGIN_IMMEDIATE).await.map_err(|e| classify(e, None))?),
         })
     }
 
     pub(crate) async fn close(&self) {
         match self {
-            Pools::Pg(p) => p.close().await,
-            Pools::My(p) => p.close().await,
-            Pools::Lite(p) => p.close().await,
+            Pools::Postgres(p) => p.close().await,
+            Pools::MySql(p) => p.close().await,
+            Pools::Sqlite(p) => p.close().await,
         }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         match self {
-            Pools::Pg(p) => p.is_closed(),
-            Pools::My(p) => p.is_closed(),
-            Pools::Lite(p) => p.is_closed(),
+            Pools::Postgres(p) => p.is_closed(),
+            Pools::MySql(p) => p.is_closed(),
+            Pools::Sqlite(p) => p.is_closed(),
         }
     }
 
@@ -170,17 +170,17 @@ impl Pools {
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         match self {
-            Pools::Pg(p) => sqlx::query_with::<Postgres, _>(q, vals)
+            Pools::Postgres(p) => sqlx::query_with::<Postgres, _>(q, vals)
                 .fetch(p)
                 .map(move |r| {
                     r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::pg_row(&row, &cols, native))
                 })
                 .boxed(),
-            Pools::My(p) => sqlx::query_with::<MySql, _>(q, vals)
+            Pools::MySql(p) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch(p)
                 .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::mysql_row(&row, &cols)))
                 .boxed(),
-            Pools::Lite(p) => sqlx::query_with::<Sqlite, _>(q, vals)
+            Pools::Sqlite(p) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .fetch(p)
                 .map(move |r| r.map_err(|e| classify(e, Some(&schema))).and_then(|row| decode::sqlite_row(&row, &cols)))
                 .boxed(),
@@ -190,51 +190,51 @@ impl Pools {
 
 /// A connection checked out of the pool.
 pub(crate) enum PoolConn {
-    Pg(PoolConnection<Postgres>),
-    My(PoolConnection<MySql>),
-    Lite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+    Sqlite(PoolConnection<Sqlite>),
 }
 
 impl PoolConn {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            PoolConn::Pg(c) => Conn::Pg(c),
-            PoolConn::My(c) => Conn::My(c),
-            PoolConn::Lite(c) => Conn::Lite(c),
+            PoolConn::Postgres(c) => Conn::Postgres(c),
+            PoolConn::MySql(c) => Conn::MySql(c),
+            PoolConn::Sqlite(c) => Conn::Sqlite(c),
         }
     }
 }
 
 /// A transaction (or savepoint) on one backend.
 pub(crate) enum Txn<'c> {
-    Pg(sqlx::Transaction<'c, Postgres>),
-    My(sqlx::Transaction<'c, MySql>),
-    Lite(sqlx::Transaction<'c, Sqlite>),
+    Postgres(sqlx::Transaction<'c, Postgres>),
+    MySql(sqlx::Transaction<'c, MySql>),
+    Sqlite(sqlx::Transaction<'c, Sqlite>),
 }
 
 impl Txn<'_> {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Txn::Pg(t) => Conn::Pg(t),
-            Txn::My(t) => Conn::My(t),
-            Txn::Lite(t) => Conn::Lite(t),
+            Txn::Postgres(t) => Conn::Postgres(t),
+            Txn::MySql(t) => Conn::MySql(t),
+            Txn::Sqlite(t) => Conn::Sqlite(t),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
-            Txn::Pg(t) => t.commit().await,
-            Txn::My(t) => t.commit().await,
-            Txn::Lite(t) => t.commit().await,
+            Txn::Postgres(t) => t.commit().await,
+            Txn::MySql(t) => t.commit().await,
+            Txn::Sqlite(t) => t.commit().await,
         }
         .map_err(|e| classify(e, None))
     }
 
     pub(crate) async fn rollback(self) -> Result<()> {
         match self {
-            Txn::Pg(t) => t.rollback().await,
-            Txn::My(t) => t.rollback().await,
-            Txn::Lite(t) => t.rollback().await,
+            Txn::Postgres(t) => t.rollback().await,
+            Txn::MySql(t) => t.rollback().await,
+            Txn::Sqlite(t) => t.rollback().await,
         }
         .map_err(|e| classify(e, None))
     }
@@ -243,32 +243,33 @@ impl Txn<'_> {
 /// One connection (pooled, or inside a transaction): the executor every operation runs on.
 pub enum Conn<'c> {
     /// PostgreSQL.
-    Pg(&'c mut PgConnection),
+    Postgres(&'c mut PgConnection),
     /// MySQL / MariaDB.
-    My(&'c mut MySqlConnection),
+    MySql(&'c mut MySqlConnection),
     /// SQLite.
-    Lite(&'c mut SqliteConnection),
+    Sqlite(&'c mut SqliteConnection),
 }
 
 impl Conn<'_> {
     /// The connection's dialect.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Conn::Pg(_) => Dialect::Postgres,
-            Conn::My(_) => Dialect::MySql,
-            Conn::Lite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
+            Conn::MySql(_) => Dialect::MySql,
+            Conn::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
     /// Begins a transaction, or a savepoint when one is already open.
     pub(crate) async fn begin(&mut self) -> Result<Txn<'_>> {
         Ok(match self {
-            Conn::Pg(c) => Txn::Pg(c.begin().await.map_err(|e| classify(e, None))?),
-            Conn::My(c) => Txn::My(c.begin().await.map_err(|e| classify(e, None))?),
-            Conn::Lite(c) => {
+            Conn::Postgres(c) => Txn::Postgres(c.begin().await.map_err(|e| classify(e, None))?),
+            Conn::MySql(c) => Txn::MySql(c.begin().await.map_err(|e| classify(e, None))?),
+            Conn::Sqlite(c) => {
                 // Outermost: IMMEDIATE (see `Pools::begin`); nested: a savepoint.
-                let begun = if c.is_in_transaction() { c.begin().await } else { c.begin_with("BEGIN IMMEDIATE").await };
-                Txn::Lite(begun.map_err(|e| classify(e, None))?)
+                let begun =
+                    if c.is_in_transaction() { c.begin().await } else { c.begin_with(tx::BEGIN_IMMEDIATE).await };
+                Txn::Sqlite(begun.map_err(|e| classify(e, None))?)
             }
         })
     }
@@ -278,11 +279,35 @@ impl Conn<'_> {
         use sqlx::Executor;
         let q = AssertSqlSafe(sql.to_owned());
         match self {
-            Conn::Pg(c) => c.execute(q).await.map(drop),
-            Conn::My(c) => c.execute(q).await.map(drop),
-            Conn::Lite(c) => c.execute(q).await.map(drop),
+            Conn::Postgres(c) => c.execute(q).await.map(drop),
+            Conn::MySql(c) => c.execute(q).await.map(drop),
+            Conn::Sqlite(c) => c.execute(q).await.map(drop),
         }
         .map_err(|e| classify(e, schema))
+    }
+
+    /// Runs a statement without a model (migration bookkeeping).
+    pub(crate) async fn execute_sql(&mut self, st: Sql) -> Result<()> {
+        let q = AssertSqlSafe(st.sql);
+        let vals = SqlxValues(st.values);
+        match self {
+            Conn::Postgres(c) => sqlx::query_with::<Postgres, _>(q, vals).execute(&mut **c).await.map(drop),
+            Conn::MySql(c) => sqlx::query_with::<MySql, _>(q, vals).execute(&mut **c).await.map(drop),
+            Conn::Sqlite(c) => sqlx::query_with::<Sqlite, _>(q, vals).execute(&mut **c).await.map(drop),
+        }
+        .map_err(|e| classify(e, None))
+    }
+
+    /// Runs a query returning one BIGINT (counts, versions).
+    pub(crate) async fn fetch_i64(&mut self, st: Sql) -> Result<i64> {
+        let q = AssertSqlSafe(st.sql);
+        let vals = SqlxValues(st.values);
+        match self {
+            Conn::Postgres(c) => sqlx::query_scalar_with::<Postgres, i64, _>(q, vals).fetch_one(&mut **c).await,
+            Conn::MySql(c) => sqlx::query_scalar_with::<MySql, i64, _>(q, vals).fetch_one(&mut **c).await,
+            Conn::Sqlite(c) => sqlx::query_scalar_with::<Sqlite, i64, _>(q, vals).fetch_one(&mut **c).await,
+        }
+        .map_err(|e| classify(e, None))
     }
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
@@ -290,15 +315,15 @@ impl Conn<'_> {
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
         match self {
-            Conn::Pg(c) => sqlx::query_with::<Postgres, _>(q, vals)
+            Conn::Postgres(c) => sqlx::query_with::<Postgres, _>(q, vals)
                 .execute(&mut **c)
                 .await
                 .map(|r| Done { rows: r.rows_affected(), last_id: None }),
-            Conn::My(c) => sqlx::query_with::<MySql, _>(q, vals).execute(&mut **c).await.map(|r| Done {
+            Conn::MySql(c) => sqlx::query_with::<MySql, _>(q, vals).execute(&mut **c).await.map(|r| Done {
                 rows: r.rows_affected(),
                 last_id: i64::try_from(r.last_insert_id()).ok().filter(|x| *x != 0),
             }),
-            Conn::Lite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
+            Conn::Sqlite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .execute(&mut **c)
                 .await
                 .map(|r| Done { rows: r.rows_affected(), last_id: Some(r.last_insert_rowid()) }),
@@ -318,15 +343,15 @@ impl Conn<'_> {
         let native = schema.options.native_arrays;
         let err = |e| classify(e, Some(schema));
         let rows = match self {
-            Conn::Pg(c) => {
+            Conn::Postgres(c) => {
                 let rows = sqlx::query_with::<Postgres, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
                 rows.iter().map(|r| decode::pg_row(r, cols, native)).collect::<Result<Vec<_>>>()
             }
-            Conn::My(c) => {
+            Conn::MySql(c) => {
                 let rows = sqlx::query_with::<MySql, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
                 rows.iter().map(|r| decode::mysql_row(r, cols)).collect::<Result<Vec<_>>>()
             }
-            Conn::Lite(c) => {
+            Conn::Sqlite(c) => {
                 let rows = sqlx::query_with::<Sqlite, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
                 rows.iter().map(|r| decode::sqlite_row(r, cols)).collect::<Result<Vec<_>>>()
             }
@@ -346,17 +371,17 @@ impl Conn<'_> {
         let native = schema.options.native_arrays;
         let err = |e| classify(e, Some(schema));
         let row = match self {
-            Conn::Pg(c) => sqlx::query_with::<Postgres, _>(q, vals)
+            Conn::Postgres(c) => sqlx::query_with::<Postgres, _>(q, vals)
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?
                 .map(|r| decode::pg_row(&r, cols, native)),
-            Conn::My(c) => sqlx::query_with::<MySql, _>(q, vals)
+            Conn::MySql(c) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?
                 .map(|r| decode::mysql_row(&r, cols)),
-            Conn::Lite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
+            Conn::Sqlite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?

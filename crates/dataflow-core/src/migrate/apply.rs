@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use dataflow_sql::stmt::tx;
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Result};
 
 use super::plan::{Plan, Risk, Step, StepKind};
@@ -46,7 +47,7 @@ fn failed(schema: &ModelSchema, sql: &str, e: Error) -> Error {
     .model(&schema.name)
     .fix("nothing after the failing statement was applied; on PostgreSQL and SQLite the whole run was rolled back")
     .fix("fix the data or the model, then retry (a failed migration is remembered by the schema cache until `db.schema_cache().invalidate(table)` or an explicit `apply_plan`)")
-    .source(e)
+    .with_source(e)
 }
 
 /// Applies the allowed steps for `schema` under the lock and records the run.
@@ -72,7 +73,7 @@ pub(crate) async fn run(
                 res = history::record(conn, &schema.name, &schema.table, &sql, risk.name(), ms, "applied").await;
             }
             if d == Dialect::Postgres && !steps.is_empty() {
-                res = res.and(conn.execute_raw("COMMIT", None).await);
+                res = res.and(conn.execute_raw(tx::COMMIT, None).await);
             }
             let released = lock::release(conn, res.is_ok()).await;
             res?;
@@ -81,7 +82,7 @@ pub(crate) async fn run(
         }
         Err((e, tried)) => {
             if d == Dialect::Postgres {
-                let _ = conn.execute_raw("ROLLBACK", None).await;
+                let _ = conn.execute_raw(tx::ROLLBACK, None).await;
             }
             let _ = lock::release(conn, false).await;
             if !tried.is_empty() {
@@ -116,7 +117,7 @@ async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>) 
             return Err((Error::new(ErrorCode::MIGRATION_FAILED, msg).model(&schema.name), tried));
         }
         if d == Dialect::Postgres && !began {
-            conn.execute_raw("BEGIN", None).await.map_err(|e| (e, Vec::new()))?;
+            conn.execute_raw(tx::BEGIN, None).await.map_err(|e| (e, Vec::new()))?;
             began = true;
         }
         for sql in &step.sql {

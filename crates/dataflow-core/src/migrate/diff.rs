@@ -1,26 +1,13 @@
 //! Diff a model against its live table into ordered plan steps (pure: no I/O). Row counts are
 //! filled in afterwards by `probe`.
 
+use dataflow_sql::ddl::alter as sql;
 use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
 
 use super::introspect::LiveTable;
 use super::plan::{Risk, Step, StepKind};
-use super::{sql, types};
 
-/// A cheap count that makes a step data-aware.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Probe {
-    /// Rows where the column is NULL.
-    Nulls(String),
-    /// Rows where the column is not NULL.
-    NonNull(String),
-    /// Groups of rows sharing the same values in the columns.
-    Duplicates(Vec<String>),
-    /// All rows.
-    Rows,
-    /// Rows whose value in the column is longer than n characters.
-    LongerThan(String, u32),
-}
+pub(crate) use dataflow_sql::stmt::probe::Probe;
 
 fn step(kind: StepKind, risk: Risk, required: bool, description: String, sql: Vec<String>) -> Step {
     Step { kind, risk, description, sql, affected_rows: None, required }
@@ -87,7 +74,7 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
         if f.name == "id" {
             continue;
         }
-        if !types::matches(f, schema, d, &lc.data_type) {
+        if !sql::type_matches(f, schema, d, &lc.data_type) {
             let to = ddl::column_type(f, schema, d);
             let kind = StepKind::ChangeType { column: col.into(), from: lc.data_type.clone(), to: to.clone() };
             let desc = format!("change the type of `{table}.{col}` from {} to {to}", lc.data_type);
@@ -164,7 +151,7 @@ pub(crate) fn diff(schema: &ModelSchema, d: Dialect, live: Option<&LiveTable>) -
         );
         let probe = rebuild.iter().find_map(|r| r.4.clone());
         let kind = StepKind::RebuildTable { changes: rebuild.into_iter().map(|r| r.0).collect() };
-        out.push((step(kind, risk, required, desc, sql::sqlite_rebuild(schema, live)?), probe));
+        out.push((step(kind, risk, required, desc, sql::sqlite_rebuild(schema, |c| live.column(c).is_some())?), probe));
         // The rebuild recreates every wanted index.
         return Ok(out);
     }

@@ -125,7 +125,7 @@ fn field_type(d: Dialect, t: &str) -> Option<(FieldType, Option<u32>, bool)> {
             "boolean" | "bool" => (FieldType::Bool, None, false),
             "date" => (FieldType::Date, None, false),
             "datetime" | "timestamp" => (FieldType::DateTime, None, false),
-            _ => match super::types::sqlite_affinity(&t) {
+            _ => match dataflow_sql::dialect::sqlite_affinity(&t) {
                 "integer" => (FieldType::I64, None, false),
                 "text" => (FieldType::String, paren_num(&t).filter(|_| t.contains("char")), false),
                 "real" => (FieldType::F64, None, false),

@@ -83,9 +83,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> dataflow_sql::Error {
 /// The live table `name`, or `None` when it does not exist.
 pub async fn table(conn: &mut Conn<'_>, name: &str) -> Result<Option<LiveTable>> {
     match conn {
-        Conn::Pg(c) => postgres::table(c, name).await,
-        Conn::My(c) => mysql::table(c, name).await,
-        Conn::Lite(c) => sqlite::table(c, name).await,
+        Conn::Postgres(c) => postgres::table(c, name).await,
+        Conn::MySql(c) => mysql::table(c, name).await,
+        Conn::Sqlite(c) => sqlite::table(c, name).await,
     }
 }
 
@@ -93,9 +93,9 @@ pub async fn table(conn: &mut Conn<'_>, name: &str) -> Result<Option<LiveTable>>
 /// `dataflow_migrations` and `dataflow_migration_lock` excluded).
 pub async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>> {
     let mut v = match conn {
-        Conn::Pg(c) => postgres::tables(c).await?,
-        Conn::My(c) => mysql::tables(c).await?,
-        Conn::Lite(c) => sqlite::tables(c).await?,
+        Conn::Postgres(c) => postgres::tables(c).await?,
+        Conn::MySql(c) => mysql::tables(c).await?,
+        Conn::Sqlite(c) => sqlite::tables(c).await?,
     };
     v.retain(|t| !t.starts_with("dataflow_migration"));
     v.sort();

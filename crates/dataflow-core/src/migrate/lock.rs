@@ -4,19 +4,16 @@
 
 use std::time::{Duration, Instant};
 
+use dataflow_sql::dialect::LockStatements;
+use dataflow_sql::stmt::tx;
 use dataflow_sql::{Error, ErrorCode, Result};
+use sqlx::AssertSqlSafe;
 
 use super::introspect::db_err;
 use crate::db::pool::Conn;
 
 /// How long `register` waits for another process's migration (default).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The advisory lock key on PostgreSQL (`"dataflow"` in ASCII); advisory locks are per database.
-const PG_KEY: i64 = 0x6461_7461_666c_6f77;
-
-/// The lock name on MySQL/MariaDB, one per database (GET_LOCK names are server-wide).
-const MY_NAME: &str = "LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64)";
 
 fn timeout_err(waited: Duration, detail: &str) -> Error {
     Error::new(
@@ -30,13 +27,10 @@ fn timeout_err(waited: Duration, detail: &str) -> Error {
 /// Takes the lock, waiting up to `timeout`.
 pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()> {
     let start = Instant::now();
-    match conn {
-        Conn::Pg(c) => loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(PG_KEY)
-                .fetch_one(&mut **c)
-                .await
-                .map_err(db_err)?;
+    let lock = conn.dialect().backend().lock();
+    match (conn, lock) {
+        (Conn::Postgres(c), LockStatements::Advisory { try_acquire, key, .. }) => loop {
+            let got: bool = sqlx::query_scalar(try_acquire).bind(key).fetch_one(&mut **c).await.map_err(db_err)?;
             if got {
                 return Ok(());
             }
@@ -45,20 +39,18 @@ pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         },
-        Conn::My(c) => {
+        (Conn::MySql(c), LockStatements::Named { acquire, .. }) => {
             let secs = i64::try_from(timeout.as_secs().max(1)).unwrap_or(i64::MAX);
-            let sql = format!("SELECT GET_LOCK({MY_NAME}, ?)");
-            let got: Option<i64> =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(secs).fetch_one(&mut **c).await.map_err(db_err)?;
+            let got: Option<i64> = sqlx::query_scalar(acquire).bind(secs).fetch_one(&mut **c).await.map_err(db_err)?;
             if got == Some(1) { Ok(()) } else { Err(timeout_err(start.elapsed(), " (GET_LOCK)")) }
         }
-        Conn::Lite(c) => {
+        (Conn::Sqlite(c), LockStatements::WriteTransaction { begin, busy_timeout }) => {
             use sqlx::Executor;
             // Poll with a short busy timeout so `timeout` (not the pool's busy timeout) bounds the wait.
-            let orig: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut **c).await.map_err(db_err)?;
-            c.execute("PRAGMA busy_timeout = 20").await.map_err(db_err)?;
+            let orig: i64 = sqlx::query_scalar(busy_timeout).fetch_one(&mut **c).await.map_err(db_err)?;
+            c.execute(AssertSqlSafe(tx::set_busy_timeout(20))).await.map_err(db_err)?;
             let res = loop {
-                match c.execute("BEGIN IMMEDIATE").await {
+                match c.execute(begin).await {
                     Ok(_) => break Ok(()),
                     Err(e) => {
                         let busy = e.as_database_error().is_some_and(|d| {
@@ -75,29 +67,37 @@ pub(crate) async fn acquire(conn: &mut Conn<'_>, timeout: Duration) -> Result<()
                     }
                 }
             };
-            let restore = format!("PRAGMA busy_timeout = {}", orig.max(0));
             // Best effort: a failure here leaves only a shorter busy timeout on this connection.
-            let _ = c.execute(sqlx::AssertSqlSafe(restore)).await;
+            if let Err(e) = c.execute(AssertSqlSafe(tx::set_busy_timeout(orig.max(0).unsigned_abs()))).await {
+                tracing::debug!(target: "dataflow::migrate", error = %e, "could not restore busy_timeout");
+            }
             res
         }
+        (conn, lock) => Err(mismatch(conn.dialect(), lock)),
     }
+}
+
+fn mismatch(d: dataflow_sql::Dialect, lock: LockStatements) -> Error {
+    Error::new(ErrorCode::MIGRATION_FAILED, format!("the {d} connection cannot take a lock of kind {lock:?}"))
+        .fix("report this as a bug: the dialect's lock statements do not fit its connection")
 }
 
 /// Releases the lock. On SQLite this ends the migration transaction: COMMIT when `commit`,
 /// otherwise ROLLBACK.
 pub(crate) async fn release(conn: &mut Conn<'_>, commit: bool) -> Result<()> {
     use sqlx::Executor;
-    match conn {
-        Conn::Pg(c) => {
-            sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_KEY).execute(&mut **c).await.map_err(db_err)?;
+    let lock = conn.dialect().backend().lock();
+    match (conn, lock) {
+        (Conn::Postgres(c), LockStatements::Advisory { release, key, .. }) => {
+            sqlx::query(release).bind(key).execute(&mut **c).await.map_err(db_err)?;
         }
-        Conn::My(c) => {
-            let sql = format!("SELECT RELEASE_LOCK({MY_NAME})");
-            c.execute(sqlx::AssertSqlSafe(sql)).await.map_err(db_err)?;
+        (Conn::MySql(c), LockStatements::Named { release, .. }) => {
+            c.execute(release).await.map_err(db_err)?;
         }
-        Conn::Lite(c) => {
-            c.execute(if commit { "COMMIT" } else { "ROLLBACK" }).await.map_err(db_err)?;
+        (Conn::Sqlite(c), LockStatements::WriteTransaction { .. }) => {
+            c.execute(if commit { tx::COMMIT } else { tx::ROLLBACK }).await.map_err(db_err)?;
         }
+        (conn, lock) => return Err(mismatch(conn.dialect(), lock)),
     }
     Ok(())
 }

@@ -11,9 +11,9 @@ use crate::db::pool::{PoolConn, Pools};
 impl Pools {
     fn size_idle(&self) -> (u32, usize) {
         match self {
-            Pools::Pg(p) => (p.size(), p.num_idle()),
-            Pools::My(p) => (p.size(), p.num_idle()),
-            Pools::Lite(p) => (p.size(), p.num_idle()),
+            Pools::Postgres(p) => (p.size(), p.num_idle()),
+            Pools::MySql(p) => (p.size(), p.num_idle()),
+            Pools::Sqlite(p) => (p.size(), p.num_idle()),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use dataflow_sql::{Error, Operation};
+use dataflow_sql::{Error, ErrorCode, Operation};
 use serde_json::Value as J;
 
 use super::builder::{Workflow, WorkflowBuilder};
@@ -159,7 +159,10 @@ impl Inspector {
 
     /// Connection-layer problems (DF-2xx, DF-806) found by validation; empty for a built workflow.
     pub fn validate_connections(&self) -> Vec<&Error> {
-        self.errors.iter().filter(|e| (200..300).contains(&e.code().0) || e.code().0 == 806).collect()
+        self.errors
+            .iter()
+            .filter(|e| (200..300).contains(&e.code().number()) || e.code() == ErrorCode::TEMPLATE)
+            .collect()
     }
 
     /// The explicit connections that are broken, each with its error.

@@ -141,7 +141,7 @@ impl From<WorkflowFailure> for Error {
         for fix in f.cause.fixes() {
             e = e.fix(fix.clone());
         }
-        e.fix("the partial results are on `WorkflowFailure::partial`").source(f.cause)
+        e.fix("the partial results are on `WorkflowFailure::partial`").with_source(f.cause)
     }
 }
 

@@ -377,7 +377,7 @@ pub fn parse_code(s: &str) -> Option<ErrorCode> {
         .or_else(|| t.strip_prefix("DF"))
         .or_else(|| t.strip_prefix("df"))
         .unwrap_or(t);
-    digits.parse::<u16>().ok().map(ErrorCode)
+    digits.parse::<u16>().ok().and_then(ErrorCode::from_number)
 }
 
 /// The long form of a code (`dataflow explain DF-101`): title, explanation, causes, fixes.
@@ -402,7 +402,7 @@ pub fn explain(code: ErrorCode) -> Option<String> {
 impl Error {
     /// The long form: the error as displayed, then its code's explanation, causes and fixes.
     pub fn long_form(&self) -> String {
-        let mut s = self.to_string();
+        let mut s = format!("{self:#}");
         s.push('\n');
         for (i, f) in self.fixes().iter().enumerate().skip(1) {
             if i == 1 {
@@ -436,7 +436,7 @@ pub fn debug(message: &str) -> Vec<(ErrorCode, f32)> {
         let start = i + p + 3;
         let end = bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count() + start;
         if end > start
-            && let Some(code) = lower[start..end].parse::<u16>().ok().map(ErrorCode)
+            && let Some(code) = lower[start..end].parse::<u16>().ok().and_then(ErrorCode::from_number)
             && entry(code).is_some()
             && !out.iter().any(|(c, _)| *c == code)
         {

@@ -54,16 +54,17 @@ pub(crate) fn chunk_ranges(
     if let Some(b) = batch_size.filter(|b| *b > 0) {
         max_rows = max_rows.min(b);
     }
+    let budget = dialect.backend().statement_byte_budget();
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
     for (i, row) in rows.iter().enumerate() {
-        let row_bytes = if dialect == Dialect::MySql {
+        let row_bytes = if budget.is_some() {
             row.iter().map(estimate).sum::<usize>() + extra_params * 12 + params_per_row * 3 + 4
         } else {
             0
         };
-        let full = i - start >= max_rows || (i > start && bytes + row_bytes > MYSQL_PACKET_BUDGET);
+        let full = i - start >= max_rows || (i > start && budget.is_some_and(|b| bytes + row_bytes > b));
         if full {
             out.push(start..i);
             start = i;

@@ -105,10 +105,7 @@ fn on_conflict_clause(
     let table = schema.table.as_str();
     let mut sets: Vec<(Alias, Expr)> = Vec::new();
     for c in &cols {
-        let new = match dialect {
-            Dialect::MySql => Expr::cust(format!("VALUES({})", quote(dialect, c))),
-            _ => Expr::cust(format!("{}.{}", quote(dialect, "excluded"), quote(dialect, c))),
-        };
+        let new = Expr::cust(dialect.backend().upsert_new_value(c));
         sets.push((Alias::new(*c), new));
     }
     if schema.options.soft_delete {
@@ -145,8 +142,8 @@ fn on_conflict_clause(
 
 fn returning(schema: &ModelSchema, dialect: Dialect) -> ReturningClause {
     let mut exprs: Vec<Expr> = select_columns(schema, None).iter().map(|f| Expr::col(Alias::new(f.column()))).collect();
-    if dialect == Dialect::Postgres {
-        exprs.push(Expr::cust(format!("(xmax = 0) AS {}", quote(dialect, INSERTED_COLUMN))));
+    if let Some(flag) = dialect.backend().upsert_inserted_flag() {
+        exprs.push(Expr::cust(format!("{flag} AS {}", quote(dialect, INSERTED_COLUMN))));
     }
     Query::returning().exprs(exprs)
 }
@@ -173,11 +170,7 @@ pub fn upsert(
     };
     let cols = InsertColumns::new(schema, dialect, rows, scope);
     let clause = on_conflict_clause(schema, dialect, rows, scope, conflict_on, on_conflict);
-    let ret = match dialect {
-        Dialect::Postgres => Some(returning(schema, dialect)),
-        Dialect::Sqlite if returning_rows => Some(returning(schema, dialect)),
-        _ => None,
-    };
+    let ret = dialect.backend().upsert_returning(returning_rows).then(|| returning(schema, dialect));
     chunk_ranges(dialect, data, cols.managed.len(), None)
         .into_iter()
         .map(|r| {

@@ -3,38 +3,34 @@
 use dataflow_sql::Result;
 use sqlx::MySqlConnection;
 
+use dataflow_sql::Dialect;
+use dataflow_sql::dialect::IntrospectionQueries;
+
 use super::{LiveColumn, LiveIndex, LiveTable, count_query, db_err};
 
-const TABLES: &str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME";
-
-const COLUMNS: &str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
-       CAST(COLUMN_DEFAULT AS CHAR), CAST(COLUMN_KEY AS CHAR) \
-     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-     ORDER BY ORDINAL_POSITION";
-
-const INDEXES: &str = "SELECT CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
-     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-     ORDER BY INDEX_NAME, SEQ_IN_INDEX";
+/// The queries, owned by the dialect's backend in dataflow-sql.
+fn q() -> IntrospectionQueries {
+    Dialect::MySql.backend().introspection()
+}
 
 /// One row of the column query.
 type ColumnRow = (String, String, String, Option<String>, Option<String>);
 
 pub(super) async fn tables(c: &mut MySqlConnection) -> Result<Vec<String>> {
     count_query();
-    let rows: Vec<(String,)> = sqlx::query_as(TABLES).fetch_all(&mut *c).await.map_err(db_err)?;
+    let rows: Vec<(String,)> = sqlx::query_as(q().tables).fetch_all(&mut *c).await.map_err(db_err)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub(super) async fn table(c: &mut MySqlConnection, name: &str) -> Result<Option<LiveTable>> {
     count_query();
-    let cols: Vec<ColumnRow> = sqlx::query_as(COLUMNS).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+    let cols: Vec<ColumnRow> = sqlx::query_as(q().columns).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     if cols.is_empty() {
         return Ok(None);
     }
     count_query();
     let rows: Vec<(String, i64, String)> =
-        sqlx::query_as(INDEXES).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+        sqlx::query_as(q().indexes).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     let mut indexes: Vec<LiveIndex> = Vec::new();
     for (ix, non_unique, col) in rows {
         match indexes.iter_mut().find(|i| i.name == ix) {

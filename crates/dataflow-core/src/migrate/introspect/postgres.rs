@@ -3,51 +3,34 @@
 use dataflow_sql::Result;
 use sqlx::PgConnection;
 
+use dataflow_sql::Dialect;
+use dataflow_sql::dialect::IntrospectionQueries;
+
 use super::{LiveColumn, LiveIndex, LiveTable, count_query, db_err};
 
-const TABLES: &str = "SELECT c.relname::text FROM pg_catalog.pg_class c \
-     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-     WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY 1";
-
-const COLUMNS: &str = "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, \
-     pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' \
-     FROM pg_catalog.pg_attribute a \
-     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-     LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-     WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND n.nspname = current_schema() \
-       AND a.attnum > 0 AND NOT a.attisdropped \
-     ORDER BY a.attnum";
-
-const INDEXES: &str = "SELECT i.relname::text, ix.indisunique, ix.indisprimary, \
-       array_agg(a.attname::text ORDER BY k.ord) \
-     FROM pg_catalog.pg_index ix \
-     JOIN pg_catalog.pg_class t ON t.oid = ix.indrelid \
-     JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid \
-     JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
-     CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-     JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-     WHERE t.relname = $1 AND n.nspname = current_schema() \
-     GROUP BY i.relname, ix.indisunique, ix.indisprimary ORDER BY 1";
+/// The queries, owned by the dialect's backend in dataflow-sql.
+fn q() -> IntrospectionQueries {
+    Dialect::Postgres.backend().introspection()
+}
 
 /// One row of the column query.
 type ColumnRow = (String, String, bool, Option<String>, bool);
 
 pub(super) async fn tables(c: &mut PgConnection) -> Result<Vec<String>> {
     count_query();
-    let rows: Vec<(String,)> = sqlx::query_as(TABLES).fetch_all(&mut *c).await.map_err(db_err)?;
+    let rows: Vec<(String,)> = sqlx::query_as(q().tables).fetch_all(&mut *c).await.map_err(db_err)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub(super) async fn table(c: &mut PgConnection, name: &str) -> Result<Option<LiveTable>> {
     count_query();
-    let cols: Vec<ColumnRow> = sqlx::query_as(COLUMNS).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+    let cols: Vec<ColumnRow> = sqlx::query_as(q().columns).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     if cols.is_empty() {
         return Ok(None);
     }
     count_query();
     let ixs: Vec<(String, bool, bool, Vec<String>)> =
-        sqlx::query_as(INDEXES).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+        sqlx::query_as(q().indexes).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     let pk: Vec<String> = ixs.iter().filter(|i| i.2).flat_map(|i| i.3.clone()).collect();
     let columns = cols
         .into_iter()

@@ -3,35 +3,34 @@
 use dataflow_sql::Result;
 use sqlx::SqliteConnection;
 
+use dataflow_sql::Dialect;
+use dataflow_sql::dialect::IntrospectionQueries;
+
 use super::{LiveColumn, LiveIndex, LiveTable, count_query, db_err};
 
-const TABLES: &str =
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-
-const COLUMNS: &str = "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid";
-
-const INDEXES: &str = "SELECT il.name, il.\"unique\", il.origin, ii.name \
-     FROM pragma_index_list(?) AS il JOIN pragma_index_info(il.name) AS ii \
-     ORDER BY il.name, ii.seqno";
+/// The queries, owned by the dialect's backend in dataflow-sql.
+fn q() -> IntrospectionQueries {
+    Dialect::Sqlite.backend().introspection()
+}
 
 /// One row of the column query.
 type ColumnRow = (String, String, i64, Option<String>, i64);
 
 pub(super) async fn tables(c: &mut SqliteConnection) -> Result<Vec<String>> {
     count_query();
-    let rows: Vec<(String,)> = sqlx::query_as(TABLES).fetch_all(&mut *c).await.map_err(db_err)?;
+    let rows: Vec<(String,)> = sqlx::query_as(q().tables).fetch_all(&mut *c).await.map_err(db_err)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub(super) async fn table(c: &mut SqliteConnection, name: &str) -> Result<Option<LiveTable>> {
     count_query();
-    let cols: Vec<ColumnRow> = sqlx::query_as(COLUMNS).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+    let cols: Vec<ColumnRow> = sqlx::query_as(q().columns).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     if cols.is_empty() {
         return Ok(None);
     }
     count_query();
     let rows: Vec<(String, i64, String, Option<String>)> =
-        sqlx::query_as(INDEXES).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
+        sqlx::query_as(q().indexes).bind(name).fetch_all(&mut *c).await.map_err(db_err)?;
     let mut indexes: Vec<LiveIndex> = Vec::new();
     for (ix, unique, origin, col) in rows {
         let Some(col) = col else { continue }; // expression index column

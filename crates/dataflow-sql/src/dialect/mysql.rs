@@ -1,0 +1,184 @@
+//! MySQL and MariaDB: backtick quoting, `utf8mb4` text with an explicit binary collation,
+//! VARCHAR for indexed strings, a 4 MiB statement budget, `ON DUPLICATE KEY UPDATE`,
+//! `GET_LOCK`, `information_schema` introspection.
+
+use sea_query::Value as S;
+
+use super::{Backend, Dialect, IntrospectionQueries, LockStatements, common_null};
+use crate::{FieldDef, FieldType, ModelSchema};
+
+/// MySQL and MariaDB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MySqlBackend;
+
+/// Whether a string field is indexed (its own `unique`/`index` flag, a model index or the
+/// primary key): MySQL must then use VARCHAR, which can be indexed without a prefix.
+fn is_indexed(field: &FieldDef, schema: &ModelSchema) -> bool {
+    field.unique || field.index || field.name == "id" || schema.indexes.iter().any(|ix| ix.fields.contains(&field.name))
+}
+
+impl Backend for MySqlBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::MySql
+    }
+
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn max_bind_params(&self) -> usize {
+        65_535
+    }
+
+    fn max_identifier_len(&self) -> usize {
+        64
+    }
+
+    fn statement_byte_budget(&self) -> Option<usize> {
+        Some(crate::stmt::MYSQL_PACKET_BUDGET)
+    }
+
+    fn quote_char(&self) -> char {
+        '`'
+    }
+
+    fn literal(&self, v: &S) -> String {
+        sea_query::QueryBuilder::value_to_string(&sea_query::MysqlQueryBuilder, v)
+    }
+
+    fn column_type(&self, field: &FieldDef, schema: &ModelSchema) -> String {
+        let s = match field.ty {
+            FieldType::String => {
+                return match field.max_len {
+                    Some(n) => format!("VARCHAR({n})"),
+                    None if is_indexed(field, schema) => "VARCHAR(255)".into(),
+                    None => "TEXT".into(),
+                };
+            }
+            FieldType::I32 => "INT",
+            FieldType::I64 => "BIGINT",
+            FieldType::F64 => "DOUBLE",
+            FieldType::Bool => "TINYINT(1)",
+            FieldType::DateTime => "DATETIME(6)",
+            FieldType::Date => "DATE",
+            FieldType::Uuid => "CHAR(36)",
+            FieldType::Decimal => "DECIMAL(38,10)",
+            FieldType::Json | FieldType::Array(_) => "JSON",
+            FieldType::Bytes => "LONGBLOB",
+        };
+        s.to_owned()
+    }
+
+    fn text_collation(&self, field: &FieldDef, mysql_collation: &str) -> Option<String> {
+        matches!(field.ty, FieldType::String | FieldType::Uuid)
+            .then(|| format!(" CHARACTER SET utf8mb4 COLLATE {mysql_collation}"))
+    }
+
+    fn generated_id(&self, name: &str, ty: &str) -> String {
+        format!("{name} {ty} NOT NULL AUTO_INCREMENT PRIMARY KEY")
+    }
+
+    fn default_expression(&self, literal: String, column_type: &str) -> String {
+        // TEXT/JSON/BLOB defaults are expressions (required by MySQL 8, accepted by MariaDB).
+        if matches!(column_type, "TEXT" | "JSON" | "LONGBLOB") { format!("({literal})") } else { literal }
+    }
+
+    fn datetime(&self, d: &chrono::DateTime<chrono::Utc>) -> S {
+        S::ChronoDateTime(Some(d.naive_utc()))
+    }
+
+    fn typed_null(&self, ty: FieldType, _native_arrays: bool) -> S {
+        common_null(ty).unwrap_or(match ty {
+            FieldType::DateTime => S::ChronoDateTime(None),
+            FieldType::Date => S::ChronoDate(None),
+            FieldType::Decimal => S::Decimal(None),
+            FieldType::Json | FieldType::Array(_) => S::Json(None),
+            _ => S::String(None),
+        })
+    }
+
+    fn upsert_new_value(&self, column: &str) -> String {
+        format!("VALUES({})", Dialect::MySql.quote(column))
+    }
+
+    fn upsert_returning(&self, _asked: bool) -> bool {
+        false
+    }
+
+    fn change_type(&self, t: &str, _c: &str, field: &FieldDef, schema: &ModelSchema) -> Vec<String> {
+        vec![format!("ALTER TABLE {t} MODIFY COLUMN {}", crate::ddl::column_definition(field, schema, Dialect::MySql))]
+    }
+
+    fn set_nullability(&self, t: &str, _c: &str, field: &FieldDef, schema: &ModelSchema) -> String {
+        format!("ALTER TABLE {t} MODIFY COLUMN {}", crate::ddl::column_definition(field, schema, Dialect::MySql))
+    }
+
+    fn drop_index(&self, t: &str, name: &str) -> String {
+        format!("DROP INDEX {name} ON {t}")
+    }
+
+    fn type_matches(&self, field: &FieldDef, wanted: &str, live: &str) -> bool {
+        let (w, l) = (canonical(wanted), canonical(live));
+        // A String without max_len is TEXT, or VARCHAR(255) once indexed. Any VARCHAR holds
+        // it; a TEXT column must become VARCHAR before it can be indexed.
+        let texty = live.trim().to_ascii_lowercase().ends_with("text");
+        w == l
+            || (field.ty == FieldType::String
+                && field.max_len.is_none()
+                && ((w == "text" && (texty || l.starts_with("varchar")))
+                    || (w.starts_with("varchar") && l.starts_with("varchar"))))
+    }
+
+    fn history_table(&self) -> &'static str {
+        "CREATE TABLE IF NOT EXISTS dataflow_migrations (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
+         version BIGINT NOT NULL, model VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, \
+         checksum VARCHAR(32) NOT NULL, statements LONGTEXT NOT NULL, risk VARCHAR(16) NOT NULL, \
+         applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, status VARCHAR(16) NOT NULL) \
+         ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    }
+
+    fn lock(&self) -> LockStatements {
+        // GET_LOCK names are server-wide: one per database.
+        LockStatements::Named {
+            acquire: "SELECT GET_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64), ?)",
+            release: "SELECT RELEASE_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64))",
+        }
+    }
+
+    fn introspection(&self) -> IntrospectionQueries {
+        IntrospectionQueries { tables: TABLES, columns: COLUMNS, indexes: INDEXES }
+    }
+}
+
+const TABLES: &str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME";
+
+const COLUMNS: &str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
+       CAST(COLUMN_DEFAULT AS CHAR), CAST(COLUMN_KEY AS CHAR) \
+     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+     ORDER BY ORDINAL_POSITION";
+
+const INDEXES: &str = "SELECT CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
+     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+     ORDER BY INDEX_NAME, SEQ_IN_INDEX";
+
+/// Strips the display width MySQL 5.7 / MariaDB print on integer types (`int(11)` -> `int`),
+/// keeping `tinyint(1)` (the boolean type).
+fn canonical(ty: &str) -> String {
+    let t = ty.trim().to_ascii_lowercase();
+    if t.starts_with("tinyint(1)") {
+        return t;
+    }
+    for base in ["tinyint", "smallint", "mediumint", "bigint", "int"] {
+        let rest = t.strip_prefix(base).and_then(|r| r.strip_prefix('('));
+        if let Some(end) = rest.and_then(|r| r.find(')').map(|e| &r[e + 1..])) {
+            return format!("{base}{end}");
+        }
+    }
+    match t.as_str() {
+        // MariaDB's JSON is an alias of LONGTEXT (with a json_valid CHECK).
+        "longtext" => "json".into(),
+        "boolean" | "bool" => "tinyint(1)".into(),
+        _ => t,
+    }
+}
