@@ -154,7 +154,7 @@ impl Stats {
             return;
         }
         v.push(SlowStatement { sql: sql.to_owned(), model: model.map(str::to_owned), elapsed });
-        v.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+        v.sort_by_key(|s| std::cmp::Reverse(s.elapsed));
         v.truncate(SLOWEST);
         if v.len() == SLOWEST {
             self.slow_floor_us.store(v.last().map_or(0, |s| micros(s.elapsed)), Ordering::Relaxed);
