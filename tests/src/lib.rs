@@ -11,6 +11,35 @@
 
 pub use dataflow::testing::{Backend, DEFAULT_MYSQL_URL, DEFAULT_POSTGRES_URL, TestDb, in_ci};
 
+/// Whether the database `name` exists on `backend`'s test server (for SQLite: whether its
+/// file exists). For tests of the cleanup itself.
+pub async fn database_exists(backend: Backend, name: &str) -> dataflow::Result<bool> {
+    let err = |e: sqlx::Error| dataflow::Error::new(dataflow::ErrorCode::CONNECTION_FAILED, e.to_string());
+    let Some(admin) = backend.admin_url() else {
+        return Ok(std::env::temp_dir().join(format!("{name}.db")).exists());
+    };
+    Ok(match backend {
+        Backend::Postgres => {
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.map_err(err)?;
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_one(&mut c)
+                .await
+                .map_err(err)?;
+            n > 0
+        }
+        _ => {
+            let mut c = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await.map_err(err)?;
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+                .bind(name)
+                .fetch_one(&mut c)
+                .await
+                .map_err(err)?;
+            n > 0
+        }
+    })
+}
+
 /// Instantiates async scenario functions `async fn name(db: &TestDb)` once per backend, as
 /// `sqlite::name`, `postgres::name` and `mysql::name` tests. Skips (outside CI) when a server is
 /// unreachable.

@@ -46,7 +46,7 @@ async fn twenty_parallel_tests_are_isolated(t: &TestDb) {
     unique.dedup();
     assert_eq!(unique.len(), 20, "twenty distinct databases");
     for n in &names {
-        assert!(!testing::database_exists(backend, n).await.unwrap(), "{n} was dropped");
+        assert!(!dataflow_tests::database_exists(backend, n).await.unwrap(), "{n} was dropped");
     }
 }
 
@@ -60,13 +60,13 @@ async fn panicking_test_drops_its_database(t: &TestDb) {
         *slot.lock().unwrap() = Some(t.name().to_owned());
         let db = t.connect_with::<(Gadget,)>().await.unwrap();
         db.express().create(&Gadget { id: 0, label: "x".into() }).await.unwrap();
-        assert!(testing::database_exists(backend, t.name()).await.unwrap());
+        assert!(dataflow_tests::database_exists(backend, t.name()).await.unwrap());
         panic!("the test body fails");
     })
     .await;
     assert!(r.unwrap_err().is_panic());
     let name = seen.lock().unwrap().clone().unwrap();
-    assert!(!testing::database_exists(backend, &name).await.unwrap(), "{name} left behind after a panic");
+    assert!(!dataflow_tests::database_exists(backend, &name).await.unwrap(), "{name} left behind after a panic");
 }
 
 /// The rollback fixture: writes are visible inside, gone afterwards, even when the body panics.

@@ -111,7 +111,6 @@ impl SchemaCache {
             }
             Some(e) if e.fingerprint == fingerprint => {
                 // Expired: forget it.
-                let _ = e;
                 g.map.remove(table);
                 None
             }

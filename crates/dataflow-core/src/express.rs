@@ -24,6 +24,7 @@
 //! ```
 
 pub mod dynamic;
+mod json;
 pub mod typed;
 
 use std::sync::Arc;
@@ -70,11 +71,50 @@ impl DataFlow {
     }
 }
 
-impl<'a> Express<'a> {
-    pub(crate) fn on_tx(tx: &'a mut Tx) -> Self {
-        Express { db: &tx.db, txn: Some(&mut tx.txn), tenant: None }
+impl Tx {
+    /// The Express API on this transaction.
+    pub fn express(&mut self) -> Express<'_> {
+        Express { db: &self.db, txn: Some(&mut self.txn), tenant: None }
     }
+}
 
+/// Builds the operation context for `$e` and binds a connection `$c` (pooled, or the open
+/// transaction's) for `$body`, inside the operation's span, metrics and stats
+/// (`observe::trace::operation`).
+macro_rules! with_conn {
+    (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
+        let db = $self.db;
+        let tenant = $self.tenant.clone();
+        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
+        let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+            let mut g = $self.guard().await?;
+            let mut $c = g.conn();
+            Ok::<_, dataflow_sql::Error>($($body)*)
+        })
+        .await;
+        r?
+    }};
+    // The operation's span and metrics name come from the called `ops::<module>::<function>`.
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, ops::$m::$f $($rest)*)
+    };
+    // A block: the first `ops::<module>::<function>` at its top level names the operation.
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, $($all)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) $skip:tt $($rest:tt)*) => {
+        with_conn!(@find $self, $e, $cx, $c, ($($all)*) $($rest)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*)) => {
+        with_conn!(@op "Other", $self, $e, $cx, $c, $($all)*)
+    };
+    ($self:ident, $e:ident, $cx:ident, $c:ident, { $($inner:tt)* }) => {
+        with_conn!(@find $self, $e, $cx, $c, ({ $($inner)* }) $($inner)*)
+    };
+}
+use with_conn;
+
+impl<'a> Express<'a> {
     /// Runs every following call under a tenant (multi-tenant models).
     pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
         self.tenant = Some(tenant.into());

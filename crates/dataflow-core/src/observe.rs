@@ -2,7 +2,7 @@
 //! facade, the in-process [`Stats`](stats::StatsSnapshot) snapshot and slow-statement warnings.
 //!
 //! Everything is instrumented in two choke points: the operation wrapper around every Express
-//! call (`trace::OpGuard`, used by the `with_conn!` macro of `express::typed`) and the statement
+//! call (`trace::OpGuard`, used by the `with_conn!` macro of `express`) and the statement
 //! wrappers on the connection (`stmt`). Targets by category: `dataflow::ops` (operation spans),
 //! `dataflow::sql` (statement spans, slow statements), `dataflow::migrate`, `dataflow::workflow`,
 //! `dataflow::cache`.

@@ -99,26 +99,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Validates a value already typed (typed API): `max_len` and nullability.
+/// Validates a value already typed (typed API): `max_len` and nullability ([`Value::check`]).
 pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Result<()> {
-    if v.is_null() && !f.nullable && f.ty != FieldType::Json {
-        return Err(Error::new(ErrorCode::WRONG_TYPE, format!("field `{}` is not nullable, got null", f.name))
-            .model(&schema.name)
-            .field(&f.name)
-            .fix(format!("pass {}", f.ty.expected())));
-    }
-    if let (Value::String(s), Some(n)) = (v, f.max_len)
-        && s.chars().count() > n as usize
-    {
-        return Err(Error::new(
-            ErrorCode::WRONG_TYPE,
-            format!("field `{}` allows at most {n} characters, got {}", f.name, s.chars().count()),
-        )
-        .model(&schema.name)
-        .field(&f.name)
-        .fix(format!("shorten the value or raise `max_len` above {n}")));
-    }
-    Ok(())
+    v.check(f).map_err(|e| e.model(&schema.name))
 }
 
 /// A row ready for INSERT: whether `id` is written, and the values of the written fields.

@@ -303,35 +303,6 @@ impl Drop for TestDb {
     }
 }
 
-/// Whether the database `name` exists on `backend`'s test server (for SQLite: whether its
-/// file exists). For tests of the cleanup itself.
-pub async fn database_exists(backend: Backend, name: &str) -> Result<bool> {
-    let err = |e: sqlx::Error| Error::new(ErrorCode::CONNECTION_FAILED, e.to_string());
-    let Some(admin) = backend.admin_url() else {
-        return Ok(std::env::temp_dir().join(format!("{name}.db")).exists());
-    };
-    Ok(match backend {
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&admin).await.map_err(err)?;
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
-                .bind(name)
-                .fetch_one(&mut c)
-                .await
-                .map_err(err)?;
-            n > 0
-        }
-        _ => {
-            let mut c = sqlx::MySqlConnection::connect(&admin).await.map_err(err)?;
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
-                .bind(name)
-                .fetch_one(&mut c)
-                .await
-                .map_err(err)?;
-            n > 0
-        }
-    })
-}
-
 /// Runs `body` inside a transaction that is never committed: whatever it writes is rolled back
 /// when it returns (or panics), so the database is left as it was. Returns the body's value.
 ///

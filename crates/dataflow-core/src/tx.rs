@@ -8,7 +8,6 @@ use dataflow_sql::stmt::tx;
 
 use crate::DataFlow;
 use crate::db::pool::Txn;
-use crate::express::Express;
 
 /// An open transaction. Obtained inside [`DataFlow::transaction`].
 pub struct Tx {
@@ -65,11 +64,6 @@ impl DataFlow {
 }
 
 impl Tx {
-    /// The Express API on this transaction.
-    pub fn express(&mut self) -> Express<'_> {
-        Express::on_tx(self)
-    }
-
     /// The instance this transaction belongs to.
     pub fn db(&self) -> &DataFlow {
         &self.db

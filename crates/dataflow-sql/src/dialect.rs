@@ -156,8 +156,7 @@ pub trait Backend: Sync + std::fmt::Debug {
     /// The SQL type of a column (FEATURES §1), without nullability, key or collation.
     fn column_type(&self, field: &FieldDef, schema: &ModelSchema) -> String;
     /// Whether `native_arrays` applies on this backend (PostgreSQL arrays).
-    fn native_arrays(&self, schema: &ModelSchema) -> bool {
-        let _ = schema;
+    fn native_arrays(&self, _schema: &ModelSchema) -> bool {
         false
     }
     /// The collation clause of a text column (`" COLLATE \"C\""`), given the MySQL collation name.
@@ -170,13 +169,11 @@ pub trait Backend: Sync + std::fmt::Debug {
     }
     /// A `DEFAULT` literal as written in the column definition (MySQL parenthesises
     /// TEXT/JSON/BLOB defaults).
-    fn default_expression(&self, literal: String, column_type: &str) -> String {
-        let _ = column_type;
+    fn default_expression(&self, literal: String, _column_type: &str) -> String {
         literal
     }
     /// The `DEFAULT` literal of a native array (PostgreSQL), if this backend has them.
-    fn array_default(&self, value: &Value, field: &FieldDef, schema: &ModelSchema) -> Option<String> {
-        let _ = (value, field, schema);
+    fn array_default(&self, _value: &Value, _field: &FieldDef, _schema: &ModelSchema) -> Option<String> {
         None
     }
     /// Renders one value as an SQL literal (sea-query's escaping).
@@ -206,12 +203,11 @@ pub trait Backend: Sync + std::fmt::Debug {
     /// model asks for them, otherwise JSON.
     fn array(
         &self,
-        items: &[Value],
-        ty: FieldType,
-        native_arrays: bool,
+        _items: &[Value],
+        _ty: FieldType,
+        _native_arrays: bool,
         as_json: serde_json::Value,
     ) -> sea_query::Value {
-        let _ = (items, ty, native_arrays);
         self.json(as_json)
     }
     /// A typed NULL for a column of type `ty`.
@@ -240,8 +236,7 @@ pub trait Backend: Sync + std::fmt::Debug {
     /// The statement that makes a column's nullability the model's.
     fn set_nullability(&self, t: &str, c: &str, field: &FieldDef, schema: &ModelSchema) -> String;
     /// `DROP INDEX` (`t` and `name` quoted).
-    fn drop_index(&self, t: &str, name: &str) -> String {
-        let _ = t;
+    fn drop_index(&self, _t: &str, name: &str) -> String {
         format!("DROP INDEX {name}")
     }
     /// Whether the live type `live` (as introspected) satisfies `wanted`, the type

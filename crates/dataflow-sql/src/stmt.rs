@@ -32,7 +32,7 @@ pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
-pub use upsert::{INSERTED_COLUMN, last_wins, upsert};
+pub use upsert::{INSERTED_COLUMN, last_wins, upsert, upsert_distinct};
 
 /// A rendered statement: SQL text with placeholders plus the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]

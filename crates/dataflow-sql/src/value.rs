@@ -62,34 +62,38 @@ impl Value {
     /// Converts JSON into a value of `field`'s type, or fails with DF-102 naming the field and
     /// the expected type. `null` is accepted only for nullable fields.
     pub fn from_json(json: &serde_json::Value, field: &FieldDef) -> Result<Value> {
-        use serde_json::Value as J;
         if json.is_null() {
-            return if field.nullable || field.ty == FieldType::Json {
-                Ok(Value::Null)
-            } else {
-                Err(Error::new(ErrorCode::WRONG_TYPE, format!("field `{}` is not nullable, got null", field.name))
-                    .field(&field.name)
-                    .fix(format!(
-                        "pass {} or declare the field as Option<{}>",
-                        field.ty.expected(),
-                        field.ty.rust_name()
-                    )))
-            };
+            Value::Null.check(field)?;
+            return Ok(Value::Null);
         }
-        Self::from_json_typed(json, field.ty).ok_or_else(|| wrong(field, json)).and_then(|v| {
-            if let (Value::String(s), Some(n)) = (&v, field.max_len)
-                && s.chars().count() > n as usize
-            {
-                return Err(Error::new(
-                    ErrorCode::WRONG_TYPE,
-                    format!("field `{}` allows at most {n} characters, got {}", field.name, s.chars().count()),
-                )
+        let v = Self::from_json_typed(json, field.ty).ok_or_else(|| wrong(field, json))?;
+        v.check(field)?;
+        Ok(v)
+    }
+
+    /// Checks a value already of `field`'s type against the field's constraints: nullability
+    /// (JSON fields take `null` as a document) and `max_len` (DF-102).
+    pub fn check(&self, field: &FieldDef) -> Result<()> {
+        if self.is_null() && !field.nullable && field.ty != FieldType::Json {
+            return Err(Error::new(ErrorCode::WRONG_TYPE, format!("field `{}` is not nullable, got null", field.name))
                 .field(&field.name)
-                .fix(format!("shorten the value or raise `max_len` above {n}")));
-            }
-            let _ = J::Null;
-            Ok(v)
-        })
+                .fix(format!(
+                    "pass {} or declare the field as Option<{}>",
+                    field.ty.expected(),
+                    field.ty.rust_name()
+                )));
+        }
+        if let (Value::String(s), Some(n)) = (self, field.max_len)
+            && s.chars().count() > n as usize
+        {
+            return Err(Error::new(
+                ErrorCode::WRONG_TYPE,
+                format!("field `{}` allows at most {n} characters, got {}", field.name, s.chars().count()),
+            )
+            .field(&field.name)
+            .fix(format!("shorten the value or raise `max_len` above {n}")));
+        }
+        Ok(())
     }
 
     /// Converts a non-null JSON value into `ty`, or `None` when it does not fit.

@@ -2,26 +2,17 @@
 //! FEATURES §2. The workflow nodes call [`Express::run`].
 
 use dataflow_sql::filter::Filter;
-use dataflow_sql::{Error, ErrorCode, FieldDef, ManagedField, ModelSchema, Operation, Result, Value};
+use dataflow_sql::{Error, ErrorCode, ModelSchema, Operation, Result, Value};
 use futures::stream::{Stream, StreamExt};
 use serde_json::{Map, Value as J, json};
 
 use super::Express;
-use super::typed::with_conn;
+pub use super::json::{json_row, json_set, row_json};
+use super::json::{object, shape};
+use super::with_conn;
 use crate::ops::bulk_upsert::ConflictResolution;
 use crate::ops::list::ListSpec;
 use crate::ops::{self, Ctx, InputRow};
-
-const MANAGED: [ManagedField; 4] =
-    [ManagedField::CreatedAt, ManagedField::UpdatedAt, ManagedField::DeletedAt, ManagedField::TenantId];
-
-fn shape(schema: &ModelSchema, op: &str, msg: impl Into<String>, example: &str) -> Error {
-    Error::new(ErrorCode::WRONG_SHAPE, msg).model(&schema.name).operator(op).fix(format!("expected: {example}"))
-}
-
-fn object<'j>(schema: &ModelSchema, op: &str, j: &'j J, example: &str) -> Result<&'j Map<String, J>> {
-    j.as_object().ok_or_else(|| shape(schema, op, format!("{op} parameters must be a JSON object, got {j}"), example))
-}
 
 fn check_keys(schema: &ModelSchema, op: &str, params: &Map<String, J>, allowed: &[&str]) -> Result<()> {
     for k in params.keys() {
@@ -38,47 +29,6 @@ fn check_keys(schema: &ModelSchema, op: &str, params: &Map<String, J>, allowed: 
     }
     Ok(())
 }
-
-/// A JSON object of field values → one slot per user field. Managed fields are stripped with a
-/// warning; unknown fields are DF-103; values are validated (DF-102).
-pub fn json_row(schema: &ModelSchema, j: &J) -> Result<InputRow> {
-    let obj = object(schema, "Create", j, "{\"id\": \"u1\", \"name\": \"Alice\"}")?;
-    let mut row: InputRow = vec![None; schema.fields.len()];
-    for (k, v) in obj {
-        if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
-            tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
-            continue;
-        }
-        let i = schema.fields.iter().position(|f| &f.name == k).ok_or_else(|| schema.unknown_field(k))?;
-        row[i] = Some(Value::from_json(v, &schema.fields[i]).map_err(|e| e.or_model(&schema.name))?);
-    }
-    Ok(row)
-}
-
-/// A JSON object of fields to set → validated `(field, value)` pairs (managed fields stripped).
-pub fn json_set(schema: &ModelSchema, j: &J) -> Result<Vec<(String, Value)>> {
-    let obj = object(schema, "Update", j, "{\"fields\": {\"name\": \"New\"}}")?;
-    let mut out = Vec::with_capacity(obj.len());
-    for (k, v) in obj {
-        if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
-            tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
-            continue;
-        }
-        let f = schema.field_or_err(k)?;
-        out.push((k.clone(), Value::from_json(v, f).map_err(|e| e.or_model(&schema.name))?));
-    }
-    Ok(out)
-}
-
-/// A decoded row → JSON object keyed by field name (managed columns by column name).
-pub fn row_json(cols: &[FieldDef], row: Vec<Value>) -> Map<String, J> {
-    let mut m = Map::with_capacity(cols.len() + 1);
-    for (f, v) in cols.iter().zip(row) {
-        m.insert(f.name.clone(), v.to_json());
-    }
-    m
-}
-
 fn id_param(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Value> {
     let j = p.get("id").ok_or_else(|| {
         Error::new(ErrorCode::MISSING_FIELD, format!("{op} needs `id`"))
@@ -216,7 +166,6 @@ impl Express<'_> {
         let e = self.db.model(model)?;
         let s = e.schema.clone();
         let cols = e.cols.clone();
-        let example = "{...}";
         let rec = |row: Vec<Value>| row_json(&cols, row);
         match op {
             Operation::Create => {
@@ -436,7 +385,6 @@ impl Express<'_> {
                     c,
                     ops::bulk_upsert::bulk_upsert(&mut c, &cx, rows, &keys, resolution, uf_refs.as_deref()).await?
                 );
-                let _ = example;
                 Ok(
                     json!({"processed": r.processed, "inserted": r.inserted, "updated": r.updated, "skipped": r.skipped, "total": r.total(), "operation": "bulk_upsert", "success": true}),
                 )

@@ -8,7 +8,7 @@ use dataflow_sql::stmt::OrderBy;
 use dataflow_sql::{ManagedField, Model, Result, Value};
 use futures::stream::{Stream, StreamExt};
 
-use super::Express;
+use super::{Express, with_conn};
 use crate::db::registry::ModelEntry;
 use crate::ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 use crate::ops::list::ListSpec;
@@ -200,41 +200,6 @@ fn parse_filter<M: Model>(f: &serde_json::Value) -> Result<Filter> {
     Filter::parse(f, M::schema())
 }
 
-/// Runs an `ops::<module>::<function>(...)` call on a connection (pooled, or the transaction's)
-/// inside the operation's span and metrics (`observe::trace::operation`); the operation name
-/// comes from the called module and function.
-macro_rules! with_conn {
-    (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
-        let db = $self.db;
-        let tenant = $self.tenant.clone();
-        let $cx = Ctx { e: &$e, dialect: db.dialect(), tenant: tenant.as_deref() };
-        let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
-            let mut g = $self.guard().await?;
-            let mut $c = g.conn();
-            Ok::<_, dataflow_sql::Error>($($body)*)
-        })
-        .await;
-        r?
-    }};
-    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
-        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, ops::$m::$f $($rest)*)
-    };
-    // A block: the first `ops::<module>::<function>` at its top level names the operation.
-    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) ops::$m:ident::$f:ident $($rest:tt)*) => {
-        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, $($all)*)
-    };
-    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) $skip:tt $($rest:tt)*) => {
-        with_conn!(@find $self, $e, $cx, $c, ($($all)*) $($rest)*)
-    };
-    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*)) => {
-        with_conn!(@op "Other", $self, $e, $cx, $c, $($all)*)
-    };
-    ($self:ident, $e:ident, $cx:ident, $c:ident, { $($inner:tt)* }) => {
-        with_conn!(@find $self, $e, $cx, $c, ({ $($inner)* }) $($inner)*)
-    };
-}
-pub(crate) use with_conn;
-
 impl Express<'_> {
     /// Inserts a record and returns it as stored (generated id, defaults, timestamps).
     pub async fn create<M: Model>(&mut self, record: &M) -> Result<Stored<M>> {
@@ -292,7 +257,7 @@ impl Express<'_> {
     ) -> Result<Option<Stored<M>>> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let set = super::dynamic::json_set(&e.schema, fields)?;
+        let set = super::json::json_set(&e.schema, fields)?;
         let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, &set).await?);
         row.map(|r| Stored::from_row(&e, r)).transpose()
     }
@@ -384,7 +349,7 @@ impl Express<'_> {
     ) -> Result<u64> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        let set = super::dynamic::json_set(&e.schema, fields)?;
+        let set = super::json::json_set(&e.schema, fields)?;
         with_conn!(self, e, cx, c, ops::bulk_update::by_filter(&mut c, &cx, &f, &set, confirmed).await)
     }
 

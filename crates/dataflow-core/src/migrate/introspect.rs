@@ -11,8 +11,6 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use dataflow_sql::Result;
 
 use crate::db::pool::Conn;
@@ -64,16 +62,21 @@ impl LiveTable {
     }
 }
 
-static QUERIES: AtomicU64 = AtomicU64::new(0);
+#[cfg(any(test, feature = "test-support"))]
+static QUERIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How many introspection queries this process has issued (all instances). Tests and
-/// benchmarks use it to prove that a warm schema cache introspects nothing.
+/// How many introspection queries this process has issued (all instances), for tests and
+/// benchmarks that prove a warm schema cache introspects nothing. Needs the `test-support`
+/// feature.
+#[cfg(any(test, feature = "test-support"))]
 pub fn introspection_queries() -> u64 {
-    QUERIES.load(Ordering::Relaxed)
+    QUERIES.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Counts one introspection query (with `test-support`; nothing otherwise).
 pub(crate) fn count_query() {
-    QUERIES.fetch_add(1, Ordering::Relaxed);
+    #[cfg(any(test, feature = "test-support"))]
+    QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> dataflow_sql::Error {

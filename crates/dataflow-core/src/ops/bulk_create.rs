@@ -95,14 +95,18 @@ pub(crate) async fn insert_prepared(
             }
             out.inserted += insert_rows(c, cx, &r, batch_size).await?;
         } else if return_ids && cx.dialect == Dialect::Postgres {
-            // Generated ids: INSERT .. RETURNING per chunk.
-            let per = stmt::rows_per_chunk(cx.dialect, fields.len() + s.managed_fields().len())
-                .min(batch_size.unwrap_or(usize::MAX))
-                .max(1);
+            // Generated ids: INSERT .. RETURNING (the UNNEST form for large sets).
             let id_pos = cx.e.cols.iter().position(|f| f.name == "id").unwrap_or(0);
-            for part in rows.chunks(per) {
-                let pr = Rows { fields: &fields, rows: part, now };
-                let got = c.fetch_all(stmt::insert(s, cx.dialect, &pr, scope, true).into(), &cx.e.cols, s).await?;
+            let sts = if use_unnest(cx, r.rows.len()) {
+                r.rows
+                    .chunks(batch_size.unwrap_or(UNNEST_CHUNK).max(1))
+                    .map(|part| stmt::insert_unnest_returning(s, &Rows { fields: &fields, rows: part, now }, scope))
+                    .collect()
+            } else {
+                stmt::insert_many_returning(s, cx.dialect, &r, scope, batch_size)
+            };
+            for st in sts {
+                let got = c.fetch_all(st.into(), &cx.e.cols, s).await?;
                 out.inserted += got.len() as u64;
                 out.ids.extend(got.into_iter().map(|mut r| r.swap_remove(id_pos)));
             }
@@ -132,12 +136,21 @@ pub(crate) async fn insert_prepared(
     Ok(())
 }
 
+/// Rows from which PostgreSQL inserts with `UNNEST` (one array bind per column).
+const UNNEST_MIN: usize = 256;
+/// Rows per `UNNEST` statement unless `batch_size` says otherwise.
+const UNNEST_CHUNK: usize = 50_000;
+
+fn use_unnest(cx: &Ctx<'_>, rows: usize) -> bool {
+    cx.dialect == Dialect::Postgres && rows >= UNNEST_MIN && !cx.schema().options.native_arrays
+}
+
 async fn insert_rows(c: &mut Conn<'_>, cx: &Ctx<'_>, r: &Rows<'_>, batch_size: Option<usize>) -> Result<u64> {
     let s = cx.schema();
     let scope = cx.scope(false);
     let mut n = 0;
-    if cx.dialect == Dialect::Postgres && r.rows.len() >= 256 && !s.options.native_arrays {
-        let per = batch_size.unwrap_or(50_000).max(1);
+    if use_unnest(cx, r.rows.len()) {
+        let per = batch_size.unwrap_or(UNNEST_CHUNK).max(1);
         for part in r.rows.chunks(per) {
             let pr = Rows { fields: r.fields, rows: part, now: r.now };
             n += c.execute(stmt::insert_unnest(s, &pr, scope).into(), s).await?.rows;

@@ -4,8 +4,6 @@
 //! runtime counts the table (in scope, deleted rows included) before and after, inside the
 //! transaction. Duplicate conflict keys in one call: the last row wins.
 
-use std::collections::HashMap;
-
 use dataflow_sql::stmt::{self, OnConflict, Rows};
 use dataflow_sql::{Dialect, FieldDef, FieldType, Operation, Result, Value};
 
@@ -81,11 +79,18 @@ pub(crate) async fn bulk_upsert(
                 continue;
             }
             let fields = insert_fields(s, with_id);
-            let rows = last_wins(&fields, group.into_iter().map(|p| p.values).collect(), conflict_on);
+            let all: Vec<Vec<Value>> = group.into_iter().map(|p| p.values).collect();
+            let keep = stmt::last_wins(&Rows { fields: &fields, rows: &all, now }, conflict_on);
+            let rows: Vec<Vec<Value>> = if keep.len() == all.len() {
+                all
+            } else {
+                let mut all: Vec<Option<Vec<Value>>> = all.into_iter().map(Some).collect();
+                keep.iter().filter_map(|i| all[*i].take()).collect()
+            };
             distinct += rows.len() as u64;
             let r = Rows { fields: &fields, rows: &rows, now };
-            let sts =
-                stmt::upsert(s, cx.dialect, &r, cx.scope(false), conflict_on, on, cx.dialect == Dialect::Postgres);
+            let returning = cx.dialect == Dialect::Postgres;
+            let sts = stmt::upsert_distinct(s, cx.dialect, &r, cx.scope(false), conflict_on, on, returning);
             if cx.dialect == Dialect::Postgres {
                 let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
                 cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));
@@ -121,20 +126,4 @@ pub(crate) async fn bulk_upsert(
     }
     tx.commit().await?;
     Ok(counts)
-}
-
-/// Keeps the last row per conflict key, in first-seen order of the kept rows.
-fn last_wins(fields: &[&str], rows: Vec<Vec<Value>>, conflict_on: &[&str]) -> Vec<Vec<Value>> {
-    let Some(idx) = conflict_on.iter().map(|c| fields.iter().position(|f| f == c)).collect::<Option<Vec<_>>>() else {
-        return rows;
-    };
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        let key: Vec<&Value> = idx.iter().map(|k| &r[*k]).collect();
-        last.insert(format!("{key:?}"), i);
-    }
-    let mut keep: Vec<usize> = last.into_values().collect();
-    keep.sort_unstable();
-    let mut rows: Vec<Option<Vec<Value>>> = rows.into_iter().map(Some).collect();
-    keep.into_iter().filter_map(|i| rows[i].take()).collect()
 }

@@ -173,7 +173,7 @@ entries! {
         "The DataFlow instance was closed with `close()`; its pool no longer hands out connections.",
         causes: ["using a clone of the handle after `close()`"],
         fixes: ["create a new instance: `DataFlow::connect(url).await?`"],
-        keys: ["was closed", "pool closed", "pooltimedout"],
+        keys: ["was closed", "pool closed", "poolclosed", "closed pool"],
     }
     INVALID_CONFIG {
         "A configuration value could not be used: an environment variable read by `DataFlow::from_env()` (or `Config::from_env_map`) is not a number, a duration, a boolean or a known log filter.",
@@ -227,7 +227,7 @@ entries! {
         "No pooled connection became free within the acquire timeout.",
         causes: ["too many concurrent operations for the pool size", "transactions or streams held open too long"],
         fixes: ["`DataFlow::builder(url).max_connections(20)`", "finish transactions and drop streams promptly"],
-        keys: ["pool timed out", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
+        keys: ["pool timed out", "pooltimedout", "acquire timeout", "pool timeout", "timed out while waiting for an open connection"],
     }
     DATABASE {
         "Any other database error, with the database's own message.",
@@ -501,5 +501,13 @@ mod tests {
         assert_eq!(debug("deadlock detected")[0].0, ErrorCode::DEADLOCK);
         assert_eq!(debug("SQLITE_BUSY: database is locked")[0].0, ErrorCode::SERIALIZATION_FAILURE);
         assert!(debug("zzz qqq").is_empty());
+        // sqlx's `PoolTimedOut` (Debug and Display forms) is a pool timeout, not a closed instance.
+        for m in
+            ["Error: PoolTimedOut", "pool timed out while waiting for an open connection", "sqlx::Error::PoolTimedOut"]
+        {
+            assert_eq!(debug(m)[0].0, ErrorCode::POOL_TIMEOUT, "{m}: {:?}", debug(m));
+        }
+        assert_eq!(debug("Error: PoolClosed")[0].0, ErrorCode::CLOSED);
+        assert_eq!(debug("attempted to acquire a connection on a closed pool")[0].0, ErrorCode::CLOSED);
     }
 }

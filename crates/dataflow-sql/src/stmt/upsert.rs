@@ -161,13 +161,25 @@ pub fn upsert(
     returning_rows: bool,
 ) -> Vec<Sql> {
     let keep = last_wins(rows, conflict_on);
-    let deduped: Vec<Vec<Value>>;
-    let data: &[Vec<Value>] = if keep.len() == rows.rows.len() {
-        rows.rows
-    } else {
-        deduped = keep.iter().map(|i| rows.rows[*i].clone()).collect();
-        &deduped
-    };
+    if keep.len() == rows.rows.len() {
+        return upsert_distinct(schema, dialect, rows, scope, conflict_on, on_conflict, returning_rows);
+    }
+    let deduped: Vec<Vec<Value>> = keep.iter().map(|i| rows.rows[*i].clone()).collect();
+    let rows = Rows { rows: &deduped, ..rows.clone() };
+    upsert_distinct(schema, dialect, &rows, scope, conflict_on, on_conflict, returning_rows)
+}
+
+/// [`upsert`] for rows already distinct by `conflict_on` (the caller ran [`last_wins`]).
+pub fn upsert_distinct(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    rows: &Rows,
+    scope: Scope,
+    conflict_on: &[&str],
+    on_conflict: OnConflict,
+    returning_rows: bool,
+) -> Vec<Sql> {
+    let data = rows.rows;
     let cols = InsertColumns::new(schema, dialect, rows, scope);
     let clause = on_conflict_clause(schema, dialect, rows, scope, conflict_on, on_conflict);
     let ret = dialect.backend().upsert_returning(returning_rows).then(|| returning(schema, dialect));
