@@ -36,7 +36,7 @@ fn builder() -> WorkflowBuilder {
 /// Builds fail-fast and returns the error's code and full text.
 fn fails(b: &WorkflowBuilder) -> (ErrorCode, String) {
     let e = b.build().expect_err("the workflow should not validate");
-    (e.code(), e.to_string())
+    (e.code(), format!("{e:#}"))
 }
 
 #[test]
