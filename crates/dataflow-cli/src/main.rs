@@ -54,7 +54,9 @@ fn main() -> ExitCode {
 /// `RUST_LOG` wins; otherwise `-v` raises the level from `warn` (info, debug, trace).
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+    // DATAFLOW_LOG (the library's variable) wins over RUST_LOG.
+    let from_env = std::env::var("DATAFLOW_LOG").ok().and_then(|f| EnvFilter::try_new(f).ok());
+    let filter = from_env.or_else(|| EnvFilter::try_from_default_env().ok()).unwrap_or_else(|| {
         EnvFilter::new(match verbose {
             0 => "warn",
             1 => "info",

@@ -23,6 +23,7 @@ pub async fn perf(a: PerfArgs) -> Result<String, CliError> {
     let started = std::time::Instant::now();
     let out = workflow.execute(&db).await;
     let wall = started.elapsed();
+    let stats = db.stats();
     db.close().await;
     let mut output = out.map_err(|f| Error::new(f.code(), f.to_string()).node(&f.node))?;
     // By level, then in the file's node order (nodes of one level finish in any order).
@@ -68,6 +69,9 @@ pub async fn perf(a: PerfArgs) -> Result<String, CliError> {
                 busy * 1e3,
                 wall_ms
             ));
+            // Per-operation totals and percentiles, slowest statements (`db.stats()`).
+            s.push('\n');
+            s.push_str(&stats.to_string());
             Ok(s)
         }
     }

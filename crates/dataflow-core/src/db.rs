@@ -1,6 +1,7 @@
 //! The [`DataFlow`] handle: connection pool, configuration and model registry of one instance.
 
 pub mod config;
+pub mod env;
 pub(crate) mod pool;
 pub mod registry;
 pub mod url;
@@ -56,6 +57,7 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) registry: RwLock<Registry>,
     pub(crate) schema_cache: crate::cache::SchemaCache,
+    pub(crate) observer: std::sync::Arc<crate::observe::Observer>,
     closed: AtomicBool,
 }
 
@@ -90,6 +92,7 @@ impl DataFlow {
             dataflow_sql::mysql_server::MySqlServer::MariaDb
         };
         let cache_config = config.schema_cache.clone();
+        let observer = crate::observe::Observer::new(config.observe.clone(), u.dialect);
         Ok(DataFlow {
             inner: Arc::new(Inner {
                 pools,
@@ -98,6 +101,7 @@ impl DataFlow {
                 config,
                 registry: RwLock::new(Registry::default()),
                 schema_cache: crate::cache::SchemaCache::new(cache_config),
+                observer,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -150,7 +154,7 @@ impl DataFlow {
 
     pub(crate) async fn acquire(&self) -> Result<PoolConn> {
         self.check_open()?;
-        self.inner.pools.acquire().await
+        crate::observe::pool::acquire(self).await
     }
 
     /// Registers a typed model (`#[dataflow::model]`): validates it, creates its table and

@@ -80,9 +80,10 @@ impl Tx {
 }
 
 /// Builds the operation context for `$e` and binds a connection `$c` (pooled, or the open
-/// transaction's) for `$body`.
+/// transaction's) for `$body`, inside the operation's span, metrics and stats
+/// (`observe::trace::operation`).
 macro_rules! with_conn {
-    ($self:ident, $e:ident, $cx:ident, $c:ident, $body:expr) => {{
+    (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.clone();
         let $cx = Ctx {
@@ -92,10 +93,31 @@ macro_rules! with_conn {
             tenant: tenant.as_deref(),
             full_table_guard: db.config().full_table_guard,
         };
-        let mut g = $self.guard().await?;
-        let mut $c = g.conn();
-        $body
+        let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+            let mut g = $self.guard().await?;
+            let mut $c = g.conn();
+            Ok::<_, dataflow_sql::Error>($($body)*)
+        })
+        .await;
+        r?
     }};
+    // The operation's span and metrics name come from the called `ops::<module>::<function>`.
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, ops::$m::$f $($rest)*)
+    };
+    // A block: the first `ops::<module>::<function>` at its top level names the operation.
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) ops::$m:ident::$f:ident $($rest:tt)*) => {
+        with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, $($all)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*) $skip:tt $($rest:tt)*) => {
+        with_conn!(@find $self, $e, $cx, $c, ($($all)*) $($rest)*)
+    };
+    (@find $self:ident, $e:ident, $cx:ident, $c:ident, ($($all:tt)*)) => {
+        with_conn!(@op "Other", $self, $e, $cx, $c, $($all)*)
+    };
+    ($self:ident, $e:ident, $cx:ident, $c:ident, { $($inner:tt)* }) => {
+        with_conn!(@find $self, $e, $cx, $c, ({ $($inner)* }) $($inner)*)
+    };
 }
 use with_conn;
 

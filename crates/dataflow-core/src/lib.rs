@@ -11,7 +11,10 @@ pub(crate) mod decode;
 pub mod error;
 pub mod express;
 pub mod migrate;
+pub mod observe;
 pub(crate) mod ops;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tx;
 pub mod workflow;
 

@@ -151,6 +151,8 @@ codes! {
     CONNECTION_FAILED = 403, Connection, "Could not connect to the database";
     /// The instance was closed.
     CLOSED = 404, Connection, "DataFlow instance is closed";
+    /// A configuration value (an environment variable such as `DATAFLOW_POOL_SIZE`) is invalid.
+    INVALID_CONFIG = 405, Connection, "Invalid configuration value";
     /// A unique constraint was violated.
     UNIQUE_VIOLATION = 501, UniqueViolation, "Unique constraint violated";
     /// A foreign key constraint was violated.

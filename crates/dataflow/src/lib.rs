@@ -25,7 +25,12 @@ pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
-pub use dataflow_core::{RawPool, cache, migrate, workflow};
+pub use dataflow_core::{RawPool, cache, migrate, observe, workflow};
+
+/// Test support for your own suites (feature `testing`): one isolated database per test on
+/// every backend, dropped even on panic, and a rollback fixture. See the module's docs.
+#[cfg(feature = "testing")]
+pub use dataflow_core::testing;
 pub use dataflow_sql::error::catalogue;
 pub use dataflow_sql::filter::Filter;
 
@@ -59,3 +64,7 @@ mod guide {
     #[doc = include_str!("../../../docs/guide/coming-from-python.md")]
     struct ComingFromPython;
 }
+/// The snippets of `docs/guide/operating.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/operating.md")]
+pub struct OperatingGuide;

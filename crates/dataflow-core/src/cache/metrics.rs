@@ -29,9 +29,11 @@ pub(super) struct Counters {
 
 impl Counters {
     pub(super) fn hit(&self) {
+        crate::observe::metrics::schema_cache(true);
         self.hits.fetch_add(1, Ordering::Relaxed);
     }
     pub(super) fn miss(&self) {
+        crate::observe::metrics::schema_cache(false);
         self.misses.fetch_add(1, Ordering::Relaxed);
     }
     pub(super) fn evicted(&self) {

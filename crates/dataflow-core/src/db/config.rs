@@ -11,7 +11,7 @@ use crate::DataFlow;
 pub struct Config {
     /// The connection URL.
     pub url: String,
-    /// Maximum pool size (default 10; 5 for SQLite files).
+    /// Maximum pool size (default: [`default_pool_size`](crate::db::env::default_pool_size), from the cores).
     pub max_connections: Option<u32>,
     /// Minimum idle connections kept open.
     pub min_connections: u32,
@@ -33,6 +33,8 @@ pub struct Config {
     /// touches every record of a table holding at least this many records is rolled back, inside
     /// its own transaction and before commit, with DF-108.
     pub full_table_guard: Option<u64>,
+    /// Tracing, metrics, stats and slow-statement settings.
+    pub observe: crate::observe::ObserveConfig,
 }
 
 impl Config {
@@ -50,6 +52,7 @@ impl Config {
             existing_schema_mode: false,
             schema_cache: crate::cache::CacheConfig::default(),
             full_table_guard: None,
+            observe: crate::observe::ObserveConfig::default(),
         }
     }
 
@@ -145,6 +148,12 @@ impl DataFlowBuilder {
     /// Schema cache settings (TTL, size bound, on/off).
     pub fn schema_cache(mut self, c: crate::cache::CacheConfig) -> Self {
         self.config.schema_cache = c;
+        self
+    }
+
+    /// Tracing, metrics and stats settings (see [`crate::observe`]).
+    pub fn observe(mut self, o: crate::observe::ObserveConfig) -> Self {
+        self.config.observe = o;
         self
     }
 

@@ -91,7 +91,12 @@ impl Pools {
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
                 let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
-                Pools::Postgres(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::Postgres(
+                    base(cfg, super::env::default_pool_size(u.dialect, false))
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| connect_err(&u.url, e))?,
+                )
             }
             Dialect::MySql => {
                 let opts: sqlx::mysql::MySqlConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
@@ -99,7 +104,12 @@ impl Pools {
                     .statement_cache_capacity(cfg.statement_cache_capacity)
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                Pools::MySql(base(cfg, 10).connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::MySql(
+                    base(cfg, super::env::default_pool_size(u.dialect, false))
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| connect_err(&u.url, e))?,
+                )
             }
             Dialect::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -311,7 +321,7 @@ impl Conn<'_> {
     }
 
     /// Runs statement text without bound values (DDL, SAVEPOINT).
-    pub(crate) async fn execute_raw(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
+    pub(crate) async fn execute_raw_unobserved(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
         use sqlx::Executor;
         let q = AssertSqlSafe(sql.to_owned());
         match self {
@@ -347,7 +357,7 @@ impl Conn<'_> {
     }
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
-    pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+    pub(crate) async fn execute_unobserved(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
         let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
@@ -369,7 +379,7 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes every row by `cols`.
-    pub(crate) async fn fetch_all(
+    pub(crate) async fn fetch_all_unobserved(
         &mut self,
         st: Stmt,
         cols: &[FieldDef],
@@ -397,7 +407,7 @@ impl Conn<'_> {
     }
 
     /// Runs a query and decodes the first row, if any.
-    pub(crate) async fn fetch_optional(
+    pub(crate) async fn fetch_optional_unobserved(
         &mut self,
         st: Stmt,
         cols: &[FieldDef],

@@ -63,6 +63,7 @@ pub(crate) async fn run(
     let res = locked(conn, schema, &accept).await;
     let elapsed = start.elapsed();
     let ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+    crate::observe::metrics::migration(&schema.name, res.as_ref().map(|(steps, _)| steps.len()));
     match res {
         Ok((steps, remaining)) => {
             let mut res = Ok(());

@@ -18,6 +18,7 @@ use dataflow_sql::{Error, ErrorCode, Result};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value as J};
+use tracing::Instrument;
 
 use super::builder::Workflow;
 use super::kind::Kind;
@@ -25,6 +26,11 @@ use super::spec::{InputSpec, get_path, set_path};
 use super::template;
 use super::validate::{Plan, Via, inputs};
 use crate::{DataFlow, Express};
+
+fn node_span(db: &DataFlow, plan: &super::validate::Plan, i: usize, level: usize) -> tracing::Span {
+    let n = &plan.spec.nodes[i];
+    crate::observe::trace::node_span(db, &n.id, &n.node_type, level)
+}
 
 /// When and how long one node ran, relative to the start of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -418,7 +424,20 @@ impl Workflow {
         }
     }
 
+    /// One run inside its `dataflow.workflow` span (target `dataflow::workflow`).
     async fn run(&self, db: &DataFlow, tenant: Option<&str>, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
+        let span = crate::observe::trace::workflow_span(db, self.plan.spec.nodes.len(), false);
+        let r = self.run_unobserved(db, tenant, given).instrument(span.clone()).await;
+        crate::observe::trace::workflow_done(&span, &r);
+        r
+    }
+
+    async fn run_unobserved(
+        &self,
+        db: &DataFlow,
+        tenant: Option<&str>,
+        given: &J,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
         let plan = &self.plan;
         let start = Instant::now();
         let tenant: Option<Arc<str>> = tenant.map(Arc::from);
@@ -449,6 +468,7 @@ impl Workflow {
                     let r = exec(step, id, ex).await;
                     (i, t0, start.elapsed() - t0, r)
                 }
+                .instrument(node_span(db, plan, i, level))
             });
             for (i, t0, elapsed, r) in futures::future::join_all(runs).await {
                 let timing = NodeTiming { node: plan.spec.nodes[i].id.clone(), level, started: t0, elapsed };
@@ -481,7 +501,15 @@ impl Workflow {
         self.run_tx(db, &J::Null).await
     }
 
+    /// One transactional run inside its `dataflow.workflow` span.
     async fn run_tx(&self, db: &DataFlow, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
+        let span = crate::observe::trace::workflow_span(db, self.plan.spec.nodes.len(), true);
+        let r = self.run_tx_unobserved(db, given).instrument(span.clone()).await;
+        crate::observe::trace::workflow_done(&span, &r);
+        r
+    }
+
+    async fn run_tx_unobserved(&self, db: &DataFlow, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
         let plan = self.plan.clone();
         let start = Instant::now();
         let st = Arc::new(Mutex::new(self.start(db, given).map_err(|f| *f)?));
@@ -504,8 +532,9 @@ impl Workflow {
                             };
                             let r = match step {
                                 Ok(step) => {
+                                    let span = node_span(tx.db(), &plan, i, level);
                                     let ex = needs_db(&step).then(|| tx.express());
-                                    exec(step, &id, ex).await
+                                    exec(step, &id, ex).instrument(span).await
                                 }
                                 Err(e) => Err(e),
                             };

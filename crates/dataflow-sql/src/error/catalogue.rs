@@ -175,6 +175,12 @@ entries! {
         fixes: ["create a new instance: `DataFlow::connect(url).await?`"],
         keys: ["was closed", "pool closed", "poolclosed", "closed pool", "pool has been closed"],
     }
+    INVALID_CONFIG {
+        "A configuration value could not be used: an environment variable read by `DataFlow::from_env()` (or `Config::from_env_map`) is not a number, a duration, a boolean or a known log filter.",
+        causes: ["`DATAFLOW_POOL_SIZE=ten` or `0`", "`DATAFLOW_ACQUIRE_TIMEOUT=soon`", "`DATAFLOW_AUTO_MIGRATE=maybe`", "`DATAFLOW_SLOW_QUERY_MS=-5`"],
+        fixes: ["fix or unset the variable named in the message; `dataflow explain DF-405` lists the accepted forms", "pool size: a whole number >= 1; timeouts: `30`, `30s`, `500ms` or `2m`; booleans: true/false/1/0/yes/no/on/off"],
+        keys: ["invalid configuration", "dataflow_pool_size", "dataflow_acquire_timeout", "dataflow_auto_migrate", "dataflow_slow_query_ms", "dataflow_log"],
+    }
     UNIQUE_VIOLATION {
         "An insert or update would create a second row with the same value of a unique key.",
         causes: ["creating a record whose id or unique field already exists", "two concurrent creates of the same key"],

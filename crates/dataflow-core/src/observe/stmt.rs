@@ -1,0 +1,168 @@
+//! The statement choke point: every statement an operation runs goes through these wrappers
+//! around the connection's executors, which open the `dataflow.statement` span (SQL text with
+//! placeholders; parameter values only when enabled, redacted for sensitive models), count the
+//! statement, keep the slowest ones and warn about slow ones.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dataflow_sql::{FieldDef, ModelSchema, Result, Value};
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use super::{CURRENT, Observer, metrics};
+use crate::db::pool::{Conn, Done, SqlText, Stmt};
+
+/// The observer of the running operation, when instrumentation is on.
+fn current() -> Option<Arc<Observer>> {
+    CURRENT.try_with(Arc::clone).ok().filter(|o| o.config.enabled)
+}
+
+/// Makes the SQL text shareable (no copy beyond the one sqlx would make anyway).
+fn shared(st: Stmt) -> (Stmt, Arc<str>) {
+    let sql: Arc<str> = match st.sql {
+        SqlText::Owned(s) => s.into(),
+        SqlText::Shared(a) => a,
+    };
+    (Stmt { sql: SqlText::Shared(sql.clone()), values: st.values }, sql)
+}
+
+/// One bound value for `db.query.parameters`; text-like values are hidden when `redact`.
+fn render(v: &sea_query::Value, redact: bool) -> String {
+    use sea_query::Value as V;
+    match v {
+        V::String(Some(_)) | V::Char(Some(_)) | V::Bytes(Some(_)) | V::Json(Some(_)) | V::Array(..) if redact => {
+            "<redacted>".to_owned()
+        }
+        V::String(Some(s)) => format!("{s:?}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Whether a statement on `schema` must hide its text parameters.
+fn redact_for(obs: &Observer, schema: Option<&ModelSchema>) -> bool {
+    match schema {
+        Some(s) => s.fields.iter().any(|f| obs.config.is_sensitive(&s.name, &f.name)),
+        // No model: the values cannot be attributed to fields, so hide every text value.
+        None => true,
+    }
+}
+
+/// Renders the parameter list as recorded on the span (public for the docs' sake: crate tests).
+pub(crate) fn parameters(obs: &Observer, values: &sea_query::Values, schema: Option<&ModelSchema>) -> String {
+    let redact = redact_for(obs, schema);
+    let parts: Vec<String> = values.0.iter().map(|v| render(v, redact)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn span(obs: &Observer, sql: &str, values: Option<&sea_query::Values>, schema: Option<&ModelSchema>) -> tracing::Span {
+    let span = tracing::debug_span!(
+        target: "dataflow::sql",
+        "dataflow.statement",
+        db.system = obs.dialect,
+        db.collection.name = schema.map(|s| s.name.as_str()),
+        db.query.text = sql,
+        db.query.parameters = Empty,
+        db.response.returned_rows = Empty,
+        dataflow.rows_affected = Empty,
+        "error.type" = Empty,
+    );
+    if obs.config.log_values
+        && !span.is_disabled()
+        && let Some(v) = values
+    {
+        span.record("db.query.parameters", parameters(obs, v, schema));
+    }
+    span
+}
+
+/// Records the end of one statement: span fields, metrics, stats, slow warning.
+fn finish(
+    obs: &Observer,
+    span: &tracing::Span,
+    sql: &str,
+    model: Option<&str>,
+    t0: Instant,
+    rows: Option<(&str, u64)>,
+    err: Option<&dataflow_sql::Error>,
+) {
+    let elapsed = t0.elapsed();
+    if let Some((field, n)) = rows {
+        span.record(field, n);
+    }
+    if let Some(e) = err {
+        span.record("error.type", e.code().to_string());
+    }
+    let slow = obs.config.slow_query.is_some_and(|t| elapsed >= t);
+    if slow {
+        tracing::warn!(
+            target: "dataflow::sql",
+            parent: span,
+            db_system = obs.dialect,
+            model,
+            sql,
+            elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "slow statement"
+        );
+    }
+    metrics::statement(obs.dialect, err.is_none(), elapsed, slow);
+    obs.stats.statement(sql, model, elapsed, err.is_none());
+}
+
+impl Conn<'_> {
+    /// Runs statement text without bound values (DDL, SAVEPOINT).
+    pub(crate) async fn execute_raw(&mut self, sql: &str, schema: Option<&ModelSchema>) -> Result<()> {
+        let Some(obs) = current() else { return self.execute_raw_unobserved(sql, schema).await };
+        let span = span(&obs, sql, None, schema);
+        let t0 = Instant::now();
+        let r = self.execute_raw_unobserved(sql, schema).instrument(span.clone()).await;
+        finish(&obs, &span, sql, schema.map(|s| s.name.as_str()), t0, None, r.as_ref().err());
+        r
+    }
+
+    /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
+    pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+        let Some(obs) = current() else { return self.execute_unobserved(st, schema).await };
+        let (st, sql) = shared(st);
+        let span = span(&obs, &sql, Some(&st.values), Some(schema));
+        let t0 = Instant::now();
+        let r = self.execute_unobserved(st, schema).instrument(span.clone()).await;
+        let rows = r.as_ref().ok().map(|d| ("dataflow.rows_affected", d.rows));
+        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
+        r
+    }
+
+    /// Runs a query and decodes every row by `cols`.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+    ) -> Result<Vec<Vec<Value>>> {
+        let Some(obs) = current() else { return self.fetch_all_unobserved(st, cols, schema).await };
+        let (st, sql) = shared(st);
+        let span = span(&obs, &sql, Some(&st.values), Some(schema));
+        let t0 = Instant::now();
+        let r = self.fetch_all_unobserved(st, cols, schema).instrument(span.clone()).await;
+        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", v.len() as u64));
+        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
+        r
+    }
+
+    /// Runs a query and decodes the first row, if any.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+    ) -> Result<Option<Vec<Value>>> {
+        let Some(obs) = current() else { return self.fetch_optional_unobserved(st, cols, schema).await };
+        let (st, sql) = shared(st);
+        let span = span(&obs, &sql, Some(&st.values), Some(schema));
+        let t0 = Instant::now();
+        let r = self.fetch_optional_unobserved(st, cols, schema).instrument(span.clone()).await;
+        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", u64::from(v.is_some())));
+        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
+        r
+    }
+}

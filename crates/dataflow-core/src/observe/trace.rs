@@ -1,0 +1,188 @@
+//! The operation span (`dataflow.operation`) and what is recorded when an operation ends:
+//! rows, outcome, DF code, metrics and stats. Also the workflow and node spans.
+
+use std::future::Future;
+use std::time::Instant;
+
+use dataflow_sql::{Error, Result, Value};
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use super::{CURRENT, metrics};
+use crate::DataFlow;
+
+/// The operation name of an `ops::<module>::<function>` call (what `with_conn!` dispatches).
+pub(crate) fn op_name(module: &str, func: &str) -> &'static str {
+    match (module, func) {
+        ("read", "find_one") => "FindOne",
+        ("delete", "restore") => "Restore",
+        ("delete", "hard_delete") => "HardDelete",
+        ("create", _) => "Create",
+        ("read", _) => "Read",
+        ("update", _) => "Update",
+        ("delete", _) => "Delete",
+        ("list", _) => "List",
+        ("count", _) => "Count",
+        ("upsert", _) => "Upsert",
+        ("bulk_create", _) => "BulkCreate",
+        ("bulk_update", _) => "BulkUpdate",
+        ("bulk_delete", _) => "BulkDelete",
+        ("bulk_upsert", _) => "BulkUpsert",
+        _ => "Other",
+    }
+}
+
+fn reads(op: &str) -> bool {
+    matches!(op, "Read" | "List" | "Count" | "FindOne")
+}
+
+/// What an operation's result says about rows and failure.
+pub(crate) trait Observed {
+    /// Rows returned (reads) or affected (writes).
+    fn rows(&self) -> u64;
+    /// The error, when the operation failed.
+    fn error(&self) -> Option<&Error> {
+        None
+    }
+}
+
+impl<T: Observed> Observed for Result<T> {
+    fn rows(&self) -> u64 {
+        self.as_ref().map_or(0, Observed::rows)
+    }
+    fn error(&self) -> Option<&Error> {
+        match self {
+            Ok(t) => t.error(),
+            Err(e) => Some(e),
+        }
+    }
+}
+impl<T: Observed> Observed for Option<T> {
+    fn rows(&self) -> u64 {
+        self.as_ref().map_or(0, Observed::rows)
+    }
+}
+impl Observed for Vec<Value> {
+    fn rows(&self) -> u64 {
+        1
+    }
+}
+impl Observed for bool {
+    fn rows(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+impl Observed for u64 {
+    fn rows(&self) -> u64 {
+        *self
+    }
+}
+impl Observed for (bool, Vec<Value>) {
+    fn rows(&self) -> u64 {
+        1
+    }
+}
+impl Observed for crate::ops::list::Page {
+    fn rows(&self) -> u64 {
+        self.rows.len() as u64
+    }
+}
+impl Observed for crate::ops::bulk_create::BulkCreated {
+    fn rows(&self) -> u64 {
+        self.inserted
+    }
+}
+impl Observed for crate::UpsertCounts {
+    fn rows(&self) -> u64 {
+        self.inserted + self.updated
+    }
+}
+
+/// Runs one operation's future inside its `dataflow.operation` span and records the outcome.
+pub(crate) async fn operation<T: Observed>(
+    db: &DataFlow,
+    op: &'static str,
+    model: &str,
+    tenant: Option<&str>,
+    fut: impl Future<Output = T>,
+) -> T {
+    let obs = &db.inner.observer;
+    if !obs.config.enabled {
+        return fut.await;
+    }
+    let span = tracing::info_span!(
+        target: "dataflow::ops",
+        "dataflow.operation",
+        db.system = obs.dialect,
+        db.operation.name = op,
+        db.collection.name = model,
+        dataflow.tenant = tenant,
+        db.response.returned_rows = Empty,
+        dataflow.rows_affected = Empty,
+        dataflow.outcome = Empty,
+        "error.type" = Empty,
+    );
+    let t0 = Instant::now();
+    let out = CURRENT.scope(obs.clone(), fut.instrument(span.clone())).await;
+    let elapsed = t0.elapsed();
+    let err = out.error();
+    let rows = out.rows();
+    if reads(op) {
+        span.record("db.response.returned_rows", rows);
+    } else {
+        span.record("dataflow.rows_affected", rows);
+    }
+    span.record("dataflow.outcome", if err.is_none() { "ok" } else { "error" });
+    if let Some(e) = err {
+        span.record("error.type", e.code().to_string());
+        tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
+    }
+    metrics::operation(model, op, err.is_none(), elapsed, (!reads(op) && err.is_none()).then_some(rows));
+    obs.stats.operation(op, elapsed, err.is_none());
+    out
+}
+
+/// The `dataflow.workflow` span of one run.
+pub(crate) fn workflow_span(db: &DataFlow, nodes: usize, transactional: bool) -> tracing::Span {
+    if !db.inner.observer.config.enabled {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        target: "dataflow::workflow",
+        "dataflow.workflow",
+        db.system = db.inner.observer.dialect,
+        dataflow.workflow.nodes = nodes,
+        dataflow.workflow.transaction = transactional,
+        dataflow.outcome = Empty,
+        "error.type" = Empty,
+        dataflow.workflow.failed_node = Empty,
+    )
+}
+
+/// The `dataflow.node` span of one node.
+pub(crate) fn node_span(db: &DataFlow, id: &str, node_type: &str, level: usize) -> tracing::Span {
+    if !db.inner.observer.config.enabled {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        target: "dataflow::workflow",
+        "dataflow.node",
+        dataflow.node.id = id,
+        dataflow.node.r#type = node_type,
+        dataflow.node.level = level,
+    )
+}
+
+/// Records a workflow's outcome on its span.
+pub(crate) fn workflow_done<T>(span: &tracing::Span, r: &std::result::Result<T, crate::workflow::WorkflowFailure>) {
+    match r {
+        Ok(_) => {
+            span.record("dataflow.outcome", "ok");
+        }
+        Err(f) => {
+            span.record("dataflow.outcome", "error");
+            span.record("error.type", f.cause.code().to_string());
+            span.record("dataflow.workflow.failed_node", f.node.as_str());
+        }
+    }
+}
