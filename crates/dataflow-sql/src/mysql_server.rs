@@ -22,6 +22,9 @@ use crate::{Dialect, FieldDef, ModelSchema};
 /// The row alias MySQL 8 upserts use for the row being inserted.
 pub const UPSERT_ROW_ALIAS: &str = "df_new";
 
+/// The query whose answer [`MySqlServer::detect`] reads (run once per pool at connect).
+pub const VERSION_QUERY: &str = "SELECT VERSION()";
+
 /// Which MySQL-family server a [`Dialect::MySql`] connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MySqlServer {

@@ -301,8 +301,10 @@ impl Conn<'_> {
     /// for other dialects (the answer is only used on MySQL).
     pub(crate) async fn mysql_server(&mut self) -> Result<MySqlServer> {
         let Conn::MySql(c) = self else { return Ok(MySqlServer::MariaDb) };
-        let version: String =
-            sqlx::query_scalar("SELECT VERSION()").fetch_one(&mut **c).await.map_err(|e| classify(e, None))?;
+        let version: String = sqlx::query_scalar(dataflow_sql::mysql_server::VERSION_QUERY)
+            .fetch_one(&mut **c)
+            .await
+            .map_err(|e| classify(e, None))?;
         Ok(MySqlServer::detect(&version))
     }
 
