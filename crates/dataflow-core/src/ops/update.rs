@@ -62,7 +62,14 @@ pub(crate) async fn update_one(
 pub(crate) fn check_changes(cx: &Ctx<'_>, changes: &mut Changes) -> Result<()> {
     let s = cx.schema();
     changes.validate(s)?;
-    changes.check_dialect(s, cx.dialect)
+    changes.check_dialect(s, cx.dialect)?;
+    // Plain values written as they are must be in the portable range (docs/guide/values.md).
+    for c in changes.items() {
+        if let dataflow_sql::changes::ChangeOp::Set(v) = &c.op {
+            dataflow_sql::portable::check(s, s.field_or_err(&c.field)?, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// `UPDATE ... WHERE id = ?` returning the updated row. `None` when the id does not exist (in
