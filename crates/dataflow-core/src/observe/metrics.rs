@@ -1,4 +1,4 @@
-//! Metric names and the recording calls, through the [`metrics`](::metrics) facade: install any
+//! Metric names and the recording calls, through the [`metrics`] facade: install any
 //! recorder (a Prometheus or OpenTelemetry exporter) and DataFlow's metrics appear there. With
 //! no recorder installed every call is a no-op.
 //!
