@@ -236,7 +236,7 @@ pub fn check_record(schema: &ModelSchema, obj: &Map<String, J>, at: &str, skip: 
 }
 
 /// The same error, its message prefixed with the record's index in a list.
-fn in_record(e: Error, i: usize) -> Error {
+pub(crate) fn in_record(e: Error, i: usize) -> Error {
     let mut n = Error::new(e.code(), format!("record {i}: {}", e.message()));
     let c = e.context().clone();
     if let Some(m) = c.model {

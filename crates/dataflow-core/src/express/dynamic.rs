@@ -136,22 +136,7 @@ fn data_rows(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Vec<I
     let Some(J::Array(items)) = p.get("data") else {
         return Err(shape(schema, op, format!("{op} needs `data`: a list of records"), "{\"data\": [{...}, {...}]}"));
     };
-    items.iter().enumerate().map(|(i, r)| json_row(schema, r).map_err(|e| prefix(e, i))).collect()
-}
-
-fn prefix(e: Error, i: usize) -> Error {
-    let mut n = Error::new(e.code(), format!("record {i}: {}", e.message()));
-    let c = e.context().clone();
-    if let Some(m) = c.model {
-        n = n.model(m);
-    }
-    if let Some(f) = c.field {
-        n = n.field(f);
-    }
-    for f in e.fixes() {
-        n = n.fix(f.clone());
-    }
-    n
+    items.iter().enumerate().map(|(i, r)| json_row(schema, r).map_err(|e| crate::contract::in_record(e, i))).collect()
 }
 
 impl Express<'_> {
@@ -301,10 +286,10 @@ impl Express<'_> {
                     let mut recs = Vec::with_capacity(items.len());
                     for (i, it) in items.iter().enumerate() {
                         let o = object(&s, "BulkUpdate", it, "{\"data\": [{\"id\": 1, \"name\": \"x\"}]}")?;
-                        let id = id_param(&s, "BulkUpdate", o).map_err(|e| prefix(e, i))?;
+                        let id = id_param(&s, "BulkUpdate", o).map_err(|e| crate::contract::in_record(e, i))?;
                         let mut rest = o.clone();
                         rest.remove("id");
-                        recs.push((id, json_set(&s, &J::Object(rest)).map_err(|e| prefix(e, i))?));
+                        recs.push((id, json_set(&s, &J::Object(rest)).map_err(|e| crate::contract::in_record(e, i))?));
                     }
                     let n = with_conn!(self, e, cx, c, ops::bulk_update::by_records(&mut c, &cx, &recs).await?);
                     (recs.len() as u64, n)
