@@ -348,11 +348,25 @@ fn candidates(f: &FieldDef, c: &Consts) -> Vec<Value> {
                 out.push(Value::Array(c.elems.clone()));
             }
             out.extend(c.arrays.iter().cloned().map(Value::Array));
-            if let Some(x) = scalars.first() {
+            // A filler element that is none of the operands (so `{"$contains": ""}` does not hold
+            // on the filled arrays), falling back to the first candidate.
+            let operand = |v: &Value| c.elems.iter().any(|e| compare(e, v) == Some(Ordering::Equal));
+            if let Some(x) = scalars.iter().find(|v| !operand(v)).or(scalars.first()) {
                 // Lengths around every `$size` operand, and two elements.
                 let lens = c.sizes.iter().flat_map(|n| [*n, n.saturating_add(1)]).chain([2]);
-                for n in lens.filter(|n| (2..=64).contains(n)) {
-                    out.push(Value::Array(vec![x.clone(); n as usize]));
+                for n in lens.filter(|n| (2..=64).contains(n)).map(|n| n as usize) {
+                    out.push(Value::Array(vec![x.clone(); n]));
+                    // Arrays of that length holding the operands' elements, so `$size` combined
+                    // with `$contains`/`$any` (`{"$not": {"$and": [size 2, contains "%"]}}`) has
+                    // a candidate that satisfies both: each element padded, and all cycled.
+                    for e in &c.elems {
+                        let mut a = vec![e.clone()];
+                        a.resize(n, x.clone());
+                        out.push(Value::Array(a));
+                    }
+                    if !c.elems.is_empty() {
+                        out.push(Value::Array(c.elems.iter().cycle().take(n).cloned().collect()));
+                    }
                 }
             }
         }
