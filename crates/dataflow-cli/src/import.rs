@@ -320,7 +320,7 @@ impl Importer<'_> {
         }
         let batch = std::mem::take(&mut self.batch);
         let model = self.schema.name.clone();
-        let res = self.express().bulk_create_json_iter(&model, batch.iter().map(|(_, j)| j.clone())).await;
+        let res = self.express().bulk_create_json_iter(&model, batch.iter().map(|(_, j)| j)).await;
         match res {
             Ok(n) => self.imported += n,
             Err(e) if is_row_error(&e) => {

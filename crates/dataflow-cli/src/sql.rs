@@ -6,9 +6,7 @@ use dataflow_core::express::dynamic::{json_row, json_set};
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::{self, OnConflict, Rows, Scope, SelectSpec, Sql};
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Value};
-use sea_query::{
-    Alias, Condition, Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder,
-};
+use sea_query::{Alias, Condition, Expr, ExprTrait};
 use serde_json::{Map, Value as J, json};
 
 use crate::args::{DialectArg, OpArg, SqlArgs};
@@ -81,19 +79,9 @@ fn literals(d: Dialect, values: &sea_query::Values) -> String {
     if values.0.is_empty() {
         return "(none)".into();
     }
-    let one = |v: &sea_query::Value| match d {
-        Dialect::Postgres => PostgresQueryBuilder.value_to_string(v),
-        Dialect::MySql => MysqlQueryBuilder.value_to_string(v),
-        Dialect::Sqlite => SqliteQueryBuilder.value_to_string(v),
-    };
-    values.0.iter().enumerate().map(|(i, v)| format!("{}={}", placeholder(d, i), one(v))).collect::<Vec<_>>().join(", ")
-}
-
-fn placeholder(d: Dialect, i: usize) -> String {
-    match d {
-        Dialect::Postgres => format!("${}", i + 1),
-        _ => format!("?{}", i + 1),
-    }
+    let b = d.backend();
+    let mark = if b.numbered_params() { '$' } else { '?' };
+    values.0.iter().enumerate().map(|(i, v)| format!("{mark}{}={}", i + 1, b.literal(v))).collect::<Vec<_>>().join(", ")
 }
 
 fn object<'j>(schema: &ModelSchema, op: &str, p: &'j J) -> Result<&'j Map<String, J>, CliError> {

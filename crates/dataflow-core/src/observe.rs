@@ -96,11 +96,7 @@ impl Observer {
 
 /// The OpenTelemetry `db.system` value of a dialect.
 pub(crate) fn db_system(d: dataflow_sql::Dialect) -> &'static str {
-    match d {
-        dataflow_sql::Dialect::Postgres => "postgresql",
-        dataflow_sql::Dialect::MySql => "mysql",
-        dataflow_sql::Dialect::Sqlite => "sqlite",
-    }
+    d.backend().otel_system()
 }
 
 tokio::task_local! {

@@ -21,11 +21,12 @@
 //! never see each other's data.
 //!
 //! Skipping: `DATAFLOW_TEST_BACKENDS=sqlite,postgres` selects backends; an unreachable server
-//! skips. Every skip prints one line per backend on stderr (not captured by the test harness),
-//! so a run that skipped a backend says so. Under `CI=true` nothing skips: an unreachable
+//! skips. The first skip of a backend prints one line on stderr (not captured by the test
+//! harness), and when the test binary ends a summary line per skipped backend says how many test
+//! databases it did not create, so a run that skipped a backend says so at its end. Under `CI=true` nothing skips: an unreachable
 //! server fails the test, and `DATAFLOW_TEST_BACKENDS` is ignored (all three backends run).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -66,6 +67,15 @@ impl Backend {
         }
     }
 
+    /// The SQL dialect of this backend.
+    pub fn dialect(self) -> dataflow_sql::Dialect {
+        match self {
+            Backend::Sqlite => dataflow_sql::Dialect::Sqlite,
+            Backend::Postgres => dataflow_sql::Dialect::Postgres,
+            Backend::MySql => dataflow_sql::Dialect::MySql,
+        }
+    }
+
     /// Whether this backend runs: always under CI; otherwise when `DATAFLOW_TEST_BACKENDS` (a
     /// comma list such as `sqlite,postgres`, or `all`) is unset or names it.
     pub fn selected(self) -> bool {
@@ -96,25 +106,65 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-static SKIPPED: Mutex<Option<HashSet<Backend>>> = Mutex::new(None);
+/// Skipped backends: why (the first reason seen) and how many databases were not created.
+static SKIPPED: Mutex<Option<HashMap<Backend, (String, usize)>>> = Mutex::new(None);
 
-/// Reports a skipped backend once per process, on stderr directly (the test harness captures
-/// `eprintln!` of passing tests; this line is always shown).
+/// Reports a skipped backend: one line on stderr at the first skip (the test harness captures
+/// `eprintln!` of passing tests; this line is always shown), and a summary with the count when
+/// the test binary ends.
 fn report_skip(backend: Backend, why: &str) {
     let mut s = SKIPPED.lock().unwrap_or_else(|p| p.into_inner());
-    if s.get_or_insert_with(HashSet::new).insert(backend) {
+    let map = s.get_or_insert_with(HashMap::new);
+    let first = map.is_empty();
+    let entry = map.entry(backend).or_insert_with(|| {
         let _ = writeln!(
             std::io::stderr(),
             "dataflow::testing: SKIPPED backend {}: {why} (tests on it pass without running; CI=true makes this a failure)",
             backend.name()
         );
+        (why.to_owned(), 0)
+    });
+    entry.1 += 1;
+    drop(s);
+    if first {
+        register_summary();
     }
+}
+
+/// Prints the skipped backends when the process exits (registered with the first skip).
+extern "C" fn print_skip_summary() {
+    let mut lines = Vec::new();
+    {
+        let s = SKIPPED.lock().unwrap_or_else(|p| p.into_inner());
+        for (backend, (why, n)) in s.iter().flatten() {
+            lines.push(format!(
+                "dataflow::testing: summary: backend {} SKIPPED for {n} test database(s): {why}",
+                backend.name()
+            ));
+        }
+    }
+    lines.sort();
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        let _ = writeln!(err, "{l}");
+    }
+}
+
+fn register_summary() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `atexit` only records the function pointer. `print_skip_summary` is an
+        // `extern "C" fn` without arguments that takes a poison-tolerant lock and writes to
+        // stderr, ignoring errors; it does not unwind.
+        #[allow(unsafe_code)]
+        let _ = unsafe { libc::atexit(print_skip_summary) };
+    });
 }
 
 /// The backends skipped so far in this process.
 pub fn skipped_backends() -> Vec<Backend> {
     let s = SKIPPED.lock().unwrap_or_else(|p| p.into_inner());
-    let mut v: Vec<Backend> = s.iter().flatten().copied().collect();
+    let mut v: Vec<Backend> = s.iter().flat_map(|m| m.keys()).copied().collect();
     v.sort_by_key(|b| b.name());
     v
 }
@@ -208,10 +258,8 @@ impl TestDb {
             let path = std::env::temp_dir().join(format!("{name}.db"));
             return Some(TestDb { backend, url: format!("sqlite://{}", path.display()), name, admin_url: None });
         };
-        let create = match backend {
-            Backend::Postgres => format!("CREATE DATABASE {name}"),
-            _ => format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"),
-        };
+        let create = dataflow_sql::stmt::database::create(backend.dialect(), &name)
+            .unwrap_or_else(|e| panic!("generated test database name {name}: {e}"));
         match admin_exec(backend, &admin, create).await {
             Ok(()) => Some(TestDb { backend, url: with_database(&admin, &name), name, admin_url: Some(admin) }),
             Err(e) if !in_ci() => {
@@ -282,9 +330,9 @@ impl TestDb {
                 eprintln!("warning: no runtime to drop test database {name}");
                 return;
             };
-            let sql = match backend {
-                Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                _ => format!("DROP DATABASE IF EXISTS {name}"),
+            let Ok(sql) = dataflow_sql::stmt::database::drop(backend.dialect(), &name) else {
+                eprintln!("warning: test database name {name} is not a valid identifier");
+                return;
             };
             if let Err(e) = rt.block_on(admin_exec(backend, &admin, sql)) {
                 eprintln!("warning: could not drop test database {name}: {e}");

@@ -228,6 +228,45 @@ pub trait Backend: Sync + std::fmt::Debug {
         None
     }
 
+    // ---- updates ----
+
+    /// Whether `$1, $2, ..` number the bind parameters (PostgreSQL) rather than `?`.
+    fn numbered_params(&self) -> bool {
+        false
+    }
+    /// Whether `UPDATE .. RETURNING` exists (PostgreSQL, SQLite; not MariaDB).
+    fn update_returning(&self) -> bool {
+        true
+    }
+    /// The row-lock suffix of a read inside a transaction (`" FOR UPDATE"`), where the backend
+    /// has row locks.
+    fn row_lock(&self) -> Option<&'static str> {
+        Some(" FOR UPDATE")
+    }
+    /// Wraps an integer expression of type `ty` so an overflow fails the statement, where the
+    /// database would otherwise store a wrong value (SQLite); `None` when the server checks.
+    fn checked_int(&self, _ty: FieldType, _expr: &str) -> Option<String> {
+        None
+    }
+    /// `$push`: an expression appending `items` (not empty) to the array column `c` (quoted),
+    /// as a template with `?` marks and the values they bind.
+    fn array_push(
+        &self,
+        c: &str,
+        field: &FieldDef,
+        schema: &ModelSchema,
+        items: &[Value],
+    ) -> (String, Vec<sea_query::Value>);
+    /// `$pull`: an expression removing every element equal to one of `items` (not empty) from
+    /// the array column `c`, keeping order (NULL handled by the caller).
+    fn array_pull(
+        &self,
+        c: &str,
+        field: &FieldDef,
+        schema: &ModelSchema,
+        items: &[Value],
+    ) -> (String, Vec<sea_query::Value>);
+
     // ---- migrations ----
 
     /// `ALTER TABLE .. ALTER/MODIFY COLUMN` statements changing a column's type to the model's.
@@ -248,6 +287,58 @@ pub trait Backend: Sync + std::fmt::Debug {
     fn lock(&self) -> LockStatements;
     /// The introspection queries.
     fn introspection(&self) -> IntrospectionQueries;
+    /// The field type a live column of SQL type `live` (as introspected) maps to when a model
+    /// is discovered from an existing table, or `None` for types DataFlow does not map.
+    fn discover_type(&self, live: &str) -> Option<DiscoveredType>;
+
+    // ---- operations ----
+
+    /// `CREATE DATABASE` of a quoted name (MySQL/MariaDB add the `utf8mb4` character set).
+    fn create_database(&self, quoted: &str) -> String {
+        format!("CREATE DATABASE {quoted}")
+    }
+    /// `DROP DATABASE IF EXISTS` of a quoted name (PostgreSQL closes other sessions first).
+    fn drop_database(&self, quoted: &str) -> String {
+        format!("DROP DATABASE IF EXISTS {quoted}")
+    }
+
+    /// The OpenTelemetry `db.system` name (`postgresql`, `mysql`, `sqlite`).
+    fn otel_system(&self) -> &'static str;
+    /// The default connection pool size on a machine with `cores` cores (`in_memory`: an
+    /// in-memory SQLite database).
+    fn default_pool_size(&self, cores: u32, _in_memory: bool) -> u32 {
+        cores.saturating_mul(4).clamp(10, 64)
+    }
+}
+
+/// The field a live column maps to when a model is discovered from an existing table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscoveredType {
+    /// The field type.
+    pub ty: FieldType,
+    /// The declared maximum length (`VARCHAR(n)`), if any.
+    pub max_len: Option<u32>,
+    /// Whether the column is a native array (PostgreSQL), so the model needs `native_arrays`.
+    pub native_array: bool,
+}
+
+impl DiscoveredType {
+    pub(crate) fn of(ty: FieldType) -> Option<Self> {
+        Some(DiscoveredType { ty, max_len: None, native_array: false })
+    }
+}
+
+/// The number in the first parentheses of a type (`varchar(40)` → 40).
+pub(crate) fn paren_num(t: &str) -> Option<u32> {
+    let inner = t.split_once('(')?.1.split_once(')')?.0;
+    inner.split(',').next()?.trim().parse().ok()
+}
+
+/// A live type, lowercased, and its base name (before any parenthesis).
+pub(crate) fn live_base(t: &str) -> (String, String) {
+    let t = t.trim().to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or("").trim().to_owned();
+    (t, base)
 }
 
 /// The PostgreSQL array element type of an array field.

@@ -9,6 +9,7 @@
 
 mod chunk;
 pub mod cond;
+pub mod database;
 pub mod history;
 mod insert;
 mod isolation;

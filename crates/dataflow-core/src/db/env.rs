@@ -33,11 +33,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://dataflow.db";
 /// `cores` is `std::thread::available_parallelism()` (1 when unknown).
 pub fn default_pool_size(dialect: Dialect, in_memory: bool) -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
-    match dialect {
-        Dialect::Postgres | Dialect::MySql => cores.saturating_mul(4).clamp(10, 64),
-        Dialect::Sqlite if in_memory => 4,
-        Dialect::Sqlite => 5,
-    }
+    dialect.backend().default_pool_size(cores, in_memory)
 }
 
 fn bad(var: &str, value: &str, why: &str, fix: &str) -> Error {

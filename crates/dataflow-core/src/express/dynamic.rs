@@ -482,10 +482,14 @@ impl Express<'_> {
     }
 
     /// BulkCreate from an iterator of JSON records, chunk by chunk in one transaction.
-    pub async fn bulk_create_json_iter<I: IntoIterator<Item = J>>(&mut self, model: &str, records: I) -> Result<u64> {
+    pub async fn bulk_create_json_iter<I, R>(&mut self, model: &str, records: I) -> Result<u64>
+    where
+        I: IntoIterator<Item = R>,
+        R: std::borrow::Borrow<J>,
+    {
         let e = self.db.model(model)?;
         let s = e.schema.clone();
-        let rows = records.into_iter().map(move |j| json_row(&s, &j));
+        let rows = records.into_iter().map(move |j| json_row(&s, j.borrow()));
         with_conn!(self, e, cx, c, ops::bulk_create::bulk_create_iter(&mut c, &cx, rows, None).await)
     }
 

@@ -4,7 +4,6 @@
 
 mod render;
 
-use dataflow_sql::schema::ArrayElem;
 use dataflow_sql::{Dialect, FieldDef, FieldType, IndexDef, ModelOptions, ModelSchema, Result};
 
 pub use self::render::render_rust;
@@ -76,64 +75,10 @@ fn singular(w: &str) -> String {
     w.into()
 }
 
-fn paren_num(t: &str) -> Option<u32> {
-    let inner = t.split_once('(')?.1.split_once(')')?.0;
-    inner.split(',').next()?.trim().parse().ok()
-}
-
-/// The field type (and max_len, native array flag) for a live type.
+/// The field type (and max_len, native array flag) for a live type: the backend's mapping
+/// (`Backend::discover_type`).
 fn field_type(d: Dialect, t: &str) -> Option<(FieldType, Option<u32>, bool)> {
-    let t = t.trim().to_ascii_lowercase();
-    let base = t.split('(').next().unwrap_or("").trim().to_owned();
-    Some(match d {
-        Dialect::Postgres => match base.as_str() {
-            "text" => (FieldType::String, None, false),
-            "character varying" | "character" => (FieldType::String, paren_num(&t), false),
-            "smallint" | "integer" => (FieldType::I32, None, false),
-            "bigint" => (FieldType::I64, None, false),
-            "double precision" | "real" => (FieldType::F64, None, false),
-            "boolean" => (FieldType::Bool, None, false),
-            "timestamp with time zone" | "timestamp without time zone" => (FieldType::DateTime, None, false),
-            "date" => (FieldType::Date, None, false),
-            "uuid" => (FieldType::Uuid, None, false),
-            "numeric" => (FieldType::Decimal, None, false),
-            "json" | "jsonb" => (FieldType::Json, None, false),
-            "bytea" => (FieldType::Bytes, None, false),
-            "text[]" | "character varying[]" => (FieldType::Array(ArrayElem::String), None, true),
-            "bigint[]" | "integer[]" => (FieldType::Array(ArrayElem::I64), None, true),
-            "double precision[]" => (FieldType::Array(ArrayElem::F64), None, true),
-            "boolean[]" => (FieldType::Array(ArrayElem::Bool), None, true),
-            _ if base.starts_with("timestamp") => (FieldType::DateTime, None, false),
-            _ => return None,
-        },
-        Dialect::MySql => match base.as_str() {
-            "char" if paren_num(&t) == Some(36) => (FieldType::Uuid, None, false),
-            "varchar" | "char" => (FieldType::String, paren_num(&t), false),
-            "text" | "tinytext" | "mediumtext" | "longtext" => (FieldType::String, None, false),
-            "tinyint" if paren_num(&t) == Some(1) => (FieldType::Bool, None, false),
-            "tinyint" | "smallint" | "mediumint" | "int" => (FieldType::I32, None, false),
-            "bigint" => (FieldType::I64, None, false),
-            "double" | "float" => (FieldType::F64, None, false),
-            "datetime" | "timestamp" => (FieldType::DateTime, None, false),
-            "date" => (FieldType::Date, None, false),
-            "decimal" => (FieldType::Decimal, None, false),
-            "json" => (FieldType::Json, None, false),
-            "blob" | "longblob" | "mediumblob" | "varbinary" | "binary" => (FieldType::Bytes, None, false),
-            _ => return None,
-        },
-        Dialect::Sqlite => match base.as_str() {
-            "boolean" | "bool" => (FieldType::Bool, None, false),
-            "date" => (FieldType::Date, None, false),
-            "datetime" | "timestamp" => (FieldType::DateTime, None, false),
-            _ => match dataflow_sql::dialect::sqlite_affinity(&t) {
-                "integer" => (FieldType::I64, None, false),
-                "text" => (FieldType::String, paren_num(&t).filter(|_| t.contains("char")), false),
-                "real" => (FieldType::F64, None, false),
-                "blob" => (FieldType::Bytes, None, false),
-                _ => (FieldType::Decimal, None, false),
-            },
-        },
-    })
+    d.backend().discover_type(t).map(|t| (t.ty, t.max_len, t.native_array))
 }
 
 /// A default literal the model can carry (numbers, booleans, quoted strings); others are dropped.

@@ -4,7 +4,11 @@
 
 use sea_query::Value as S;
 
-use super::{Backend, Dialect, IntrospectionQueries, LockStatements, common_null};
+use super::{
+    Backend, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base, paren_num,
+};
+use crate::schema::ArrayElem;
+use crate::value::Value;
 use crate::{FieldDef, FieldType, ModelSchema};
 
 /// MySQL and MariaDB.
@@ -149,6 +153,71 @@ impl Backend for MySqlBackend {
             acquire: "SELECT GET_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64), ?)",
             release: "SELECT RELEASE_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64))",
         }
+    }
+
+    fn update_returning(&self) -> bool {
+        false
+    }
+
+    fn array_push(&self, c: &str, _field: &FieldDef, _schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        let arr = Value::Array(items.to_vec()).to_json().to_string();
+        (format!("JSON_MERGE_PRESERVE(COALESCE({c}, JSON_ARRAY()), ?)"), vec![S::String(Some(arr))])
+    }
+
+    fn array_pull(&self, c: &str, field: &FieldDef, _schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        let elem = match field.ty {
+            FieldType::Array(e) => e,
+            _ => ArrayElem::String,
+        };
+        let marks = vec!["?"; items.len()].join(", ");
+        let coll = crate::ddl::MYSQL_COLLATION;
+        const AGG: &str = "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())";
+        let (ty, lhs, agg) = match elem {
+            ArrayElem::String => ("TEXT", format!("j.e COLLATE {coll}"), AGG),
+            ArrayElem::I64 => ("BIGINT", "j.e".to_owned(), AGG),
+            ArrayElem::F64 => ("DOUBLE", "j.e".to_owned(), AGG),
+            // MariaDB has no JSON boolean from SQL: build the array text.
+            ArrayElem::Bool => (
+                "BOOLEAN",
+                "j.e".to_owned(),
+                "CONCAT('[', COALESCE(GROUP_CONCAT(IF(j.e, 'true', 'false') ORDER BY j.i SEPARATOR ','), ''), ']')",
+            ),
+        };
+        (
+            format!(
+                "(SELECT {agg} FROM JSON_TABLE({c}, '$[*]' COLUMNS(i FOR ORDINALITY, e {ty} PATH '$')) j WHERE {lhs} NOT IN ({marks}))"
+            ),
+            items.iter().map(|v| v.to_sea(FieldType::Array(elem), Dialect::MySql, false)).collect(),
+        )
+    }
+
+    fn discover_type(&self, live: &str) -> Option<DiscoveredType> {
+        let (t, base) = live_base(live);
+        match base.as_str() {
+            "char" if paren_num(&t) == Some(36) => DiscoveredType::of(FieldType::Uuid),
+            "varchar" | "char" => {
+                Some(DiscoveredType { ty: FieldType::String, max_len: paren_num(&t), native_array: false })
+            }
+            "text" | "tinytext" | "mediumtext" | "longtext" => DiscoveredType::of(FieldType::String),
+            "tinyint" if paren_num(&t) == Some(1) => DiscoveredType::of(FieldType::Bool),
+            "tinyint" | "smallint" | "mediumint" | "int" => DiscoveredType::of(FieldType::I32),
+            "bigint" => DiscoveredType::of(FieldType::I64),
+            "double" | "float" => DiscoveredType::of(FieldType::F64),
+            "datetime" | "timestamp" => DiscoveredType::of(FieldType::DateTime),
+            "date" => DiscoveredType::of(FieldType::Date),
+            "decimal" => DiscoveredType::of(FieldType::Decimal),
+            "json" => DiscoveredType::of(FieldType::Json),
+            "blob" | "longblob" | "mediumblob" | "varbinary" | "binary" => DiscoveredType::of(FieldType::Bytes),
+            _ => None,
+        }
+    }
+
+    fn create_database(&self, quoted: &str) -> String {
+        format!("CREATE DATABASE {quoted} CHARACTER SET utf8mb4")
+    }
+
+    fn otel_system(&self) -> &'static str {
+        "mysql"
     }
 
     fn introspection(&self) -> IntrospectionQueries {

@@ -3,7 +3,10 @@
 
 use sea_query::Value as S;
 
-use super::{Backend, Dialect, IntrospectionQueries, LockStatements, array_type, common_null};
+use super::{
+    Backend, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, array_type, common_null, live_base,
+    paren_num,
+};
 use crate::schema::ArrayElem;
 use crate::value::Value;
 use crate::{FieldDef, FieldType, ModelSchema};
@@ -161,6 +164,73 @@ impl Backend for PostgresBackend {
         }
     }
 
+    fn numbered_params(&self) -> bool {
+        true
+    }
+
+    fn array_push(&self, c: &str, field: &FieldDef, schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        let arr = Value::Array(items.to_vec());
+        let native = self.native_arrays(schema);
+        let bound = vec![arr.to_sea(field.ty, Dialect::Postgres, native)];
+        if native {
+            let t = native_array_type(field.ty);
+            (format!("array_cat(COALESCE({c}, CAST('{{}}' AS {t})), CAST(? AS {t}))"), bound)
+        } else {
+            (format!("COALESCE({c}, '[]'::jsonb) || CAST(? AS jsonb)"), bound)
+        }
+    }
+
+    fn array_pull(&self, c: &str, field: &FieldDef, schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        let arr = Value::Array(items.to_vec());
+        let native = self.native_arrays(schema);
+        let bound = vec![arr.to_sea(field.ty, Dialect::Postgres, native)];
+        let tpl = if native {
+            format!(
+                "ARRAY(SELECT u.e FROM unnest({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (u.e = ANY(CAST(? AS {}))) ORDER BY u.i)",
+                native_array_type(field.ty)
+            )
+        } else {
+            format!(
+                "(SELECT COALESCE(jsonb_agg(u.e ORDER BY u.i), '[]'::jsonb) FROM jsonb_array_elements({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (CAST(? AS jsonb) @> jsonb_build_array(u.e)))"
+            )
+        };
+        (tpl, bound)
+    }
+
+    fn discover_type(&self, live: &str) -> Option<DiscoveredType> {
+        let (t, base) = live_base(live);
+        let native = |e| Some(DiscoveredType { ty: FieldType::Array(e), max_len: None, native_array: true });
+        match base.as_str() {
+            "text" => DiscoveredType::of(FieldType::String),
+            "character varying" | "character" => {
+                Some(DiscoveredType { ty: FieldType::String, max_len: paren_num(&t), native_array: false })
+            }
+            "smallint" | "integer" => DiscoveredType::of(FieldType::I32),
+            "bigint" => DiscoveredType::of(FieldType::I64),
+            "double precision" | "real" => DiscoveredType::of(FieldType::F64),
+            "boolean" => DiscoveredType::of(FieldType::Bool),
+            "date" => DiscoveredType::of(FieldType::Date),
+            "uuid" => DiscoveredType::of(FieldType::Uuid),
+            "numeric" => DiscoveredType::of(FieldType::Decimal),
+            "json" | "jsonb" => DiscoveredType::of(FieldType::Json),
+            "bytea" => DiscoveredType::of(FieldType::Bytes),
+            "text[]" | "character varying[]" => native(ArrayElem::String),
+            "bigint[]" | "integer[]" => native(ArrayElem::I64),
+            "double precision[]" => native(ArrayElem::F64),
+            "boolean[]" => native(ArrayElem::Bool),
+            _ if base.starts_with("timestamp") => DiscoveredType::of(FieldType::DateTime),
+            _ => None,
+        }
+    }
+
+    fn drop_database(&self, quoted: &str) -> String {
+        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    }
+
+    fn otel_system(&self) -> &'static str {
+        "postgresql"
+    }
+
     fn introspection(&self) -> IntrospectionQueries {
         IntrospectionQueries { tables: TABLES, columns: COLUMNS, indexes: INDEXES }
     }
@@ -192,6 +262,16 @@ const INDEXES: &str = "SELECT i.relname::text, ix.indisunique, ix.indisprimary, 
      GROUP BY i.relname, ix.indisunique, ix.indisprimary ORDER BY 1";
 
 /// The spelling `format_type` uses for the aliases our DDL writes.
+/// The PostgreSQL array type of a native array field.
+fn native_array_type(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Array(ArrayElem::I64) => "bigint[]",
+        FieldType::Array(ArrayElem::F64) => "double precision[]",
+        FieldType::Array(ArrayElem::Bool) => "boolean[]",
+        _ => "text[]",
+    }
+}
+
 fn canonical(ty: &str) -> String {
     let t = ty.trim().to_ascii_lowercase();
     if let Some(n) = t.strip_prefix("varchar") {

@@ -4,7 +4,10 @@
 
 use sea_query::Value as S;
 
-use super::{Backend, Dialect, IntrospectionQueries, LockStatements, common_null};
+use super::{
+    Backend, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base, paren_num,
+};
+use crate::value::Value;
 use crate::value::canonical_datetime;
 use crate::{FieldDef, FieldType, ModelSchema};
 
@@ -111,6 +114,70 @@ impl Backend for SqliteBackend {
 
     fn lock(&self) -> LockStatements {
         LockStatements::WriteTransaction { begin: "BEGIN IMMEDIATE", busy_timeout: "PRAGMA busy_timeout" }
+    }
+
+    fn row_lock(&self) -> Option<&'static str> {
+        // No row locks: a DataFlow write transaction (`BEGIN IMMEDIATE`) already holds the
+        // database's write lock.
+        None
+    }
+
+    fn checked_int(&self, ty: FieldType, expr: &str) -> Option<String> {
+        // SQLite would store an out-of-range `i32` or turn an `i64` into a float: make the
+        // statement fail instead (`abs(i64::MIN)` raises "integer overflow").
+        const RAISE: &str = "abs(-9223372036854775807 - 1)";
+        match ty {
+            FieldType::I32 => {
+                Some(format!("CASE WHEN ({expr}) BETWEEN -2147483648 AND 2147483647 THEN ({expr}) ELSE {RAISE} END"))
+            }
+            FieldType::I64 => Some(format!("CASE WHEN typeof({expr}) = 'integer' THEN ({expr}) ELSE {RAISE} END")),
+            _ => None,
+        }
+    }
+
+    fn array_push(&self, c: &str, _field: &FieldDef, _schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        // `$[#]` appends; each element goes in as JSON so booleans stay booleans.
+        let marks = vec!["'$[#]', json(?)"; items.len()].join(", ");
+        let args = items.iter().map(|v| S::String(Some(v.to_json().to_string()))).collect();
+        (format!("json_insert(COALESCE({c}, '[]'), {marks})"), args)
+    }
+
+    fn array_pull(&self, c: &str, _field: &FieldDef, _schema: &ModelSchema, items: &[Value]) -> (String, Vec<S>) {
+        let arr = Value::Array(items.to_vec()).to_json().to_string();
+        (
+            format!(
+                "(SELECT json_group_array(CASE e.type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') ELSE e.value END) FROM (SELECT * FROM json_each({c}) ORDER BY key) e WHERE e.value NOT IN (SELECT value FROM json_each(?)))"
+            ),
+            vec![S::String(Some(arr))],
+        )
+    }
+
+    fn discover_type(&self, live: &str) -> Option<DiscoveredType> {
+        let (t, base) = live_base(live);
+        match base.as_str() {
+            "boolean" | "bool" => DiscoveredType::of(FieldType::Bool),
+            "date" => DiscoveredType::of(FieldType::Date),
+            "datetime" | "timestamp" => DiscoveredType::of(FieldType::DateTime),
+            _ => match sqlite_affinity(&t) {
+                "integer" => DiscoveredType::of(FieldType::I64),
+                "text" => Some(DiscoveredType {
+                    ty: FieldType::String,
+                    max_len: paren_num(&t).filter(|_| t.contains("char")),
+                    native_array: false,
+                }),
+                "real" => DiscoveredType::of(FieldType::F64),
+                "blob" => DiscoveredType::of(FieldType::Bytes),
+                _ => DiscoveredType::of(FieldType::Decimal),
+            },
+        }
+    }
+
+    fn otel_system(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn default_pool_size(&self, _cores: u32, in_memory: bool) -> u32 {
+        if in_memory { 4 } else { 5 }
     }
 
     fn introspection(&self) -> IntrospectionQueries {

@@ -8,13 +8,13 @@ use sea_query::{Alias, Condition, Expr, Query};
 use super::scope::where_clause;
 use super::{Scope, Sql, quote};
 use crate::changes::{ChangeOp, Changes};
-use crate::schema::{ArrayElem, FieldDef, ManagedField};
+use crate::schema::{FieldDef, ManagedField};
 use crate::value::{Value, null_of};
 use crate::{Dialect, FieldType, ModelSchema};
 
-/// Custom SQL with `?` marks for `args` (numbered `$n` on PostgreSQL).
+/// Custom SQL with `?` marks for `args` (numbered `$n` where the backend numbers them).
 fn cust(d: Dialect, template: &str, args: Vec<Expr>) -> Expr {
-    if d != Dialect::Postgres {
+    if !d.backend().numbered_params() {
         return Expr::cust_with_exprs(template.to_owned(), args);
     }
     let mut out = String::with_capacity(template.len() + 8);
@@ -33,7 +33,8 @@ fn cust(d: Dialect, template: &str, args: Vec<Expr>) -> Expr {
 
 /// `UPDATE t SET <changes>, updated_at = now WHERE <condition> AND <scope>`, with
 /// `RETURNING <every column>` (the columns of `select_columns(schema, None)`, in that order)
-/// when `returning` is set — PostgreSQL and SQLite only; ignored on MySQL.
+/// when `returning` is set and the backend has `UPDATE .. RETURNING` (PostgreSQL, SQLite;
+/// ignored on MariaDB).
 ///
 /// Changes must be validated ([`Changes::validate`], [`Changes::check_dialect`]); names not in
 /// the schema are skipped so managed columns can never be written through them.
@@ -67,7 +68,7 @@ pub fn update_changes(
     if !cond.is_empty() {
         q.cond_where(cond);
     }
-    if returning && dialect != Dialect::MySql {
+    if returning && dialect.backend().update_returning() {
         let cols: Vec<Alias> = schema.all_fields().iter().map(|f| Alias::new(f.column())).collect();
         q.returning(Query::returning().columns(cols));
     }
@@ -78,30 +79,14 @@ pub fn update_changes(
 /// MySQL/MariaDB. SQLite has no row locks: a DataFlow write transaction (`BEGIN IMMEDIATE`)
 /// already holds the database's write lock, so the statement is returned unchanged.
 pub fn for_update(mut sql: Sql, dialect: Dialect) -> Sql {
-    if dialect != Dialect::Sqlite {
-        sql.sql.push_str(" FOR UPDATE");
+    if let Some(lock) = dialect.backend().row_lock() {
+        sql.sql.push_str(lock);
     }
     sql
 }
 
 fn val(schema: &ModelSchema, dialect: Dialect, f: &FieldDef, v: &Value) -> Expr {
     Expr::val(v.to_sea(f.ty, dialect, schema.options.native_arrays))
-}
-
-/// Wraps an integer result so overflow fails the statement on SQLite (which would otherwise
-/// store an out-of-range `i32` or silently turn an `i64` into a float): `abs(i64::MIN)` raises
-/// "integer overflow". PostgreSQL and MySQL (strict mode) reject out-of-range values themselves.
-fn guard_int(dialect: Dialect, ty: FieldType, expr: &str) -> Option<String> {
-    const RAISE: &str = "abs(-9223372036854775807 - 1)";
-    match (dialect, ty) {
-        (Dialect::Sqlite, FieldType::I32) => {
-            Some(format!("CASE WHEN ({expr}) BETWEEN -2147483648 AND 2147483647 THEN ({expr}) ELSE {RAISE} END"))
-        }
-        (Dialect::Sqlite, FieldType::I64) => {
-            Some(format!("CASE WHEN typeof({expr}) = 'integer' THEN ({expr}) ELSE {RAISE} END"))
-        }
-        _ => None,
-    }
 }
 
 fn change_expr(schema: &ModelSchema, d: Dialect, f: &FieldDef, op: &ChangeOp) -> Expr {
@@ -112,7 +97,7 @@ fn change_expr(schema: &ModelSchema, d: Dialect, f: &FieldDef, op: &ChangeOp) ->
         ChangeOp::Inc(v) | ChangeOp::Mul(v) => {
             let sign = if matches!(op, ChangeOp::Inc(_)) { "+" } else { "*" };
             let e = format!("COALESCE({c}, 0) {sign} ?");
-            match guard_int(d, f.ty, &e) {
+            match d.backend().checked_int(f.ty, &e) {
                 Some(g) => {
                     let n = g.matches('?').count();
                     cust(d, &g, vec![val(schema, d, f, v); n])
@@ -135,106 +120,21 @@ fn change_expr(schema: &ModelSchema, d: Dialect, f: &FieldDef, op: &ChangeOp) ->
     }
 }
 
-fn native_type(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Array(ArrayElem::I64) => "bigint[]",
-        FieldType::Array(ArrayElem::F64) => "double precision[]",
-        FieldType::Array(ArrayElem::Bool) => "boolean[]",
-        _ => "text[]",
-    }
-}
-
 fn push(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]) -> Expr {
-    let arr = Value::Array(items.to_vec());
-    let native = schema.options.native_arrays && d == Dialect::Postgres;
-    match d {
-        Dialect::Postgres if native => {
-            let t = native_type(f.ty);
-            cust(
-                d,
-                &format!("array_cat(COALESCE({c}, CAST('{{}}' AS {t})), CAST(? AS {t}))"),
-                vec![val(schema, d, f, &arr)],
-            )
-        }
-        Dialect::Postgres => {
-            cust(d, &format!("COALESCE({c}, '[]'::jsonb) || CAST(? AS jsonb)"), vec![val(schema, d, f, &arr)])
-        }
-        Dialect::MySql => cust(
-            d,
-            &format!("JSON_MERGE_PRESERVE(COALESCE({c}, JSON_ARRAY()), ?)"),
-            vec![Expr::val(arr.to_json().to_string())],
-        ),
-        Dialect::Sqlite => {
-            // `$[#]` appends; each element goes in as JSON so booleans stay booleans.
-            let marks = vec!["'$[#]', json(?)"; items.len()].join(", ");
-            let args = items.iter().map(|v| Expr::val(v.to_json().to_string())).collect();
-            cust(d, &format!("json_insert(COALESCE({c}, '[]'), {marks})"), args)
-        }
-    }
+    let (tpl, args) = d.backend().array_push(c, f, schema, items);
+    cust(d, &tpl, args.into_iter().map(Expr::val).collect())
 }
 
 fn pull(schema: &ModelSchema, d: Dialect, f: &FieldDef, c: &str, items: &[Value]) -> Expr {
-    let arr = Value::Array(items.to_vec());
-    let native = schema.options.native_arrays && d == Dialect::Postgres;
-    let elem = match f.ty {
-        FieldType::Array(e) => e,
-        _ => ArrayElem::String,
-    };
-    let (tpl, args) = match d {
-        Dialect::Postgres if native => (
-            format!(
-                "ARRAY(SELECT u.e FROM unnest({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (u.e = ANY(CAST(? AS {}))) ORDER BY u.i)",
-                native_type(f.ty)
-            ),
-            vec![val(schema, d, f, &arr)],
-        ),
-        Dialect::Postgres => (
-            format!(
-                "(SELECT COALESCE(jsonb_agg(u.e ORDER BY u.i), '[]'::jsonb) FROM jsonb_array_elements({c}) WITH ORDINALITY AS u(e, i) WHERE NOT (CAST(? AS jsonb) @> jsonb_build_array(u.e)))"
-            ),
-            vec![val(schema, d, f, &arr)],
-        ),
-        Dialect::MySql => {
-            let marks = vec!["?"; items.len()].join(", ");
-            let coll = crate::ddl::MYSQL_COLLATION;
-            let (ty, lhs, agg) = match elem {
-                ArrayElem::String => {
-                    ("TEXT", format!("j.e COLLATE {coll}"), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
-                }
-                ArrayElem::I64 => {
-                    ("BIGINT", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
-                }
-                ArrayElem::F64 => {
-                    ("DOUBLE", "j.e".to_owned(), "COALESCE(JSON_ARRAYAGG(j.e ORDER BY j.i), JSON_ARRAY())")
-                }
-                // MariaDB has no JSON boolean from SQL: build the array text.
-                ArrayElem::Bool => (
-                    "BOOLEAN",
-                    "j.e".to_owned(),
-                    "CONCAT('[', COALESCE(GROUP_CONCAT(IF(j.e, 'true', 'false') ORDER BY j.i SEPARATOR ','), ''), ']')",
-                ),
-            };
-            (
-                format!(
-                    "(SELECT {agg} FROM JSON_TABLE({c}, '$[*]' COLUMNS(i FOR ORDINALITY, e {ty} PATH '$')) j WHERE {lhs} NOT IN ({marks}))"
-                ),
-                items.iter().map(|v| Expr::val(v.to_sea(FieldType::Array(elem), d, false))).collect(),
-            )
-        }
-        Dialect::Sqlite => (
-            format!(
-                "(SELECT json_group_array(CASE e.type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') ELSE e.value END) FROM (SELECT * FROM json_each({c}) ORDER BY key) e WHERE e.value NOT IN (SELECT value FROM json_each(?)))"
-            ),
-            vec![Expr::val(arr.to_json().to_string())],
-        ),
-    };
+    let (tpl, args) = d.backend().array_pull(c, f, schema, items);
     // A NULL array stays NULL.
-    cust(d, &format!("CASE WHEN {c} IS NULL THEN NULL ELSE {tpl} END"), args)
+    cust(d, &format!("CASE WHEN {c} IS NULL THEN NULL ELSE {tpl} END"), args.into_iter().map(Expr::val).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::ArrayElem;
     use crate::{FieldDef, FieldType};
     use serde_json::json;
 
