@@ -28,15 +28,16 @@ fn json_array(field: &FieldDef, elem: ArrayElem, j: serde_json::Value) -> Result
         .ok_or_else(|| bad(field, "stored JSON is not the expected array"))
 }
 
-fn parse_text(field: &FieldDef, s: String) -> Result<Value> {
+/// A non-string column stored as text (borrowed from the row: no copy before parsing).
+fn parse_text(field: &FieldDef, s: &str) -> Result<Value> {
     Ok(match field.ty {
-        FieldType::String => Value::String(s),
-        FieldType::DateTime => Value::DateTime(parse_datetime(&s).ok_or_else(|| bad(field, "unparsable date-time"))?),
-        FieldType::Date => Value::Date(NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(field, e))?),
-        FieldType::Uuid => Value::Uuid(Uuid::parse_str(&s).map_err(|e| bad(field, e))?),
+        FieldType::String => Value::String(s.to_owned()),
+        FieldType::DateTime => Value::DateTime(parse_datetime(s).ok_or_else(|| bad(field, "unparsable date-time"))?),
+        FieldType::Date => Value::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| bad(field, e))?),
+        FieldType::Uuid => Value::Uuid(Uuid::parse_str(s).map_err(|e| bad(field, e))?),
         FieldType::Decimal => Value::Decimal(s.trim().parse::<Decimal>().map_err(|e| bad(field, e))?),
-        FieldType::Json => Value::Json(serde_json::from_str(&s).map_err(|e| bad(field, e))?),
-        FieldType::Array(elem) => json_array(field, elem, serde_json::from_str(&s).map_err(|e| bad(field, e))?)?,
+        FieldType::Json => Value::Json(serde_json::from_str(s).map_err(|e| bad(field, e))?),
+        FieldType::Array(elem) => json_array(field, elem, serde_json::from_str(s).map_err(|e| bad(field, e))?)?,
         _ => return Err(bad(field, "unexpected text value")),
     })
 }
@@ -94,8 +95,8 @@ pub fn mysql_row(row: &sqlx::mysql::MySqlRow, cols: &[FieldDef]) -> Result<Vec<V
             FieldType::Decimal => opt(f, row.try_get_unchecked::<Option<Decimal>, _>(i))?.map(Value::Decimal),
             FieldType::Bytes => opt(f, row.try_get_unchecked::<Option<Vec<u8>>, _>(i))?.map(Value::Bytes),
             FieldType::Uuid | FieldType::Json | FieldType::Array(_) => {
-                match opt(f, row.try_get_unchecked::<Option<Vec<u8>>, _>(i))? {
-                    Some(b) => Some(parse_text(f, String::from_utf8(b).map_err(|e| bad(f, e))?)?),
+                match opt(f, row.try_get_unchecked::<Option<&[u8]>, _>(i))? {
+                    Some(b) => Some(parse_text(f, std::str::from_utf8(b).map_err(|e| bad(f, e))?)?),
                     None => None,
                 }
             }
@@ -115,7 +116,8 @@ pub fn sqlite_row(row: &sqlx::sqlite::SqliteRow, cols: &[FieldDef]) -> Result<Ve
             FieldType::F64 => opt(f, row.try_get_unchecked::<Option<f64>, _>(i))?.map(Value::F64),
             FieldType::Bool => opt(f, row.try_get_unchecked::<Option<bool>, _>(i))?.map(Value::Bool),
             FieldType::Bytes => opt(f, row.try_get_unchecked::<Option<Vec<u8>>, _>(i))?.map(Value::Bytes),
-            _ => match opt(f, row.try_get_unchecked::<Option<String>, _>(i))? {
+            FieldType::String => opt(f, row.try_get_unchecked::<Option<String>, _>(i))?.map(Value::String),
+            _ => match opt(f, row.try_get_unchecked::<Option<&str>, _>(i))? {
                 Some(s) => Some(parse_text(f, s)?),
                 None => None,
             },

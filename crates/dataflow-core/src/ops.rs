@@ -83,6 +83,13 @@ impl<'a> Ctx<'a> {
         self.schema().fields.iter().position(|f| f.name == "id").unwrap_or(0)
     }
 
+    /// A filter rendered for this context through the model's shape cache (a repeated filter shape
+    /// re-binds the cached SQL text; see `dataflow_sql::filter::ShapeCache`). DF-105 over the
+    /// bind-parameter limit.
+    pub(crate) fn condition(&self, filter: &dataflow_sql::filter::Filter) -> Result<Condition> {
+        filter.condition_cached(self.schema(), self.dialect, self.server, &self.e.filter_shapes)
+    }
+
     /// `id = ?`
     pub(crate) fn id_cond(&self, id: &Value) -> Condition {
         cond::eq(self.schema(), self.dialect, self.id_field(), id)

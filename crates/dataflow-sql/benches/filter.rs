@@ -6,7 +6,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use dataflow_sql::filter::Filter;
+use dataflow_sql::filter::{Filter, ShapeCache};
+use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::{ArrayElem, Dialect, FieldDef, FieldType, ModelSchema};
 use sea_query::{Alias, Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQueryBuilder};
 
@@ -29,9 +30,18 @@ fn schema() -> ModelSchema {
 }
 
 fn render(f: &Filter, schema: &ModelSchema, d: Dialect) -> (String, sea_query::Values) {
+    build(f.to_condition(schema, d), schema, d)
+}
+
+/// Through the shape cache, as the runtime renders filters (`Filter::condition_cached`).
+fn render_cached(f: &Filter, schema: &ModelSchema, d: Dialect, cache: &ShapeCache) -> (String, sea_query::Values) {
+    build(f.condition_cached(schema, d, MySqlServer::MariaDb, cache).unwrap(), schema, d)
+}
+
+fn build(cond: sea_query::Condition, schema: &ModelSchema, d: Dialect) -> (String, sea_query::Values) {
     // Built in place (no `.to_owned()` clone of the statement).
     let mut q = Query::select();
-    q.column(Asterisk).from(Alias::new(&schema.table)).cond_where(f.to_condition(schema, d));
+    q.column(Asterisk).from(Alias::new(&schema.table)).cond_where(cond);
     match d {
         Dialect::Postgres => q.build(PostgresQueryBuilder),
         Dialect::MySql => q.build(MysqlQueryBuilder),
@@ -70,20 +80,25 @@ fn show((wall, cpu): (f64, f64)) -> String {
 fn main() {
     let schema = schema();
     // Ten conditions, three levels of nesting, a mix of operator kinds.
-    let json = serde_json::json!({
-        "$and": [
-            {"age": {"$gte": 18, "$lt": 65}},
-            {"active": true},
-            {"$or": [
-                {"name": {"$ilike": "al%"}},
-                {"email": {"$endswith": "@example.com"}},
-                {"$and": [{"score": {"$ne": 0.5}}, {"tags": {"$contains": "rust"}}]}
-            ]},
-            {"name": {"$in": ["a", "b", "c"]}},
-            {"profile.address.city": "Oslo"},
-            {"$nor": [{"deleted_at": {"$null": false}}]}
-        ]
-    });
+    let filter_json = |n: i64, s: &str| {
+        serde_json::json!({
+            "$and": [
+                {"age": {"$gte": 18 + n, "$lt": 65}},
+                {"active": n % 2 == 0},
+                {"$or": [
+                    {"name": {"$ilike": format!("{s}%")}},
+                    {"email": {"$endswith": "@example.com"}},
+                    {"$and": [{"score": {"$ne": 0.5}}, {"tags": {"$contains": s}}]}
+                ]},
+                {"name": {"$in": ["a", s, "c"]}},
+                {"profile.address.city": s},
+                {"$nor": [{"deleted_at": {"$null": false}}]}
+            ]
+        })
+    };
+    let json = filter_json(0, "al");
+    // The same shape with other values: what the cache serves warm.
+    let variants: Vec<serde_json::Value> = (0..8).map(|i| filter_json(i, &format!("v{i}"))).collect();
     let iters = 20_000;
     println!("filter benchmark: 10-condition nested filter, {iters} iterations per measurement");
     let parse = time(iters, || Filter::parse(&json, &schema).unwrap());
@@ -108,5 +123,25 @@ fn main() {
         let both = time(iters, || render(&Filter::parse(&json, &schema).unwrap(), &schema, d));
         println!("  {:<9} render (to_condition + build): {}", d.name(), show(render_only));
         println!("  {:<9} parse + render:                {}", d.name(), show(both));
+        // Cold: a fresh cache per call (render + the first-render check + insert).
+        let cold = time(iters / 4, || {
+            let cache = ShapeCache::new();
+            render_cached(&Filter::parse(&json, &schema).unwrap(), &schema, d, &cache)
+        });
+        let cache = ShapeCache::new();
+        let mut i = 0usize;
+        let warm = time(iters, || {
+            i += 1;
+            render_cached(&Filter::parse(&variants[i % variants.len()], &schema).unwrap(), &schema, d, &cache)
+        });
+        let parsed: Vec<Filter> = variants.iter().map(|v| Filter::parse(v, &schema).unwrap()).collect();
+        let warm_render = time(iters, || {
+            i += 1;
+            render_cached(&parsed[i % parsed.len()], &schema, d, &cache)
+        });
+        assert_eq!(cache.len(), 1, "every variant has the same shape");
+        println!("  {:<9} parse + render, shape cache cold: {}", d.name(), show(cold));
+        println!("  {:<9} parse + render, shape cache warm: {}", d.name(), show(warm));
+        println!("  {:<9} render only,    shape cache warm: {}", d.name(), show(warm_render));
     }
 }

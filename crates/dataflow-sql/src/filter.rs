@@ -64,11 +64,13 @@ mod ops;
 mod parse;
 mod regex;
 mod render;
+mod shape_cache;
 mod tautology;
 
 pub use limits::{FilterLimits, MAX_BRANCHES, MAX_LIST_VALUES, MAX_NODES};
 pub use regex::{MAX_REGEX_EXPANDED, MAX_REGEX_LEN, MAX_REPEAT};
 use sea_query::Condition;
+pub use shape_cache::{SHAPE_CACHE_CAPACITY, SHAPE_CACHE_MAX_TEXT, ShapeCache};
 
 use crate::Dialect;
 use crate::error::{Error, ErrorCode, Result};
@@ -142,14 +144,18 @@ impl Filter {
         self.render(schema, dialect, MySqlServer::MariaDb)
     }
 
-    fn render(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Condition {
+    fn renderer(schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> render::Renderer {
         let native = schema.options.native_arrays && dialect == Dialect::Postgres;
         let b = if dialect == Dialect::MySql && server == MySqlServer::MySql8 {
             render::mysql8()
         } else {
             render::backend(dialect)
         };
-        render::Renderer { b, native }.condition(&self.root)
+        render::Renderer { b, native }
+    }
+
+    fn render(&self, schema: &ModelSchema, dialect: Dialect, server: MySqlServer) -> Condition {
+        Filter::renderer(schema, dialect, server).condition(&self.root)
     }
 
     /// [`Filter::to_condition`], refused with DF-105 when the statement would bind more values than

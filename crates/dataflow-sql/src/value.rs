@@ -159,6 +159,18 @@ impl Value {
         }
     }
 
+    /// [`Value::to_json`] consuming the value: strings, JSON documents and arrays move into the
+    /// result instead of being copied (decoded rows → JSON records).
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::String(s) => J::String(s),
+            Value::Json(j) => j,
+            Value::Array(a) => J::Array(a.into_iter().map(Value::into_json).collect()),
+            other => other.to_json(),
+        }
+    }
+
     /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

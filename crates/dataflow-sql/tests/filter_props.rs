@@ -5,14 +5,17 @@
 //!   by `"x"` renders the same SQL with the same number of bound values, so user strings can only
 //!   be among the bound values (and the hostile ones never appear in the SQL text);
 //! - placeholder count equals bound-value count on every dialect;
-//! - unknown fields (DF-103) and unknown operators (DF-104) always error.
+//! - unknown fields (DF-103) and unknown operators (DF-104) always error;
+//! - the shape cache (`Filter::condition_cached`) serves a filter of a cached shape with exactly
+//!   the text and values a fresh render gives.
 
 mod support {
     pub mod reference;
     pub mod schema;
 }
 
-use dataflow_sql::filter::Filter;
+use dataflow_sql::filter::{Filter, ShapeCache};
+use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::{Dialect, ErrorCode, ModelSchema};
 use proptest::prelude::*;
 use sea_query::{Alias, Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQueryBuilder, Values};
@@ -162,6 +165,30 @@ fn build(f: &Filter, schema: &ModelSchema, d: Dialect) -> (String, Values) {
     }
 }
 
+/// `SELECT * FROM users WHERE age = 7 AND <cond>`: a value before the filter's, so PostgreSQL
+/// placeholders of a cached fragment must be renumbered.
+fn build_after_value(cond: sea_query::Condition, schema: &ModelSchema, d: Dialect) -> (String, Values) {
+    let q = Query::select()
+        .column(Asterisk)
+        .from(Alias::new(&schema.table))
+        .cond_where(
+            sea_query::Condition::all()
+                .add(sea_query::ExprTrait::eq(sea_query::Expr::col(Alias::new("age")), 7))
+                .add(cond),
+        )
+        .to_owned();
+    d.build(&q)
+}
+
+/// The cached text is the fresh text, or the fresh text with the filter's part (after the first
+/// ` AND `) in one more pair of parentheses (sea-query parenthesizes a custom expression as an
+/// operand where it may omit them around its own expressions).
+fn same_or_parenthesized(cached: &str, fresh: &str) -> bool {
+    let Some(at) = fresh.find(" AND ") else { return cached == fresh };
+    let (head, filter) = fresh.split_at(at + 5);
+    cached == fresh || cached == format!("{head}({filter})")
+}
+
 /// Counts placeholders: `$n` on PostgreSQL (and checks they are exactly 1..=n), `?` elsewhere.
 fn placeholders(sql: &str, d: Dialect) -> usize {
     if d == Dialect::Postgres {
@@ -208,6 +235,19 @@ proptest! {
                 if s.contains('\0') || s.contains('中') || s.contains("DROP") || s.contains("O'Brien") {
                     prop_assert!(!sql.contains(s.as_str()), "{:?} appears in {}", s, sql);
                 }
+            }
+            // Shape cache: whichever of the two fills a cache saw first, the other one (same shape,
+            // other strings) comes out exactly as a fresh render, text and values in order.
+            for (first, second) in [(&hostile, &benign), (&benign, &hostile)] {
+                let cache = ShapeCache::new();
+                for f in [first, second, second] {
+                    let cached = f.condition_cached(&schema, d, MySqlServer::MariaDb, &cache).unwrap();
+                    let (sql, values) = build_after_value(cached, &schema, d);
+                    let (fresh_sql, fresh_values) = build_after_value(f.to_condition(&schema, d), &schema, d);
+                    prop_assert_eq!(values, fresh_values, "{}", hostile_json);
+                    prop_assert!(same_or_parenthesized(&sql, &fresh_sql), "{}\n{}\n{}", hostile_json, sql, fresh_sql);
+                }
+                prop_assert!(cache.len() <= 1);
             }
         }
     }

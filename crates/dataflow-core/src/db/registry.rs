@@ -16,8 +16,12 @@ pub struct ModelEntry {
     pub cols: Arc<[FieldDef]>,
     /// Number of user fields at the start of `cols`.
     pub n_user: usize,
+    /// The managed columns after the user fields in `cols` ([`ModelSchema::managed_fields`]).
+    pub(crate) managed: Box<[dataflow_sql::ManagedField]>,
     /// Cached `SELECT ... WHERE id = ? [AND deleted_at IS NULL]` text (one bound value).
     pub(crate) read_by_id: OnceLock<Option<Arc<str>>>,
+    /// Rendered WHERE fragments of the filter shapes seen on this model.
+    pub(crate) filter_shapes: dataflow_sql::filter::ShapeCache,
     /// Address of the static schema of the typed model registered under this name.
     pub(crate) origin: Option<usize>,
 }
@@ -25,7 +29,15 @@ pub struct ModelEntry {
 impl ModelEntry {
     pub(crate) fn new(schema: ModelSchema, origin: Option<usize>) -> Self {
         let cols: Arc<[FieldDef]> = dataflow_sql::stmt::select_columns(&schema, None).into();
-        ModelEntry { n_user: schema.fields.len(), schema: Arc::new(schema), cols, read_by_id: OnceLock::new(), origin }
+        ModelEntry {
+            n_user: schema.fields.len(),
+            managed: schema.managed_fields().into(),
+            schema: Arc::new(schema),
+            cols,
+            read_by_id: OnceLock::new(),
+            filter_shapes: Default::default(),
+            origin,
+        }
     }
 
     /// The cached read-by-id statement text, when the statement has exactly one bound value.

@@ -53,7 +53,7 @@ pub fn json_set(schema: &ModelSchema, j: &J) -> Result<Vec<(String, Value)>> {
 pub fn row_json(cols: &[FieldDef], row: Vec<Value>) -> Map<String, J> {
     let mut m = Map::with_capacity(cols.len() + 1);
     for (f, v) in cols.iter().zip(row) {
-        m.insert(f.name.clone(), v.to_json());
+        m.insert(f.name.clone(), v.into_json());
     }
     m
 }

@@ -50,24 +50,20 @@ impl<M: Model> Stored<M> {
     }
 
     pub(crate) fn from_row(e: &ModelEntry, mut row: Vec<Value>) -> Result<Self> {
-        let managed = row.split_off(e.n_user.min(row.len()));
-        let mut s = Stored {
-            record: M::from_values(row)?,
-            created_at: None,
-            updated_at: None,
-            deleted_at: None,
-            tenant_id: None,
-        };
-        for (m, v) in e.schema.managed_fields().into_iter().zip(managed) {
+        // The managed columns are taken off the end in place (no second vector), then the user
+        // fields go to the model as they are.
+        let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
+        let n = e.n_user.min(row.len());
+        for (m, v) in e.managed.iter().zip(row.drain(n..)) {
             match (m, v) {
-                (ManagedField::CreatedAt, Value::DateTime(d)) => s.created_at = Some(d),
-                (ManagedField::UpdatedAt, Value::DateTime(d)) => s.updated_at = Some(d),
-                (ManagedField::DeletedAt, Value::DateTime(d)) => s.deleted_at = Some(d),
-                (ManagedField::TenantId, Value::String(t)) => s.tenant_id = Some(t),
+                (ManagedField::CreatedAt, Value::DateTime(d)) => created_at = Some(d),
+                (ManagedField::UpdatedAt, Value::DateTime(d)) => updated_at = Some(d),
+                (ManagedField::DeletedAt, Value::DateTime(d)) => deleted_at = Some(d),
+                (ManagedField::TenantId, Value::String(t)) => tenant_id = Some(t),
                 _ => {}
             }
         }
-        Ok(s)
+        Ok(Stored { record: M::from_values(row)?, created_at, updated_at, deleted_at, tenant_id })
     }
 }
 
@@ -328,17 +324,21 @@ impl Express<'_> {
 
     /// Lists records.
     pub async fn list<M: Model>(&mut self, q: &Query) -> Result<Vec<Stored<M>>> {
-        Ok(self.list_page::<M>(q).await?.records)
+        Ok(self.list_page_with::<M>(q, false).await?.records)
     }
 
     /// Lists one page, with the keyset cursor of the next page.
     pub async fn list_page<M: Model>(&mut self, q: &Query) -> Result<Page<M>> {
+        self.list_page_with::<M>(q, true).await
+    }
+
+    async fn list_page_with<M: Model>(&mut self, q: &Query, cursor: bool) -> Result<Page<M>> {
         let e = self.db.typed_entry::<M>()?;
         let spec = q.spec(&e.schema)?;
         if q.for_update {
             self.require_tx("list(..).for_update()", &e.schema.name)?;
         }
-        let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update).await?);
+        let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update, cursor).await?);
         let records = page.rows.into_iter().map(|r| Stored::from_row(&e, r)).collect::<Result<Vec<_>>>()?;
         Ok(Page { records, next_cursor: page.next_cursor })
     }

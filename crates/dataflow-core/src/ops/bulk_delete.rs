@@ -24,8 +24,7 @@ pub(crate) async fn by_filter(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter
     cx.refuse_append_only(Operation::BulkDelete)?;
     cx.check()?;
     super::bulk_update::check_confirmed(cx, filter, confirmed, Operation::BulkDelete)?;
-    let s = cx.schema();
-    let st = delete_stmt(cx, filter.condition_for(s, cx.dialect, cx.server)?);
+    let st = delete_stmt(cx, cx.condition(filter)?);
     super::full_table_guard::execute(conn, cx, Operation::BulkDelete, st.into(), confirmed).await
 }
 

@@ -41,7 +41,7 @@ pub(crate) async fn by_filter(
     check_confirmed(cx, filter, confirmed, Operation::BulkUpdate)?;
     super::update::check_changes(cx, &mut changes)?;
     let s = cx.schema();
-    let cond = Some(filter.condition_for(s, cx.dialect, cx.server)?);
+    let cond = Some(cx.condition(filter)?);
     let st = stmt::update_changes(s, cx.dialect, cond, cx.scope(false), &changes, super::now(), false);
     super::full_table_guard::execute(conn, cx, Operation::BulkUpdate, st.into(), confirmed).await
 }

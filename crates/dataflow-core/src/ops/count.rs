@@ -15,7 +15,7 @@ pub(crate) async fn count(
 ) -> Result<u64> {
     cx.check()?;
     let s = cx.schema();
-    let cond = filter.map(|f| f.condition_for(s, cx.dialect, cx.server)).transpose()?;
+    let cond = filter.map(|f| cx.condition(f)).transpose()?;
     let st = stmt::count(s, cx.dialect, cond, cx.scope(include_deleted));
     let col = [FieldDef::new("count", FieldType::I64)];
     let row = conn.fetch_optional(st.into(), &col, s).await?;

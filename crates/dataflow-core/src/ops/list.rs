@@ -59,7 +59,7 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
         Some(f) => stmt::select_columns(s, Some(f)).into(),
     };
     let sel = SelectSpec {
-        condition: spec.filter.as_ref().map(|f| f.condition_for(s, cx.dialect, cx.server)).transpose()?,
+        condition: spec.filter.as_ref().map(|f| cx.condition(f)).transpose()?,
         scope: cx.scope(spec.include_deleted),
         order_by: &spec.order_by,
         limit: spec.limit,
@@ -70,20 +70,27 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
     Ok((stmt::select(s, cx.dialect, &sel).into(), cols))
 }
 
-/// Runs a List.
+/// Runs a List (with the next page's cursor).
 pub(crate) async fn list(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec) -> Result<Page> {
-    list_with(conn, cx, spec, false).await
+    list_with(conn, cx, spec, false, true).await
 }
 
-/// Runs a List, with `FOR UPDATE` row locks when `lock` (see `stmt::for_update`).
-pub(crate) async fn list_with(conn: &mut Conn<'_>, cx: &Ctx<'_>, spec: &ListSpec, lock: bool) -> Result<Page> {
+/// Runs a List, with `FOR UPDATE` row locks when `lock` (see `stmt::for_update`); the next
+/// page's cursor is computed only when `cursor` (typed `list` drops it).
+pub(crate) async fn list_with(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    spec: &ListSpec,
+    lock: bool,
+    cursor: bool,
+) -> Result<Page> {
     let (mut st, cols) = statement(cx, spec)?;
     if lock {
         st = super::lock::locked(st, cx.dialect);
     }
     let rows = conn.fetch_all(st, &cols, cx.schema()).await?;
     let next_cursor = match spec.limit {
-        Some(l) if l > 0 && rows.len() as u64 == l => {
+        Some(l) if cursor && l > 0 && rows.len() as u64 == l => {
             rows.last().and_then(|r| cursor_keys_of(cx, &spec.order_by, &cols, r))
         }
         _ => None,

@@ -69,7 +69,7 @@ pub(crate) async fn find_one(
             .fix("pass a filter such as {\"email\": \"a@example.com\"}, or use `list` with `limit: 1`"));
     }
     let spec = SelectSpec {
-        condition: Some(filter.condition_for(s, cx.dialect, cx.server)?),
+        condition: Some(cx.condition(filter)?),
         scope: cx.scope(include_deleted),
         limit: Some(1),
         ..Default::default()

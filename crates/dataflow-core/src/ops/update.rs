@@ -55,7 +55,7 @@ pub(crate) async fn update_one(
     }
     check_changes(cx, &mut changes)?;
     let id = filter.pinned_value("id").map(|v| super::read::coerce_id(cx, v)).transpose()?;
-    write_one(conn, cx, filter.condition_for(s, cx.dialect, cx.server)?, id.as_ref(), &changes).await
+    write_one(conn, cx, cx.condition(filter)?, id.as_ref(), &changes).await
 }
 
 /// Validates changes against the model and the backend (DF-102/103/104/109/402). No SQL.

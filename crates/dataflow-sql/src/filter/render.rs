@@ -6,6 +6,7 @@
 
 mod mysql;
 mod postgres;
+mod shape;
 mod sqlite;
 
 use sea_query::{Alias, BinOper, Condition, Expr, ExprTrait};
@@ -58,8 +59,18 @@ pub(crate) trait Backend {
     fn decimal(&self, e: Expr) -> Expr {
         e
     }
-    /// Case-sensitive LIKE with `\` as escape character.
+    /// Case-sensitive LIKE with `\` as escape character (binds [`Backend::like_operand`]).
     fn like(&self, lhs: Expr, pattern: &str) -> Expr;
+    /// The one value [`Backend::like`] binds after the left-hand side (the shape cache,
+    /// `render/shape.rs`, re-binds it without rendering).
+    fn like_operand(&self, pattern: &str) -> sea_query::Value {
+        pattern.into()
+    }
+    /// The values one `(column, path)` pair binds in [`Backend::path_typed`] (twice) and
+    /// [`Backend::path_is_null`] (once), appended to `out`.
+    fn path_operands(&self, segments: &[String], out: &mut Vec<sea_query::Value>);
+    /// The values [`Backend::contains`] binds, appended to `out`.
+    fn contains_operands(&self, ty: FieldType, values: &[Value], native: bool, out: &mut Vec<sea_query::Value>);
     /// Case-sensitive regular-expression search with a pattern printed by `filter/regex.rs`
     /// (case-insensitivity is already folded into it).
     fn regex(&self, lhs: Expr, pattern: &str) -> Expr;

@@ -3,10 +3,12 @@
 use sea_query::{Alias, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
 
 use super::scope::{col, where_clause};
+use std::borrow::Cow;
+
 use super::{Direction, OrderBy, SelectSpec, Sql};
 use crate::error::{Error, ErrorCode, Result};
 use crate::value::Value;
-use crate::{Dialect, FieldDef, ModelSchema};
+use crate::{Dialect, FieldDef, ManagedField, ModelSchema};
 
 /// The columns every `select*` returns, in order: user fields (schema order) then managed
 /// columns ([`ModelSchema::managed_fields`] order). With a projection: the projected fields in
@@ -45,12 +47,33 @@ pub fn validate_fields(schema: &ModelSchema, fields: &[String]) -> Result<()> {
 /// appended as a tie-breaker unless `id` is already a key. A keyset cursor (`after`) carries one
 /// value per key, in this order. Unknown names are skipped (validate with `parse_order_by`).
 pub fn cursor_keys(schema: &ModelSchema, order_by: &[OrderBy]) -> Vec<(FieldDef, Direction)> {
-    let mut keys: Vec<(FieldDef, Direction)> =
-        order_by.iter().filter_map(|o| schema.any_field(&o.field).map(|f| (f, o.direction))).collect();
+    keys(schema, order_by).into_iter().map(|(f, d)| (f.into_owned(), d)).collect()
+}
+
+/// [`cursor_keys`] borrowing the user fields from the schema (only managed keys are built).
+fn keys<'s>(schema: &'s ModelSchema, order_by: &[OrderBy]) -> Vec<(Cow<'s, FieldDef>, Direction)> {
+    let mut keys: Vec<(Cow<'s, FieldDef>, Direction)> = order_by
+        .iter()
+        .filter_map(|o| {
+            let f = match schema.field(&o.field) {
+                Some(f) => Cow::Borrowed(f),
+                None => Cow::Owned(schema.any_field(&o.field)?),
+            };
+            Some((f, o.direction))
+        })
+        .collect();
     if let Some(id) = schema.id_field().filter(|_| !keys.iter().any(|(f, _)| f.name == "id")) {
-        keys.push((id.clone(), Direction::Asc));
+        keys.push((Cow::Borrowed(id), Direction::Asc));
     }
     keys
+}
+
+/// The column of a user or managed field.
+fn column_of<'s>(schema: &'s ModelSchema, name: &str) -> Option<&'s str> {
+    match schema.field(name) {
+        Some(f) => Some(f.column()),
+        None => schema.managed_fields().into_iter().map(ManagedField::column).find(|c| *c == name),
+    }
 }
 
 /// Checks that a keyset cursor has one value per [`cursor_keys`] entry (DF-106).
@@ -109,19 +132,19 @@ fn equal_key(f: &FieldDef, v: &Value, schema: &ModelSchema, dialect: Dialect) ->
 /// The row-value comparison `(k1, k2, ..) > (v1, v2, ..)` expanded to OR/AND form so that it
 /// works on every backend and respects each key's direction:
 /// `k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...`.
-pub(crate) fn keyset(
+pub(crate) fn keyset<F: std::borrow::Borrow<FieldDef>>(
     schema: &ModelSchema,
     dialect: Dialect,
-    keys: &[(FieldDef, Direction)],
+    keys: &[(F, Direction)],
     after: &[Value],
 ) -> Condition {
     let mut any = Condition::any();
     for i in 0..keys.len().min(after.len()) {
         let mut branch = Condition::all();
         for j in 0..i {
-            branch = branch.add(equal_key(&keys[j].0, &after[j], schema, dialect));
+            branch = branch.add(equal_key(keys[j].0.borrow(), &after[j], schema, dialect));
         }
-        branch = branch.add(after_key(&keys[i].0, keys[i].1, &after[i], schema, dialect));
+        branch = branch.add(after_key(keys[i].0.borrow(), keys[i].1, &after[i], schema, dialect));
         any = any.add(branch);
     }
     any
@@ -130,9 +153,19 @@ pub(crate) fn keyset(
 /// `SELECT <columns> FROM t WHERE <condition> AND <scope> [AND <keyset>] ORDER BY .. LIMIT .. OFFSET ..`.
 pub fn select(schema: &ModelSchema, dialect: Dialect, spec: &SelectSpec) -> Sql {
     let mut q = from_table(schema);
-    project(&mut q, &select_columns(schema, spec.fields));
+    // The columns of `select_columns`, without copying field definitions.
+    match spec.fields {
+        None => q.columns(
+            schema
+                .fields
+                .iter()
+                .map(|f| Alias::new(f.column()))
+                .chain(schema.managed_fields().into_iter().map(|m| Alias::new(m.column()))),
+        ),
+        Some(names) => q.columns(names.iter().filter_map(|n| column_of(schema, n)).map(Alias::new)),
+    };
     let mut cond = where_clause(schema, spec.condition.clone(), spec.scope);
-    let keys = cursor_keys(schema, spec.order_by);
+    let keys = keys(schema, spec.order_by);
     if let Some(after) = spec.after.filter(|a| !a.is_empty()) {
         cond = cond.add(keyset(schema, dialect, &keys, after));
     }

@@ -53,6 +53,14 @@ impl Backend for MySql {
         cust(D, "? REGEXP ?", vec![lhs, Expr::val(pattern)])
     }
 
+    fn path_operands(&self, segments: &[String], out: &mut Vec<sea_query::Value>) {
+        out.push(json_path(segments).into());
+    }
+
+    fn contains_operands(&self, ty: FieldType, values: &[Value], _native: bool, out: &mut Vec<sea_query::Value>) {
+        out.push(Value::Array(values.to_vec()).to_sea(ty, D, false));
+    }
+
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
         let tpl = match kind {
             PathKind::Text => {

@@ -51,6 +51,14 @@ impl Backend for Postgres {
         cust(D, "? ~ ?", vec![lhs, Expr::val(pattern)])
     }
 
+    fn path_operands(&self, segments: &[String], out: &mut Vec<sea_query::Value>) {
+        out.extend(segments.iter().map(|s| sea_query::Value::from(s.as_str())));
+    }
+
+    fn contains_operands(&self, ty: FieldType, values: &[Value], native: bool, out: &mut Vec<sea_query::Value>) {
+        out.push(Value::Array(values.to_vec()).to_sea(ty, D, native));
+    }
+
     fn path_typed(&self, col: Expr, segments: &[String], kind: PathKind) -> Expr {
         let m = marks(segments.len() + 1);
         let (json_type, value) = match kind {

@@ -13,12 +13,16 @@ pub(crate) struct Sqlite;
 
 const D: Dialect = Dialect::Sqlite;
 
-fn elem_value(v: &Value, ty: FieldType) -> Expr {
+fn elem_sea(v: &Value, ty: FieldType) -> sea_query::Value {
     let ety = match ty {
         FieldType::Array(e) => crate::filter::parse::elem_type(e),
         other => other,
     };
-    Expr::val(v.to_sea(ety, D, false))
+    v.to_sea(ety, D, false)
+}
+
+fn elem_value(v: &Value, ty: FieldType) -> Expr {
+    Expr::val(elem_sea(v, ty))
 }
 
 impl Backend for Sqlite {
@@ -32,7 +36,19 @@ impl Backend for Sqlite {
 
     /// SQLite's LIKE ignores ASCII case, so `$like` is rendered as an equivalent GLOB (case-sensitive).
     fn like(&self, lhs: Expr, pattern: &str) -> Expr {
-        cust(D, "? GLOB ?", vec![lhs, Expr::val(like_to_glob(pattern))])
+        cust(D, "? GLOB ?", vec![lhs, Expr::val(self.like_operand(pattern))])
+    }
+
+    fn like_operand(&self, pattern: &str) -> sea_query::Value {
+        like_to_glob(pattern).into()
+    }
+
+    fn path_operands(&self, segments: &[String], out: &mut Vec<sea_query::Value>) {
+        out.push(json_path(segments).into());
+    }
+
+    fn contains_operands(&self, ty: FieldType, values: &[Value], _native: bool, out: &mut Vec<sea_query::Value>) {
+        out.extend(values.iter().map(|v| elem_sea(v, ty)));
     }
 
     fn regex(&self, lhs: Expr, pattern: &str) -> Expr {
