@@ -12,6 +12,7 @@ pub mod error;
 pub mod express;
 pub mod migrate;
 pub mod observe;
+pub(crate) mod tenant;
 pub(crate) mod ops;
 #[cfg(feature = "testing")]
 pub mod testing;
