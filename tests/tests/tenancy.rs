@@ -430,7 +430,7 @@ async fn random_sequences_match_a_model(t: &TestDb) {
     use proptest::test_runner::{Config, TestRunner};
     let db = connect(t).await;
     let handle = tokio::runtime::Handle::current();
-    let mut runner = TestRunner::new(Config { cases: 12, max_shrink_iters: 32, ..Config::default() });
+    let mut runner = TestRunner::new(Config { cases: 32, max_shrink_iters: 64, ..Config::default() });
     let case = std::sync::atomic::AtomicUsize::new(0);
     let r = runner.run(&proptest::collection::vec(op_strategy(), 1..16), |ops| {
         // Fresh tenants per case: the cases share the table but no rows.
