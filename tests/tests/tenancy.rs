@@ -67,7 +67,8 @@ async fn connect(t: &TestDb) -> DataFlow {
 
 /// Everything tenant `t` holds in `TDoc`, soft-deleted rows included, as (id, slug, n, deleted).
 async fn snapshot(db: &DataFlow, t: &str) -> Vec<(String, String, i64, bool)> {
-    let rows = db.tenant(t).list::<TDoc>(&Query::new().order_by(["id"]).include_deleted(true).limit(1000)).await.unwrap();
+    let rows =
+        db.tenant(t).list::<TDoc>(&Query::new().order_by(["id"]).include_deleted(true).limit(1000)).await.unwrap();
     rows.iter().map(|r| (r.id.clone(), r.slug.clone(), r.n, r.deleted_at.is_some())).collect()
 }
 
@@ -171,11 +172,17 @@ async fn dynamic_paths_do_not_leak(t: &TestDb) {
     assert!(a.update_json("TDoc", &json!({"id": "d1"}), &json!({"n": 21})).await.unwrap().is_some());
     assert!(a.delete_json("TDoc", &json!("d2")).await.unwrap());
     assert!(a.restore_json("TDoc", &json!("d2")).await.unwrap());
-    let r = a.upsert_json("TDoc", &json!({"where": {"slug": "s3"}, "create": {"id": "q", "n": 1}, "update": {"n": 31}})).await.unwrap();
+    let r = a
+        .upsert_json("TDoc", &json!({"where": {"slug": "s3"}, "create": {"id": "q", "n": 1}, "update": {"n": 31}}))
+        .await
+        .unwrap();
     assert_eq!(r["created"], false);
     let r = a.bulk_upsert_json("TDoc", &json!({"data": [{"id": "d4", "slug": "s4", "n": 41}, {"id": "d6", "slug": "s6", "n": 6}], "conflict_on": ["id"]})).await.unwrap();
     assert_eq!((r["inserted"].as_u64(), r["updated"].as_u64(), r["total"].as_u64()), (Some(1), Some(1), Some(2)));
-    let r = a.bulk_update_json("TDoc", &json!({"filter": {"n": {"$lt": 100}}, "fields": {"$inc": {"n": 1}}})).await.unwrap();
+    let r = a
+        .bulk_update_json("TDoc", &json!({"filter": {"n": {"$lt": 100}}, "fields": {"$inc": {"n": 1}}}))
+        .await
+        .unwrap();
     assert_eq!(r["updated"], 6);
     let r = a.bulk_delete_json("TDoc", &json!({"filter": {"id": "d6"}})).await.unwrap();
     assert_eq!(r["deleted"], 1);
@@ -183,7 +190,10 @@ async fn dynamic_paths_do_not_leak(t: &TestDb) {
     assert_eq!(code(a.create_json("TDoc", &json!({"id": "e", "slug": "e", "n": 1, "tenant_id": "b"})).await), 614);
     assert_eq!(code(a.update_json("TDoc", &json!({"id": "d1"}), &json!({"tenant_id": "b"})).await), 614);
     assert_eq!(code(a.update_json("TDoc", &json!({"id": "d1"}), &json!({"$set": {"tenant_id": "b"}})).await), 614);
-    assert_eq!(code(a.bulk_create_json("TDoc", &json!([{"id": "e", "slug": "e", "n": 1, "tenant_id": "b"}])).await), 614);
+    assert_eq!(
+        code(a.bulk_create_json("TDoc", &json!([{"id": "e", "slug": "e", "n": 1, "tenant_id": "b"}])).await),
+        614
+    );
     let up = json!({"where": {"id": "d1"}, "create": {"slug": "q", "n": 1, "tenant_id": "b"}});
     assert_eq!(code(a.upsert_json("TDoc", &up).await), 614);
     let bu = json!({"data": [{"id": "d1", "slug": "s1", "n": 1, "tenant_id": "b"}]});
@@ -202,9 +212,8 @@ async fn transactions_carry_their_tenant(t: &TestDb) {
         .transaction(|tx| {
             async move {
                 tx.express().create(&doc("t1", "ts1", 1)).await?;
-                let inner = tx
-                    .transaction(|tx| async move { tx.express().count::<TDoc>(&json!({})).await }.boxed())
-                    .await?;
+                let inner =
+                    tx.transaction(|tx| async move { tx.express().count::<TDoc>(&json!({})).await }.boxed()).await?;
                 let failed = tx
                     .transaction(|tx| {
                         async move {
@@ -388,7 +397,8 @@ async fn apply(db: &DataFlow, tenants: &[String; 2], model: &mut [BTreeMap<Strin
         }
         Op::BulkUpsert(t, rows) => {
             let recs: Vec<TKv> = rows.iter().map(|(i, n)| kv(i, *n)).collect();
-            let c = db.tenant(tenants[*t].as_str()).bulk_upsert(&recs, &["id"], ConflictResolution::Update).await.unwrap();
+            let c =
+                db.tenant(tenants[*t].as_str()).bulk_upsert(&recs, &["id"], ConflictResolution::Update).await.unwrap();
             let before = model[*t].clone();
             for (i, n) in rows {
                 model[*t].insert(format!("k{i}"), *n);
@@ -412,7 +422,8 @@ async fn apply(db: &DataFlow, tenants: &[String; 2], model: &mut [BTreeMap<Strin
             assert_eq!(n, want, "{op:?}");
         }
         Op::BulkDelete(t, lt) => {
-            let n = db.tenant(tenants[*t].as_str()).bulk_delete::<TKv>(&json!({"n": {"$lt": lt}}), false).await.unwrap();
+            let n =
+                db.tenant(tenants[*t].as_str()).bulk_delete::<TKv>(&json!({"n": {"$lt": lt}}), false).await.unwrap();
             let before = model[*t].len();
             model[*t].retain(|_, x| *x >= *lt);
             assert_eq!(n as usize, before - model[*t].len(), "{op:?}");

@@ -12,8 +12,8 @@ pub mod error;
 pub mod express;
 pub mod migrate;
 pub mod observe;
-pub(crate) mod tenant;
 pub(crate) mod ops;
+pub(crate) mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;

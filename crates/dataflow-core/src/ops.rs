@@ -183,7 +183,9 @@ pub(crate) fn check_conflict_target(schema: &ModelSchema, fields: &[&str]) -> Re
     for f in fields {
         schema.field_or_err(f)?;
     }
-    if fields == ["id"] && schema.options.multi_tenant && schema.id_field().is_some_and(dataflow_sql::tenant::db_generated)
+    if fields == ["id"]
+        && schema.options.multi_tenant
+        && schema.id_field().is_some_and(dataflow_sql::tenant::db_generated)
     {
         return Err(dataflow_sql::tenant::chosen_generated_id(schema, "an upsert on `id`"));
     }

@@ -176,7 +176,11 @@ impl Express<'_> {
 /// Refuses `tenant_id` in the write data of an operation's parameters (DF-614), before the
 /// parameter contract would call it an unknown field: Create's record, Update/BulkUpdate
 /// `fields`, Upsert `where`/`create`/`update`, the records of BulkCreate/BulkUpdate/BulkUpsert.
-pub(crate) fn reject_in_params(schema: &ModelSchema, op: dataflow_sql::Operation, params: &serde_json::Value) -> Result<()> {
+pub(crate) fn reject_in_params(
+    schema: &ModelSchema,
+    op: dataflow_sql::Operation,
+    params: &serde_json::Value,
+) -> Result<()> {
     use dataflow_sql::Operation as O;
     if !schema.options.multi_tenant {
         return Ok(());

@@ -88,7 +88,10 @@ pub fn switch_error(bound: &str, wanted: &str) -> Error {
 pub fn tenant_in_data(schema: &ModelSchema, key: &str) -> Error {
     Error::new(
         ErrorCode::TENANT_MISUSE,
-        format!("`{key}` in the data of a write to `{}`: the tenant comes from the context, not from data", schema.name),
+        format!(
+            "`{key}` in the data of a write to `{}`: the tenant comes from the context, not from data",
+            schema.name
+        ),
     )
     .model(&schema.name)
     .field(ManagedField::TenantId.column())
@@ -133,10 +136,7 @@ pub fn db_generated(id: &FieldDef) -> bool {
 pub fn chosen_generated_id(schema: &ModelSchema, op: &str) -> Error {
     Error::new(
         ErrorCode::TENANT_MISUSE,
-        format!(
-            "model `{}` is multi-tenant with database-generated integer ids; {op} cannot choose `id`",
-            schema.name
-        ),
+        format!("model `{}` is multi-tenant with database-generated integer ids; {op} cannot choose `id`", schema.name),
     )
     .model(&schema.name)
     .field("id")
@@ -152,7 +152,9 @@ pub fn stamp_owner(schema: &ModelSchema, dialect: crate::Dialect, owner: &str) -
     use sea_query::{Alias, Expr, ExprTrait, Query};
     let col = ManagedField::TenantId.column();
     let mut q = Query::update();
-    q.table(Alias::new(schema.table.as_str())).value(Alias::new(col), owner).and_where(Expr::col(Alias::new(col)).is_null());
+    q.table(Alias::new(schema.table.as_str()))
+        .value(Alias::new(col), owner)
+        .and_where(Expr::col(Alias::new(col)).is_null());
     crate::stmt::Sql::build(&q, dialect)
 }
 

@@ -51,7 +51,9 @@ async fn main() -> dataflow::Result<()> {
         .tenant("acme")
         .transaction(|tx| {
             async move {
-                tx.express().create_json("Invoice", &json!({"id": "inv-3", "number": "2024-003", "amount": 5.0})).await?;
+                tx.express()
+                    .create_json("Invoice", &json!({"id": "inv-3", "number": "2024-003", "amount": 5.0}))
+                    .await?;
                 let switched = tx.express().tenant("globex").count::<Invoice>(&json!({})).await;
                 println!("switching tenant inside the transaction: {}", switched.unwrap_err());
                 tx.express().count::<Invoice>(&json!({})).await
@@ -64,7 +66,8 @@ async fn main() -> dataflow::Result<()> {
     // Mistakes are DF errors before any SQL.
     println!("no tenant:       {}", db.express().count::<Invoice>(&json!({})).await.unwrap_err());
     println!("padded name:     {}", db.tenant("acme ").count::<Invoice>(&json!({})).await.unwrap_err());
-    let smuggled = acme.create_json("Invoice", &json!({"id": "x", "number": "x", "amount": 1.0, "tenant_id": "globex"}));
+    let smuggled =
+        acme.create_json("Invoice", &json!({"id": "x", "number": "x", "amount": 1.0, "tenant_id": "globex"}));
     println!("tenant_id in data: {}", smuggled.await.unwrap_err());
 
     db.close().await;

@@ -171,7 +171,8 @@ pub(crate) fn diff_for(
         if d == Dialect::Sqlite {
             rebuild.push((StepKind::TenantPrimaryKey, Risk::Medium, true, desc, None));
         } else {
-            let pk = live.indexes.iter().find(|i| i.primary).map_or_else(|| format!("{table}_pkey"), |i| i.name.clone());
+            let pk =
+                live.indexes.iter().find(|i| i.primary).map_or_else(|| format!("{table}_pkey"), |i| i.name.clone());
             let sql = sql::tenant_primary_key(schema, &pk, d)?;
             out.push((step(StepKind::TenantPrimaryKey, Risk::Medium, true, desc, vec![sql]), None));
         }
