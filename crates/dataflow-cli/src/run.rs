@@ -17,15 +17,18 @@ pub async fn run(a: RunArgs) -> Result<String, CliError> {
     let catalog = Arc::new(Catalog::from_schemas(schemas.clone()).map_err(CliError::usage)?);
     let workflow = Workflow::load(&a.file, catalog).map_err(CliError::usage)?;
     let inputs = resolve_inputs(&a, &workflow)?;
-    if a.transaction && a.tenant.is_some() {
-        return Err(usage("--transaction and --tenant cannot be combined yet", "run without --transaction"));
+    if let Some(t) = a.tenant.as_deref() {
+        dataflow_sql::tenant::validate_name(t).map_err(CliError::usage)?;
     }
     let db = dataflow_core::DataFlow::connect(&url).await?;
     for s in schemas {
         db.register_schema(s).await?;
     }
     let out = if a.transaction {
-        workflow.execute_in_transaction_with(&db, inputs).await
+        match a.tenant.as_deref() {
+            Some(t) => workflow.execute_in_transaction_with_as(&db, inputs, t).await,
+            None => workflow.execute_in_transaction_with(&db, inputs).await,
+        }
     } else {
         workflow.execute_with_as(&db, inputs, a.tenant.as_deref()).await
     };

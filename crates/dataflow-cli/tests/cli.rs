@@ -442,6 +442,37 @@ async fn migrate_run_perf_export(t: &TestDb) {
     insta::assert_snapshot!(format!("generate_rust_{b}"), d.run(&["generate", "--database", url]).snap());
 }
 
+/// `run --tenant` scopes the multi-tenant `Order`, with and without `--transaction`; a bad tenant
+/// name is a usage error before anything runs.
+async fn run_with_tenant(t: &TestDb) {
+    let d = Dir::new(&format!("tenant-{}", t.name()));
+    let url = t.url();
+    let apply = d.run(&["migrate", "apply", "--database", url, "--models", "models.json"]);
+    assert_eq!(apply.code, 0, "{}", apply.snap());
+    std::fs::write(
+        d.path("order.yaml"),
+        "nodes:\n  - {id: c, type: OrderCreateNode, params: {user_id: u1, total: 5}}\n  - {id: n, type: OrderCountNode, after: [c]}\n",
+    )
+    .unwrap();
+    let base = ["run", "order.yaml", "--models", "models.json", "--database", url];
+    let count = |o: &Out| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&o.stdout).unwrap()["n"]["count"].clone()
+    };
+    let a1 = d.run(&[&base[..], &["--tenant", "acme", "--transaction"]].concat());
+    assert_eq!(a1.code, 0, "{}", a1.snap());
+    assert_eq!(count(&a1), 1);
+    let a2 = d.run(&[&base[..], &["--tenant", "acme"]].concat());
+    assert_eq!(count(&a2), 2, "{}", a2.snap());
+    let g = d.run(&[&base[..], &["--tenant", "globex", "--transaction"]].concat());
+    assert_eq!(count(&g), 1, "{}", g.snap());
+    let none = d.run(&base);
+    assert_eq!(none.code, 1, "{}", none.snap());
+    assert!(none.stderr.contains("DF-608"), "{}", none.snap());
+    let bad = d.run(&[&base[..], &["--tenant", "acme "]].concat());
+    assert_eq!(bad.code, 2, "{}", bad.snap());
+    assert!(bad.stderr.contains("DF-613"), "{}", bad.snap());
+}
+
 /// 100,000 CSV rows, four of them bad: exactly the good rows are imported, the bad ones reported.
 async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     let d = Dir::new(&format!("import-{}", t.name()));
@@ -525,4 +556,4 @@ async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     insta::assert_snapshot!("import_json_array", arr.snap());
 }
 
-backend_tests!(migrate_run_perf_export, import_100k_csv_with_bad_rows);
+backend_tests!(migrate_run_perf_export, import_100k_csv_with_bad_rows, run_with_tenant);

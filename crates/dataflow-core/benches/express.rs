@@ -4,6 +4,7 @@
 //! Backends: SQLite (temp file) always; PostgreSQL and MariaDB/MySQL at
 //! `DATAFLOW_TEST_POSTGRES_URL` / `DATAFLOW_TEST_MYSQL_URL` (local defaults) when reachable.
 //! `BENCH_ITERS` (default 2000) sets the loop length; `BENCH_BULK` (default "10000,100000") the bulk sizes.
+//! `BENCH_ONLY=tenant` runs only the tenant-scoped vs unscoped section (docs/guide/multi-tenancy.md).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -48,6 +49,110 @@ impl Model for Bench {
             score: it.next().and_then(f64::from_value).ok_or_else(bad)?,
         })
     }
+}
+
+/// `Bench` as a multi-tenant model (same fields, own table): tenant-scoped vs unscoped.
+#[derive(Debug, Clone)]
+struct TenantBench(Bench);
+
+impl Model for TenantBench {
+    fn schema() -> &'static ModelSchema {
+        static S: OnceLock<ModelSchema> = OnceLock::new();
+        S.get_or_init(|| {
+            let mut s = Bench::schema().clone();
+            s.name = "TenantBench".into();
+            s.table = format!("bench_tenant_rows_{}", std::process::id());
+            s.options.multi_tenant = true;
+            s
+        })
+    }
+    fn to_values(&self) -> Vec<Value> {
+        self.0.to_values()
+    }
+    fn from_values(v: Vec<Value>) -> Result<Self> {
+        Bench::from_values(v).map(TenantBench)
+    }
+}
+
+/// Tenant-scoped typed read / list / update against the same calls on the unscoped `Bench`,
+/// interleaved in one run (two tenants of 1000 rows each; `Bench` holds 1000 rows).
+async fn bench_tenant(name: &str, url: &str, iters: usize, rep: &mut Report) {
+    let db = match DataFlow::builder(url).max_connections(4).connect().await {
+        Ok(db) => db,
+        Err(e) => {
+            println!("| {name} | skipped: {e} |");
+            return;
+        }
+    };
+    db.register::<Bench>().await.unwrap();
+    db.register::<TenantBench>().await.unwrap();
+    let seed: Vec<Bench> = (0..1000).map(row).collect();
+    let mut plain = db.express();
+    plain.bulk_create(&seed).await.unwrap();
+    let ids: Vec<i64> = plain.list::<Bench>(&Query::new().limit(1000)).await.unwrap().iter().map(|r| r.id).collect();
+    let tseed: Vec<TenantBench> = seed.iter().cloned().map(TenantBench).collect();
+    db.tenant("other").bulk_create(&tseed).await.unwrap();
+    let mut scoped = db.tenant("t1");
+    scoped.bulk_create(&tseed).await.unwrap();
+    let tids: Vec<i64> =
+        scoped.list::<TenantBench>(&Query::new().limit(1000)).await.unwrap().iter().map(|r| r.0.id).collect();
+    let n = iters / 2;
+    let q = Query::new().limit(100);
+    for round in 0..2 {
+        let (mut t_read, mut p_read, mut t_list, mut p_list, mut t_upd, mut p_upd) = Default::default();
+        // Interleaved in chunks so drift on a shared machine hits both sides alike.
+        for chunk in 0..10 {
+            let range = (chunk * n / 10)..((chunk + 1) * n / 10);
+            let t = Instant::now();
+            for i in range.clone() {
+                assert!(scoped.read::<TenantBench>(tids[i % tids.len()]).await.unwrap().is_some());
+            }
+            t_read += t.elapsed();
+            let t = Instant::now();
+            for i in range.clone() {
+                assert!(plain.read::<Bench>(ids[i % ids.len()]).await.unwrap().is_some());
+            }
+            p_read += t.elapsed();
+            let t = Instant::now();
+            for _ in range.clone().step_by(4) {
+                assert_eq!(scoped.list::<TenantBench>(&q).await.unwrap().len(), 100);
+            }
+            t_list += t.elapsed();
+            let t = Instant::now();
+            for _ in range.clone().step_by(4) {
+                assert_eq!(plain.list::<Bench>(&q).await.unwrap().len(), 100);
+            }
+            p_list += t.elapsed();
+            let t = Instant::now();
+            for i in range.clone().step_by(4) {
+                let r = Bench { id: tids[i % tids.len()], name: "u".into(), qty: 1, score: 2.0 };
+                scoped.update(&TenantBench(r)).await.unwrap().unwrap();
+            }
+            t_upd += t.elapsed();
+            let t = Instant::now();
+            for i in range.step_by(4) {
+                let r = Bench { id: ids[i % ids.len()], name: "u".into(), qty: 1, score: 2.0 };
+                plain.update(&r).await.unwrap().unwrap();
+            }
+            p_upd += t.elapsed();
+        }
+        if round == 1 {
+            let m = n.div_ceil(4).max(1);
+            rep.ratio(name, "tenant-scoped/unscoped read by id (raw col = unscoped)", t_read, p_read, n);
+            rep.ratio(name, "tenant-scoped/unscoped list 100 (raw col = unscoped)", t_list, p_list, m);
+            rep.ratio(name, "tenant-scoped/unscoped update by id (raw col = unscoped)", t_upd, p_upd, m);
+        }
+    }
+    let pool = db.raw_pool();
+    for table in [&Bench::schema().table, &TenantBench::schema().table] {
+        let cleanup = format!("DROP TABLE {table}");
+        match pool {
+            RawPool::Sqlite(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+            RawPool::Postgres(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+            RawPool::MySql(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+        }
+    }
+    db.close().await;
 }
 
 fn row(i: usize) -> Bench {
@@ -454,15 +559,20 @@ async fn main() {
         .filter_map(|x| x.trim().parse().ok())
         .collect();
     let mut rep = Report { lines: Vec::new() };
+    let tenant_only = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "tenant");
     println!("| backend | operation | DataFlow | raw sqlx | ratio |\n|---|---|---|---|---|");
     let path = std::env::temp_dir().join(format!("dataflow_bench_{}.db", std::process::id()));
-    bench_backend("sqlite", &format!("sqlite://{}", path.display()), iters, &bulk, &mut rep).await;
+    let sqlite = format!("sqlite://{}", path.display());
+    let pg = std::env::var("DATAFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let my = std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    for (name, url) in [("sqlite", &sqlite), ("postgres", &pg), ("mariadb", &my)] {
+        if !tenant_only {
+            bench_backend(name, url, iters, &bulk, &mut rep).await;
+        }
+        bench_tenant(name, url, iters, &mut rep).await;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    let pg = std::env::var("DATAFLOW_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    bench_backend("postgres", &pg, iters, &bulk, &mut rep).await;
-    let my = std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    bench_backend("mariadb", &my, iters, &bulk, &mut rep).await;
 }

@@ -42,7 +42,7 @@ use crate::tx::Tx;
 pub struct Express<'a> {
     db: &'a DataFlow,
     txn: Option<&'a mut Txn<'static>>,
-    tenant: Option<Arc<str>>,
+    tenant: crate::tenant::TenantCtx,
 }
 
 impl std::fmt::Debug for Express<'_> {
@@ -68,14 +68,15 @@ impl Guard<'_> {
 impl DataFlow {
     /// The Express API on the pool.
     pub fn express(&self) -> Express<'_> {
-        Express { db: self, txn: None, tenant: None }
+        Express { db: self, txn: None, tenant: crate::tenant::TenantCtx::default() }
     }
 }
 
 impl Tx {
     /// The Express API on this transaction.
     pub fn express(&mut self) -> Express<'_> {
-        Express { db: &self.db, txn: Some(&mut self.txn), tenant: None }
+        let tenant = crate::tenant::TenantCtx::bound(self.tenant.clone());
+        Express { db: &self.db, txn: Some(&mut self.txn), tenant }
     }
 }
 
@@ -85,7 +86,7 @@ impl Tx {
 macro_rules! with_conn {
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
-        let tenant = $self.tenant.clone();
+        let tenant = $self.tenant.resolve(&$e.schema)?;
         let $cx = Ctx {
             e: &$e,
             dialect: db.dialect(),
@@ -122,9 +123,17 @@ macro_rules! with_conn {
 use with_conn;
 
 impl<'a> Express<'a> {
-    /// Runs every following call under a tenant (multi-tenant models).
+    /// Runs every following call under a tenant. Calls on a model that is not multi-tenant then
+    /// fail with DF-614, an invalid name with DF-613, and on a transaction bound to another
+    /// tenant with DF-614 — all before any SQL (docs/guide/multi-tenancy.md).
     pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
-        self.tenant = Some(tenant.into());
+        self.tenant.set_explicit(tenant.into());
+        self
+    }
+
+    /// The tenant applied to multi-tenant models only (workflow runs, bound transactions).
+    pub(crate) fn tenant_context(mut self, tenant: Option<Arc<str>>) -> Self {
+        self.tenant.set_context(tenant);
         self
     }
 
@@ -133,6 +142,19 @@ impl<'a> Express<'a> {
             Some(t) => Ok(Guard::Tx(t)),
             None => Ok(Guard::Pooled(self.db.acquire().await?)),
         }
+    }
+
+    /// The instance and tenant for [`Express::transaction`] (crate::tenant).
+    pub(crate) fn transaction_parts(self) -> Result<(&'a DataFlow, Option<Arc<str>>)> {
+        if self.txn.is_some() {
+            return Err(dataflow_sql::Error::new(
+                dataflow_sql::ErrorCode::INVALID_PARAMETER,
+                "`Express::transaction` was called on a transaction's handle",
+            )
+            .fix("inside a transaction, nest with `tx.transaction(..)` (a savepoint); it keeps the tenant"));
+        }
+        let t = self.tenant.for_transaction()?;
+        Ok((self.db, t))
     }
 
     /// The instance.

@@ -13,6 +13,7 @@ pub mod express;
 pub mod migrate;
 pub mod observe;
 pub(crate) mod ops;
+pub(crate) mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;

@@ -44,6 +44,7 @@ pub(crate) async fn plan_against(
 ) -> Result<Plan> {
     let d = conn.dialect();
     let server = conn.mysql_server().await?;
+    crate::tenant::require_owner(conn, schema, live).await?;
     let mut steps = Vec::new();
     for (mut s, probe) in diff::diff_for(schema, d, server, live)? {
         if let Some(p) = probe {
@@ -72,6 +73,11 @@ pub(crate) async fn plan_against(
         steps.push(s);
     }
     Ok(Plan { model: schema.name.clone(), table: schema.table.clone(), dialect: d, steps, schema: schema.clone() })
+}
+
+/// Runs one probe count (for `crate::tenant`).
+pub(crate) async fn probe_count(conn: &mut Conn<'_>, table: &str, p: &Probe) -> Result<u64> {
+    probe::count(conn, table, p).await
 }
 
 /// Whether the step drops column `c` (directly, or inside a SQLite rebuild).

@@ -137,6 +137,10 @@ pub(crate) fn prepare_insert(cx: &Ctx<'_>, row: InputRow) -> Result<Prepared> {
             Some(Value::Null) if is_id => None,
             other => other,
         };
+        if is_id && v.is_some() && s.options.multi_tenant && dataflow_sql::tenant::db_generated(f) {
+            // Generated ids are table-wide: a chosen one could collide with another tenant's.
+            return Err(dataflow_sql::tenant::chosen_generated_id(s, "a write"));
+        }
         let v = match v {
             Some(v) => {
                 check_value(s, f, &v)?;
@@ -185,6 +189,12 @@ pub(crate) fn insert_fields(schema: &ModelSchema, with_id: bool) -> Vec<&str> {
 pub(crate) fn check_conflict_target(schema: &ModelSchema, fields: &[&str]) -> Result<()> {
     for f in fields {
         schema.field_or_err(f)?;
+    }
+    if fields == ["id"]
+        && schema.options.multi_tenant
+        && schema.id_field().is_some_and(dataflow_sql::tenant::db_generated)
+    {
+        return Err(dataflow_sql::tenant::chosen_generated_id(schema, "an upsert on `id`"));
     }
     if !schema.is_unique_key(fields) {
         let uniques: Vec<String> = std::iter::once("id".to_owned())

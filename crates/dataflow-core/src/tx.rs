@@ -18,11 +18,14 @@ pub struct Tx {
     pub(crate) db: DataFlow,
     pub(crate) txn: Txn<'static>,
     depth: u32,
+    /// The tenant this transaction is bound to (`tx.tenant(..)`, `db.tenant(..).transaction(..)`);
+    /// every `tx.express()` carries it and it cannot be switched (crate::tenant).
+    pub(crate) tenant: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Tx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tx").field("depth", &self.depth).finish()
+        f.debug_struct("Tx").field("depth", &self.depth).field("tenant", &self.tenant).finish()
     }
 }
 
@@ -49,9 +52,18 @@ impl DataFlow {
         T: Send,
         F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
     {
+        self.transaction_bound(None, f).await
+    }
+
+    /// [`DataFlow::transaction`] with the transaction bound to `tenant` (see `crate::tenant`).
+    pub(crate) async fn transaction_bound<T, F>(&self, tenant: Option<std::sync::Arc<str>>, f: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
+    {
         self.check_open()?;
         let txn = self.inner.pools.begin().await?;
-        let mut tx = Tx { db: self.clone(), txn, depth: 0 };
+        let mut tx = Tx { db: self.clone(), txn, depth: 0, tenant };
         match f(&mut tx).await {
             Ok(v) => {
                 tx.txn.commit().await?;
@@ -69,7 +81,7 @@ impl DataFlow {
 
 impl Tx {
     pub(crate) fn new(db: DataFlow, txn: Txn<'static>) -> Tx {
-        Tx { db, txn, depth: 0 }
+        Tx { db, txn, depth: 0, tenant: None }
     }
 
     /// The instance this transaction belongs to.

@@ -278,6 +278,12 @@ pub trait Backend: Sync + std::fmt::Debug {
     fn drop_index(&self, _t: &str, name: &str) -> String {
         format!("DROP INDEX {name}")
     }
+    /// Replaces the primary key `pk` (its constraint name, quoted) of table `t` (quoted) by
+    /// `cols` (quoted, comma-separated): multi-tenant models move from `id` to `(tenant_id, id)`.
+    /// SQLite cannot and rebuilds the table instead; it never calls this.
+    fn replace_primary_key(&self, t: &str, pk: &str, cols: &str) -> String {
+        format!("ALTER TABLE {t} DROP CONSTRAINT {pk}, ADD PRIMARY KEY ({cols})")
+    }
     /// Whether the live type `live` (as introspected) satisfies `wanted`, the type
     /// [`Backend::column_type`] gives `field`.
     fn type_matches(&self, field: &FieldDef, wanted: &str, live: &str) -> bool;

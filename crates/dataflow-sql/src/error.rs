@@ -195,6 +195,13 @@ codes! {
     MISSING_TENANT = 608, Validation, "Multi-tenant model used without a tenant";
     /// A write was blocked by read-only protection.
     WRITE_PROTECTED = 609, Validation, "Write blocked by read-only protection";
+    /// A tenant name is empty, too long, padded with whitespace or holds control characters.
+    INVALID_TENANT = 613, Validation, "Invalid tenant name";
+    /// A tenant was used where it does not apply: on a model that is not multi-tenant, as a
+    /// switch inside a transaction bound to another tenant, or as `tenant_id` in user data.
+    TENANT_MISUSE = 614, Validation, "Tenant used where it does not apply";
+    /// `multi_tenant` was turned on for a table with rows and no owner tenant was given.
+    TENANT_OWNER_REQUIRED = 615, Migration, "Existing rows need an owner tenant";
     /// The node type is not registered.
     UNKNOWN_NODE_TYPE = 701, Workflow, "Unknown node type";
     /// The node's parameters are invalid.

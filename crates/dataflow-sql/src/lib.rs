@@ -15,6 +15,7 @@ pub mod naming;
 pub mod portable;
 pub mod schema;
 pub mod stmt;
+pub mod tenant;
 pub mod value;
 
 pub use dialect::Dialect;

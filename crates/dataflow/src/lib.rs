@@ -53,6 +53,8 @@ mod guide {
     struct Express;
     #[doc = include_str!("../../../docs/guide/transactions.md")]
     struct Transactions;
+    #[doc = include_str!("../../../docs/guide/multi-tenancy.md")]
+    struct MultiTenancy;
     #[doc = include_str!("../../../docs/guide/migrations.md")]
     struct Migrations;
     #[doc = include_str!("../../../docs/guide/configuration.md")]

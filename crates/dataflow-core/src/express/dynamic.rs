@@ -144,6 +144,7 @@ impl Express<'_> {
     pub async fn run(&mut self, model: &str, op: Operation, params: &J) -> Result<J> {
         let e = self.db.model(model)?;
         let s = e.schema.clone();
+        crate::tenant::reject_in_params(&s, op, params)?;
         let cols = e.cols.clone();
         let rec = |row: Vec<Value>| row_json(&cols, row);
         match op {
@@ -498,7 +499,7 @@ impl Express<'_> {
         let prepared = self.db.model(model).and_then(|e| {
             let p = object(&e.schema, "List", params, "{\"filter\": {..}}")?;
             let spec = list_spec(&e.schema, p)?;
-            let tenant = self.tenant.clone();
+            let tenant = self.tenant.resolve(&e.schema)?;
             let cx = Ctx {
                 e: &e,
                 dialect: self.db.dialect(),

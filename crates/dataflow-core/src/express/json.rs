@@ -22,6 +22,7 @@ pub(super) fn object<'j>(schema: &ModelSchema, op: &str, j: &'j J, example: &str
 /// warning; unknown fields are DF-103; values are validated (DF-102).
 pub fn json_row(schema: &ModelSchema, j: &J) -> Result<InputRow> {
     let obj = object(schema, "Create", j, "{\"id\": \"u1\", \"name\": \"Alice\"}")?;
+    dataflow_sql::tenant::reject_in_data(schema, j)?;
     let mut row: InputRow = vec![None; schema.fields.len()];
     for (k, v) in obj {
         if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
@@ -37,6 +38,7 @@ pub fn json_row(schema: &ModelSchema, j: &J) -> Result<InputRow> {
 /// A JSON object of fields to set → validated `(field, value)` pairs (managed fields stripped).
 pub fn json_set(schema: &ModelSchema, j: &J) -> Result<Vec<(String, Value)>> {
     let obj = object(schema, "Update", j, "{\"fields\": {\"name\": \"New\"}}")?;
+    dataflow_sql::tenant::reject_in_data(schema, j)?;
     let mut out = Vec::with_capacity(obj.len());
     for (k, v) in obj {
         if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
@@ -62,6 +64,7 @@ pub fn row_json(cols: &[FieldDef], row: Vec<Value>) -> Map<String, J> {
 /// (`{"name": "x", "$inc": {"visits": 1}}`), validated (see [`Changes::parse`]). Managed fields
 /// are ignored with a warning.
 pub fn json_changes(schema: &ModelSchema, j: &J) -> Result<Changes> {
+    dataflow_sql::tenant::reject_in_data(schema, j)?;
     if let Some(obj) = j.as_object() {
         for k in obj.keys() {
             if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {

@@ -429,7 +429,7 @@ impl Express<'_> {
     pub fn list_stream<M: Model>(&self, q: &Query) -> impl Stream<Item = Result<Stored<M>>> + '_ {
         let prepared = self.db.typed_entry::<M>().and_then(|e| {
             let spec = q.spec(&e.schema)?;
-            let tenant = self.tenant.clone();
+            let tenant = self.tenant.resolve(&e.schema)?;
             let cx = Ctx {
                 e: &e,
                 dialect: self.db.dialect(),

@@ -164,6 +164,20 @@ pub(crate) fn diff_for(
         }
     }
 
+    // Multi-tenant models with chosen ids: the key is `(tenant_id, id)` (dataflow_sql::tenant).
+    let live_pk: Vec<&str> = live.columns.iter().filter(|c| c.primary_key).map(|c| c.name.as_str()).collect();
+    if dataflow_sql::tenant::tenant_primary_key(schema) && live_pk.len() == 1 && live_pk[0].eq_ignore_ascii_case("id") {
+        let desc = format!("make the primary key of `{table}` (tenant_id, id): ids become per tenant");
+        if d == Dialect::Sqlite {
+            rebuild.push((StepKind::TenantPrimaryKey, Risk::Medium, true, desc, None));
+        } else {
+            let pk =
+                live.indexes.iter().find(|i| i.primary).map_or_else(|| format!("{table}_pkey"), |i| i.name.clone());
+            let sql = sql::tenant_primary_key(schema, &pk, d)?;
+            out.push((step(StepKind::TenantPrimaryKey, Risk::Medium, true, desc, vec![sql]), None));
+        }
+    }
+
     if !rebuild.is_empty() {
         let risk = rebuild.iter().map(|r| r.1).max().unwrap_or(Risk::Low);
         let required = rebuild.iter().any(|r| r.2);
@@ -220,8 +234,11 @@ fn index_steps(
         }
         // A unique single-column index on the primary key is the primary key itself.
         let name = ix.name.clone().unwrap_or_default();
+        // Columns added by this plan (`tenant_id` when `multi_tenant` is turned on) hold one
+        // value in every row: duplicates are counted on the live columns alone.
+        let live_cols: Vec<String> = cols.iter().filter(|c| live.column(c).is_some()).cloned().collect();
         let (risk, probe, what) = if ix.unique {
-            (Risk::Medium, Some(Probe::Duplicates(cols.clone())), "unique index")
+            (Risk::Medium, (!live_cols.is_empty()).then_some(Probe::Duplicates(live_cols)), "unique index")
         } else {
             (Risk::Low, None, "index")
         };

@@ -106,6 +106,9 @@ pub enum StepKind {
         /// Index name.
         name: String,
     },
+    /// Make the primary key `(tenant_id, id)`: a multi-tenant model's ids become per tenant
+    /// (docs/guide/multi-tenancy.md).
+    TenantPrimaryKey,
     /// SQLite: rebuild the table (create new, copy, drop old, rename) to apply the listed
     /// changes that SQLite cannot make in place, in one transaction.
     RebuildTable {

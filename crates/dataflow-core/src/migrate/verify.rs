@@ -24,6 +24,9 @@ fn mismatch(kind: &StepKind, table: &str) -> Option<String> {
             format!("column `{column}` is NOT NULL without a default and not in the model (inserts would fail)")
         }
         StepKind::DropIndex { .. } => return None,
+        StepKind::TenantPrimaryKey => {
+            "the primary key is `id`; the multi-tenant model wants (tenant_id, id)".to_owned()
+        }
         StepKind::RebuildTable { changes } => {
             return Some(changes.iter().filter_map(|c| mismatch(c, table)).collect::<Vec<_>>().join("; "));
         }

@@ -458,13 +458,8 @@ impl Workflow {
                 let tenant = tenant.clone();
                 let id = plan.spec.nodes[i].id.as_str();
                 async move {
-                    let ex = needs_db(&step).then(|| {
-                        let ex = db.express();
-                        match tenant {
-                            Some(t) => ex.tenant(t),
-                            None => ex,
-                        }
-                    });
+                    // The run's tenant scopes its multi-tenant models; other models run unscoped.
+                    let ex = needs_db(&step).then(|| db.express().tenant_context(tenant));
                     let r = exec(step, id, ex).await;
                     (i, t0, start.elapsed() - t0, r)
                 }
@@ -492,30 +487,56 @@ impl Workflow {
         db: &DataFlow,
         inputs: J,
     ) -> Result<WorkflowOutput, WorkflowFailure> {
-        self.run_tx(db, &inputs).await
+        self.run_tx(db, &inputs, None).await
     }
 
     /// Runs every node in one transaction: all or nothing. Nodes run one at a time (one
     /// connection), in execution order; the first failure rolls everything back.
     pub async fn execute_in_transaction(&self, db: &DataFlow) -> Result<WorkflowOutput, WorkflowFailure> {
-        self.run_tx(db, &J::Null).await
+        self.run_tx(db, &J::Null, None).await
+    }
+
+    /// [`Workflow::execute_in_transaction`] with the transaction bound to `tenant`: its
+    /// multi-tenant models see and write only this tenant's rows (docs/guide/multi-tenancy.md).
+    pub async fn execute_in_transaction_as(
+        &self,
+        db: &DataFlow,
+        tenant: &str,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
+        self.run_tx(db, &J::Null, Some(tenant)).await
+    }
+
+    /// [`Workflow::execute_in_transaction_with`] bound to `tenant`.
+    pub async fn execute_in_transaction_with_as(
+        &self,
+        db: &DataFlow,
+        inputs: J,
+        tenant: &str,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
+        self.run_tx(db, &inputs, Some(tenant)).await
     }
 
     /// One transactional run inside its `dataflow.workflow` span.
-    async fn run_tx(&self, db: &DataFlow, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
+    async fn run_tx(&self, db: &DataFlow, given: &J, tenant: Option<&str>) -> Result<WorkflowOutput, WorkflowFailure> {
         let span = crate::observe::trace::workflow_span(db, self.plan.spec.nodes.len(), true);
-        let r = self.run_tx_unobserved(db, given).instrument(span.clone()).await;
+        let r = self.run_tx_unobserved(db, given, tenant).instrument(span.clone()).await;
         crate::observe::trace::workflow_done(&span, &r);
         r
     }
 
-    async fn run_tx_unobserved(&self, db: &DataFlow, given: &J) -> Result<WorkflowOutput, WorkflowFailure> {
+    async fn run_tx_unobserved(
+        &self,
+        db: &DataFlow,
+        given: &J,
+        tenant: Option<&str>,
+    ) -> Result<WorkflowOutput, WorkflowFailure> {
+        let tenant: Option<Arc<str>> = tenant.map(Arc::from);
         let plan = self.plan.clone();
         let start = Instant::now();
         let st = Arc::new(Mutex::new(self.start(db, given).map_err(|f| *f)?));
         let shared = st.clone();
         let run = db
-            .transaction(move |tx| -> BoxFuture<'_, Result<()>> {
+            .transaction_bound(tenant.clone(), move |tx| -> BoxFuture<'_, Result<()>> {
                 async move {
                     for (level, nodes) in plan.levels.iter().enumerate() {
                         for &i in nodes {
@@ -533,7 +554,7 @@ impl Workflow {
                             let r = match step {
                                 Ok(step) => {
                                     let span = node_span(tx.db(), &plan, i, level);
-                                    let ex = needs_db(&step).then(|| tx.express());
+                                    let ex = needs_db(&step).then(|| tx.express().tenant_context(tenant.clone()));
                                     exec(step, &id, ex).instrument(span).await
                                 }
                                 Err(e) => Err(e),

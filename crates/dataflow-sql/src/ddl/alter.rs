@@ -56,6 +56,13 @@ pub fn drop_index(table: &str, name: &str, d: Dialect) -> Result<String> {
     Ok(d.backend().drop_index(&ident(d, table)?, &ident(d, name)?))
 }
 
+/// Moves the primary key of a multi-tenant model's table from `id` to `(tenant_id, id)`
+/// (PostgreSQL, MySQL; SQLite rebuilds the table). `live_pk` is the live key's constraint name.
+pub fn tenant_primary_key(schema: &ModelSchema, live_pk: &str, d: Dialect) -> Result<String> {
+    let cols = format!("{}, {}", ident(d, crate::ManagedField::TenantId.column())?, ident(d, "id")?);
+    Ok(d.backend().replace_primary_key(&ident(d, &schema.table)?, &ident(d, live_pk)?, &cols))
+}
+
 /// Changes a column's type to the model's (PostgreSQL `ALTER COLUMN .. TYPE .. USING`, MySQL
 /// `MODIFY COLUMN <definition>`).
 pub fn change_type(schema: &ModelSchema, field: &FieldDef, d: Dialect) -> Result<Vec<String>> {

@@ -54,7 +54,9 @@ pub(crate) fn definition(field: &FieldDef, schema: &ModelSchema, dialect: Dialec
         out.push_str(&c);
     }
     if is_id {
-        out.push_str(" NOT NULL PRIMARY KEY");
+        // Multi-tenant models with chosen ids: the key is `(tenant_id, id)`, declared by
+        // `create_table` after the columns (crate::tenant::tenant_primary_key).
+        out.push_str(if crate::tenant::tenant_primary_key(schema) { " NOT NULL" } else { " NOT NULL PRIMARY KEY" });
         return out;
     }
     if !field.nullable {

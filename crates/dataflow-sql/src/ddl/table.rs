@@ -4,7 +4,7 @@ use super::column::definition;
 use super::index::{index_columns, wanted_indexes};
 use super::{MysqlCollation, create_indexes};
 use crate::stmt::quote;
-use crate::{Dialect, FieldDef, ModelSchema};
+use crate::{Dialect, FieldDef, ManagedField, ModelSchema};
 
 /// `CREATE TABLE IF NOT EXISTS` with every user and managed column (types per docs/guide/models.md,
 /// primary key, NOT NULL, DEFAULT literals, text collations), followed by the
@@ -19,6 +19,14 @@ pub fn create_table(schema: &ModelSchema, dialect: Dialect) -> Vec<String> {
 pub fn create_table_with(schema: &ModelSchema, dialect: Dialect, collation: MysqlCollation) -> Vec<String> {
     let mut parts: Vec<String> =
         schema.all_fields().iter().map(|f| definition(f, schema, dialect, collation.name())).collect();
+    if crate::tenant::tenant_primary_key(schema) {
+        // Ids are per tenant: tenant A may hold the id tenant B holds (docs/guide/multi-tenancy.md).
+        parts.push(format!(
+            "PRIMARY KEY ({}, {})",
+            quote(dialect, ManagedField::TenantId.column()),
+            quote(dialect, schema.id_field().map_or("id", |f| f.column()))
+        ));
+    }
     let table = quote(dialect, &schema.table);
     if dialect == Dialect::MySql {
         for ix in wanted_indexes(schema) {

@@ -127,6 +127,10 @@ impl Backend for MySqlBackend {
         format!("DROP INDEX {name} ON {t}")
     }
 
+    fn replace_primary_key(&self, t: &str, _pk: &str, cols: &str) -> String {
+        format!("ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({cols})")
+    }
+
     fn type_matches(&self, field: &FieldDef, wanted: &str, live: &str) -> bool {
         let (w, l) = (canonical(wanted), canonical(live));
         // A String without max_len is TEXT, or VARCHAR(255) once indexed. Any VARCHAR holds

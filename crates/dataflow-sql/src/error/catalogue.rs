@@ -297,15 +297,33 @@ entries! {
     }
     MISSING_TENANT {
         "A multi-tenant model was used without a tenant context.",
-        causes: ["calling `db.express()` instead of `db.express().tenant(\"acme\")`"],
-        fixes: ["`db.express().tenant(\"acme\").list_json(\"Order\", &json!({}))`", "workflows: `wf.execute_as(&db, Some(\"acme\"))`"],
-        keys: ["tenant"],
+        causes: ["calling `db.express()` instead of `db.tenant(\"acme\")`", "a transaction opened without a tenant (`tx.tenant(\"acme\")` binds one)"],
+        fixes: ["`db.tenant(\"acme\").list_json(\"Order\", &json!({}))`", "in a transaction: `tx.tenant(\"acme\").create(&order)`", "workflows: `wf.execute_as(&db, Some(\"acme\"))` or `wf.execute_in_transaction_as(&db, \"acme\")`", "CLI: `dataflow run --tenant acme ...`"],
+        keys: ["no tenant is set"],
     }
     WRITE_PROTECTED {
         "A write was blocked by read-only protection (instance, model, operation or field level), before any SQL.",
         causes: ["writing through a read-only instance or to a protected field"],
         fixes: ["use a writable instance or lift the protection for this model/field"],
         keys: ["read-only", "write protected", "blocked"],
+    }
+    INVALID_TENANT {
+        "A tenant name must be 1 to 128 characters, without leading or trailing whitespace and without control characters (docs/guide/multi-tenancy.md).",
+        causes: ["`db.tenant(\"\")`", "`db.tenant(\"acme \")` (a trailing space would create a second, invisible tenant)", "a name longer than 128 characters"],
+        fixes: ["trim and check the tenant name where it enters your application: `db.tenant(name.trim())`"],
+        keys: ["tenant name"],
+    }
+    TENANT_MISUSE {
+        "A tenant was used where it does not apply, so DataFlow refuses instead of guessing (docs/guide/multi-tenancy.md).",
+        causes: ["`.tenant(\"acme\")` on a model without `multi_tenant`", "`tx.express().tenant(\"b\")` in a transaction bound to tenant `a`", "`tenant_id` in the data of a write: it is stamped from the tenant context"],
+        fixes: ["drop `.tenant(..)` for models that are not multi-tenant, or add `multi_tenant` to the model", "open one transaction per tenant", "remove `tenant_id` from the data; use `db.tenant(\"acme\")`"],
+        keys: ["not multi-tenant", "bound to tenant", "tenant_id"],
+    }
+    TENANT_OWNER_REQUIRED {
+        "`multi_tenant` was turned on for a table that already has rows; DataFlow must be told which tenant owns them (docs/guide/multi-tenancy.md).",
+        causes: ["adding `multi_tenant` to a model whose table has data"],
+        fixes: ["once, before `register`: `db.enable_tenancy_for::<Order>(\"acme\").await?` (dynamic models: `db.enable_tenancy(&schema, \"acme\")`)", "or move the rows elsewhere and empty the table"],
+        keys: ["owner tenant", "existing rows"],
     }
     UNKNOWN_NODE_TYPE {
         "A workflow names a node type that is not registered on the instance. Node types are `<Model><Operation>Node`.",

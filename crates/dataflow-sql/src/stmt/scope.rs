@@ -9,7 +9,7 @@ use sea_query::{Alias, Condition, Expr, ExprTrait};
 #[cfg(test)]
 use crate::Dialect;
 use crate::ModelSchema;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::schema::ManagedField;
 
 /// Soft-delete and tenant predicates for one statement.
@@ -42,17 +42,11 @@ pub(crate) fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
-/// Fails with DF-608 when a multi-tenant model is used without a tenant.
+/// Fails with DF-608 when a multi-tenant model is used without a tenant, DF-613 for an invalid
+/// tenant name and DF-614 for a tenant on a model that is not multi-tenant
+/// ([`crate::tenant::check_context`]).
 pub fn check(schema: &ModelSchema, scope: Scope) -> Result<()> {
-    if schema.options.multi_tenant && scope.tenant.is_none() {
-        return Err(Error::new(
-            ErrorCode::MISSING_TENANT,
-            format!("model `{}` is multi-tenant and no tenant is set", schema.name),
-        )
-        .model(&schema.name)
-        .fix("set the tenant on the context (e.g. `db.with_tenant(\"acme\")`) before using this model"));
-    }
-    Ok(())
+    crate::tenant::check_context(schema, scope.tenant)
 }
 
 /// The scope predicates alone: `deleted_at IS NULL` (soft-delete models, unless
@@ -126,5 +120,6 @@ mod tests {
         assert!(check(&schema(false, true), Scope::default()).is_err());
         assert!(check(&schema(false, true), Scope::tenant("t")).is_ok());
         assert!(check(&schema(false, false), Scope::default()).is_ok());
+        assert!(check(&schema(false, false), Scope::tenant("t")).is_err());
     }
 }

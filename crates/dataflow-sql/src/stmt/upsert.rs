@@ -8,7 +8,7 @@
 //!   soft-deleted row that is upserted is restored (`deleted_at = NULL`): after an upsert the
 //!   record exists.
 //! - Multi-tenant models: unique keys are per tenant, so the conflict target is
-//!   `(tenant_id, <conflict_on>)` (except for `id`), and only rows of the scope's tenant are
+//!   `(tenant_id, <conflict_on>)` (`id` included: the key is `(tenant_id, id)`), and only rows of the scope's tenant are
 //!   updated: `DO UPDATE .. WHERE t.tenant_id = ?` on PostgreSQL/SQLite,
 //!   `col = IF(tenant_id = ?, VALUES(col), col)` on MySQL (this guards the `id` target too).
 //! - MySQL's ON DUPLICATE KEY UPDATE fires on ANY unique key of the table, not only
@@ -74,8 +74,11 @@ fn on_conflict_clause(
     on_conflict: OnConflict,
 ) -> SeaOnConflict {
     // Multi-tenant unique keys are per tenant (see `ddl::wanted_indexes`): the target is
-    // `(tenant_id, ..)` except for the primary key.
-    let per_tenant = schema.options.multi_tenant && conflict_on != ["id"] && !conflict_on.contains(&"tenant_id");
+    // `(tenant_id, ..)`, the primary key included when it is `(tenant_id, id)`
+    // (`crate::tenant::tenant_primary_key`; generated integer ids cannot be a client's target).
+    let per_tenant = schema.options.multi_tenant
+        && (conflict_on != ["id"] || crate::tenant::tenant_primary_key(schema))
+        && !conflict_on.contains(&"tenant_id");
     let target: Vec<Alias> = per_tenant
         .then(|| Alias::new(ManagedField::TenantId.column()))
         .into_iter()
