@@ -6,6 +6,7 @@
 //! cargo xtask db up                                start local PostgreSQL/MariaDB if down, create test databases
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
+//! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
@@ -134,7 +135,43 @@ fn soak(args: &[String]) -> Result {
 }
 
 fn bench(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "--peers") {
+        return bench_peers(args);
+    }
     run(cargo().args(["bench", "--workspace"]).args(args))
+}
+
+/// `cargo xtask bench --peers [--quick]`: the side-by-side benchmark of issue 13 (raw sqlx, DataFlow
+/// typed and dynamic, SeaORM 2, Diesel 2.3 on SQLite, PostgreSQL and MariaDB). It is a separate
+/// workspace (`benches/peers`, own lockfile and target directory) so its dependency tree never
+/// enters the main one; `cargo xtask ci` does not build it. Prints a markdown table (also written
+/// to `benches/peers/target/peers.md`); copy it into docs/benchmarks.md.
+fn bench_peers(args: &[String]) -> Result {
+    let mut mode = "full";
+    for a in args {
+        match a.as_str() {
+            "--peers" => {}
+            "--quick" => mode = "quick",
+            "--full" => mode = "full",
+            other => {
+                return Err(format!("unknown argument `{other}`: usage: cargo xtask bench --peers [--quick|--full]"));
+            }
+        }
+    }
+    let dir = root().join("benches/peers");
+    let target = dir.join("target");
+    let out = target.join("peers.md");
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env("PEERS_MODE", mode)
+        .env("PEERS_OUT", &out);
+    // Built with the root toolchain; leave a caller's job limit (CARGO_BUILD_JOBS) alone.
+    run(&mut cmd)?;
+    eprintln!("xtask: peer benchmark table written to {}", out.display());
+    Ok(())
 }
 
 /// Starts PostgreSQL and MariaDB when they are down and creates the `test` databases.
