@@ -43,11 +43,14 @@ pub struct Express<'a> {
     db: &'a DataFlow,
     txn: Option<&'a mut Txn<'static>>,
     tenant: Option<Arc<str>>,
+    actor: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Express<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant).finish()
+        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant)
+            .field("actor", &self.actor)
+            .finish()
     }
 }
 
@@ -68,14 +71,14 @@ impl Guard<'_> {
 impl DataFlow {
     /// The Express API on the pool.
     pub fn express(&self) -> Express<'_> {
-        Express { db: self, txn: None, tenant: None }
+        Express { db: self, txn: None, tenant: None, actor: None }
     }
 }
 
 impl Tx {
     /// The Express API on this transaction.
     pub fn express(&mut self) -> Express<'_> {
-        Express { db: &self.db, txn: Some(&mut self.txn), tenant: None }
+        Express { db: &self.db, txn: Some(&mut self.txn), tenant: None, actor: None }
     }
 }
 
@@ -86,17 +89,37 @@ macro_rules! with_conn {
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.clone();
+        let actor = $self.actor.clone();
         let $cx = Ctx {
             e: &$e,
             dialect: db.dialect(),
             server: db.mysql_server(),
             tenant: tenant.as_deref(),
             full_table_guard: db.config().full_table_guard,
+            protection: &db.config().protection,
+            actor: actor.as_deref(),
+            op: $op,
         };
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+            // Write protection (instance, window, model, operation): DF-609 before any SQL.
+            if let Err(err) = $cx.protection.check(&$e.schema, $op) {
+                if crate::audit::records_blocked(&$cx) {
+                    let mut g = $self.guard().await?;
+                    crate::audit::blocked(&mut g.conn(), &$cx, $op, &err).await?;
+                }
+                return Err(err);
+            }
             let mut g = $self.guard().await?;
             let mut $c = g.conn();
-            Ok::<_, dataflow_sql::Error>($($body)*)
+            let out = async { Ok::<_, dataflow_sql::Error>($($body)*) }.await;
+            // Field-level protection is checked inside the operation (it knows the fields).
+            if let Err(err) = &out
+                && crate::audit::records_blocked(&$cx)
+                && err.code() == dataflow_sql::ErrorCode::WRITE_PROTECTED
+            {
+                crate::audit::blocked(&mut $c, &$cx, $op, err).await?;
+            }
+            out
         })
         .await;
         r?
@@ -125,6 +148,13 @@ impl<'a> Express<'a> {
     /// Runs every following call under a tenant (multi-tenant models).
     pub fn tenant(mut self, tenant: impl Into<Arc<str>>) -> Self {
         self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Records `actor` as who made every following write in the audit trail of audited models
+    /// (`dataflow_audit.actor`, docs/guide/protection-and-audit.md).
+    pub fn actor(mut self, actor: impl Into<Arc<str>>) -> Self {
+        self.actor = Some(actor.into());
         self
     }
 
