@@ -470,6 +470,7 @@ async fn bulk_audit_is_a_bounded_number_of_statements(t: &TestDb) {
     let d = db.express().bulk_delete_json("Item", &json!({"filter": {}, "confirmed": true})).await.unwrap();
     let s5 = db.stats().statements_total;
     assert_eq!(d["deleted"], N, "{d}");
+    println!("{:?}: audited statements for {N} rows: bulk create {}, bulk update ({}) {}, bulk delete {}", t.backend(), s1 - s0, N / 2, s3 - s2, s5 - s4);
     assert!(s5 - s4 <= 16, "audited bulk delete of {N}: {} statements", s5 - s4);
     assert_eq!(audit_count(&db, json!({"operation": "BulkDelete"})).await, N as u64);
     db.close().await;
