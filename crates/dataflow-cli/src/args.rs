@@ -241,6 +241,9 @@ pub struct RunArgs {
     /// A JSON file with an object of workflow inputs (`--input` values win).
     #[arg(long = "inputs-file", value_name = "FILE")]
     pub inputs_file: Option<PathBuf>,
+    /// Refuse every write (DF-609): write nodes fail validation before anything runs.
+    #[arg(long = "read-only")]
+    pub read_only: bool,
 }
 
 /// `dataflow perf`.

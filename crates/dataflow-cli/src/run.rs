@@ -14,13 +14,15 @@ use crate::{database, models_file};
 pub async fn run(a: RunArgs) -> Result<String, CliError> {
     let url = database::require(&a.db)?;
     let schemas = models_file::load(&a.models)?;
-    let catalog = Arc::new(Catalog::from_schemas(schemas.clone()).map_err(CliError::usage)?);
+    let protection = dataflow_core::protect::Protection { read_only: a.read_only, ..Default::default() };
+    let catalog =
+        Arc::new(Catalog::from_schemas(schemas.clone()).map_err(CliError::usage)?.with_protection(protection));
     let workflow = Workflow::load(&a.file, catalog).map_err(CliError::usage)?;
     let inputs = resolve_inputs(&a, &workflow)?;
     if let Some(t) = a.tenant.as_deref() {
         dataflow_sql::tenant::validate_name(t).map_err(CliError::usage)?;
     }
-    let db = dataflow_core::DataFlow::connect(&url).await?;
+    let db = dataflow_core::DataFlow::builder(&url).read_only(a.read_only).connect().await?;
     for s in schemas {
         db.register_schema(s).await?;
     }

@@ -176,10 +176,28 @@ impl DataFlow {
         if self.registry().contains(&schema.name) {
             return Err(Registry::duplicate(&schema.name));
         }
+        if schema.options.audit {
+            self.ensure_audit_model().await?;
+        }
         // Create / auto-migrate (or verify in existing_schema_mode) through the schema cache.
         self.ensure_schema(&schema).await?;
         let mut reg = self.inner.registry.write().unwrap_or_else(|p| p.into_inner());
         reg.insert(ModelEntry::new(schema, origin))?;
+        Ok(())
+    }
+
+    /// Registers the `AuditEntry` model (table `dataflow_audit`) unless it already is: done by
+    /// the first `register` of a model with the `audit` option.
+    async fn ensure_audit_model(&self) -> Result<()> {
+        let schema = crate::audit::schema();
+        if self.registry().contains(&schema.name) {
+            return Ok(());
+        }
+        self.ensure_schema(schema).await?;
+        let mut reg = self.inner.registry.write().unwrap_or_else(|p| p.into_inner());
+        if !reg.contains(&schema.name) {
+            reg.insert(ModelEntry::new(schema.clone(), None))?;
+        }
         Ok(())
     }
 

@@ -43,11 +43,14 @@ pub struct Express<'a> {
     db: &'a DataFlow,
     txn: Option<&'a mut Txn<'static>>,
     tenant: crate::tenant::TenantCtx,
+    actor: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Express<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant).finish()
+        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant)
+            .field("actor", &self.actor)
+            .finish()
     }
 }
 
@@ -68,7 +71,7 @@ impl Guard<'_> {
 impl DataFlow {
     /// The Express API on the pool.
     pub fn express(&self) -> Express<'_> {
-        Express { db: self, txn: None, tenant: crate::tenant::TenantCtx::default() }
+        Express { db: self, txn: None, tenant: crate::tenant::TenantCtx::default(), actor: None }
     }
 }
 
@@ -76,7 +79,7 @@ impl Tx {
     /// The Express API on this transaction.
     pub fn express(&mut self) -> Express<'_> {
         let tenant = crate::tenant::TenantCtx::bound(self.tenant.clone());
-        Express { db: &self.db, txn: Some(&mut self.txn), tenant }
+        Express { db: &self.db, txn: Some(&mut self.txn), tenant, actor: None }
     }
 }
 
@@ -87,17 +90,37 @@ macro_rules! with_conn {
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
+        let actor = $self.actor.clone();
         let $cx = Ctx {
             e: &$e,
             dialect: db.dialect(),
             server: db.mysql_server(),
             tenant: tenant.as_deref(),
             full_table_guard: db.config().full_table_guard,
+            protection: &db.config().protection,
+            actor: actor.as_deref(),
+            op: $op,
         };
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+            // Write protection (instance, window, model, operation): DF-609 before any SQL.
+            if let Err(err) = $cx.protection.check(&$e.schema, $op) {
+                if crate::audit::records_blocked(&$cx) {
+                    let mut g = $self.guard().await?;
+                    crate::audit::blocked(&mut g.conn(), &$cx, $op, &err).await?;
+                }
+                return Err(err);
+            }
             let mut g = $self.guard().await?;
             let mut $c = g.conn();
-            Ok::<_, dataflow_sql::Error>($($body)*)
+            let out = async { Ok::<_, dataflow_sql::Error>($($body)*) }.await;
+            // Field-level protection is checked inside the operation (it knows the fields).
+            if let Err(err) = &out
+                && crate::audit::records_blocked(&$cx)
+                && err.code() == dataflow_sql::ErrorCode::WRITE_PROTECTED
+            {
+                crate::audit::blocked(&mut $c, &$cx, $op, err).await?;
+            }
+            out
         })
         .await;
         r?
@@ -134,6 +157,13 @@ impl<'a> Express<'a> {
     /// The tenant applied to multi-tenant models only (workflow runs, bound transactions).
     pub(crate) fn tenant_context(mut self, tenant: Option<Arc<str>>) -> Self {
         self.tenant.set_context(tenant);
+        self
+    }
+
+    /// Records `actor` as who made every following write in the audit trail of audited models
+    /// (`dataflow_audit.actor`, docs/guide/protection-and-audit.md).
+    pub fn actor(mut self, actor: impl Into<Arc<str>>) -> Self {
+        self.actor = Some(actor.into());
         self
     }
 

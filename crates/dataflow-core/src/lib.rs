@@ -4,6 +4,7 @@
 //!
 //! Backends: PostgreSQL, MySQL/MariaDB and SQLite, through sqlx with one pool type per backend.
 
+pub mod audit;
 pub mod cache;
 pub mod contract;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod express;
 pub mod migrate;
 pub mod observe;
 pub(crate) mod ops;
+pub mod protect;
 pub(crate) mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -38,6 +38,13 @@ pub(crate) struct Ctx<'a> {
     pub tenant: Option<&'a str>,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
     pub full_table_guard: Option<u64>,
+    /// The instance's write protection (`Config::protection`).
+    pub protection: &'a crate::protect::Protection,
+    /// Who writes, for the audit trail (`Express::actor`).
+    pub actor: Option<&'a str>,
+    /// The entry point's operation name (`Create`, `HardDelete`, `Restore`, ...): named by
+    /// DF-609 errors and recorded as the audit row's `operation`.
+    pub op: &'static str,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,6 +59,16 @@ impl<'a> Ctx<'a> {
     /// Checks the tenant context (DF-608) before anything runs.
     pub(crate) fn check(&self) -> Result<()> {
         dataflow_sql::stmt::scope::check(self.schema(), self.scope(false))
+    }
+
+    /// Field-level write protection (DF-609) for the fields an update writes. No SQL.
+    pub(crate) fn protect_fields<'f>(&self, fields: impl IntoIterator<Item = &'f str>) -> Result<()> {
+        self.protection.check_fields(self.schema(), self.op, fields)
+    }
+
+    /// Whether writes to this model are audited (`audit` option).
+    pub(crate) fn audited(&self) -> bool {
+        self.schema().options.audit
     }
 
     /// DF-605 for an operation that changes existing rows of an append-only model.

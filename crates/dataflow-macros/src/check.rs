@@ -190,6 +190,24 @@ fn check_options(m: &Model, cx: &mut Ctxt) {
             "remove `soft_delete` (or `append_only`)",
         );
     }
+    if let (Some(ro), Some(_)) = (ModelArgs::flag(&m.args.read_only), &m.args.forbid) {
+        cx.error(
+            ro,
+            "`forbid(..)` is redundant on a `read_only` model: `read_only` already refuses every write",
+            "remove `forbid(..)` (or `read_only`)",
+        );
+    }
+    for f in &m.fields {
+        if f.name == "id"
+            && let Some(ro) = ModelArgs::flag(&f.args.read_only)
+        {
+            cx.error(
+                ro,
+                "`read_only` on `id` has no effect: the primary key can never be changed by an update",
+                "remove `#[dataflow(read_only)]` from `id`",
+            );
+        }
+    }
 }
 
 /// Index fields exist (user fields, or the managed columns the options add) and are not repeated.

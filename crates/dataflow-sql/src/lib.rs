@@ -4,6 +4,7 @@
 //! **Invariant:** this crate does no I/O. It knows nothing of pools, async or sqlx: every
 //! public builder returns SQL text plus bound values for a [`Dialect`].
 
+pub mod audit;
 pub mod changes;
 pub mod ddl;
 pub mod dialect;

@@ -235,6 +235,16 @@ impl Operation {
         )
     }
 
+    /// Whether the operation writes (everything but Read, List and Count).
+    pub const fn writes(self) -> bool {
+        !matches!(self, Operation::Read | Operation::List | Operation::Count)
+    }
+
+    /// The operation named `name` (`"BulkDelete"`, case-sensitive).
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.name() == name)
+    }
+
     /// The node type name for a model: `User` + `BulkCreate` → `UserBulkCreateNode`.
     pub fn node_type_name(self, model: &str) -> String {
         format!("{model}{}Node", self.name())

@@ -136,6 +136,15 @@ pub struct FieldDef {
     /// declared here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// `#[dataflow(read_only)]`: the field is set on create and never changed afterwards; an
+    /// Update, BulkUpdate or the update part of an Upsert that writes it fails with DF-609
+    /// (docs/guide/protection-and-audit.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl FieldDef {
@@ -151,6 +160,7 @@ impl FieldDef {
             default: None,
             max_len: None,
             renamed_from: None,
+            read_only: false,
         }
     }
 
@@ -192,6 +202,12 @@ impl FieldDef {
     /// Builder: the column this field was renamed from.
     pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
         self.renamed_from = Some(old.into());
+        self
+    }
+
+    /// Builder: read-only after create (DF-609 on any later write of the field).
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
         self
     }
 
@@ -262,6 +278,18 @@ pub struct ModelOptions {
     pub append_only: bool,
     /// Managed `created_at` / `updated_at` columns (default true).
     pub timestamps: bool,
+    /// Write protection: every write to the model fails with DF-609 before any SQL (reads
+    /// work). See docs/guide/protection-and-audit.md.
+    #[serde(skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    /// Operations refused with DF-609 on this model (e.g. `["Delete", "BulkDelete"]`). `Delete`
+    /// also refuses hard delete; `Update` also refuses restore.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forbid: Vec<crate::model::Operation>,
+    /// Audit trail: every successful write appends one row per affected record to the
+    /// `dataflow_audit` table, in the same transaction (docs/guide/protection-and-audit.md).
+    #[serde(skip_serializing_if = "is_false")]
+    pub audit: bool,
 }
 
 impl Default for ModelOptions {
@@ -272,6 +300,9 @@ impl Default for ModelOptions {
             multi_tenant: false,
             append_only: false,
             timestamps: true,
+            read_only: false,
+            forbid: Vec::new(),
+            audit: false,
         }
     }
 }

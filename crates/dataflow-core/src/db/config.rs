@@ -35,6 +35,9 @@ pub struct Config {
     pub full_table_guard: Option<u64>,
     /// Tracing, metrics, stats and slow-statement settings.
     pub observe: crate::observe::ObserveConfig,
+    /// Write protection: read-only instance, write window, per-model rules, and whether blocked
+    /// writes are audited (docs/guide/protection-and-audit.md).
+    pub protection: crate::protect::Protection,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
             schema_cache: crate::cache::CacheConfig::default(),
             full_table_guard: None,
             observe: crate::observe::ObserveConfig::default(),
+            protection: crate::protect::Protection::default(),
         }
     }
 
@@ -154,6 +158,41 @@ impl DataFlowBuilder {
     /// Tracing, metrics and stats settings (see [`crate::observe`]).
     pub fn observe(mut self, o: crate::observe::ObserveConfig) -> Self {
         self.config.observe = o;
+        self
+    }
+
+    /// Instance-level write protection: with `true` every write (Express typed and dynamic,
+    /// workflows, CLI) fails with DF-609 before any SQL; reads work.
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.config.protection.read_only = on;
+        self
+    }
+
+    /// Writes are allowed only inside this daily UTC range; outside it they fail with DF-609
+    /// before any SQL. The time is read from [`DataFlowBuilder::clock`].
+    pub fn write_window(mut self, window: crate::protect::WriteWindow) -> Self {
+        self.config.protection.window = Some(window);
+        self
+    }
+
+    /// Protection rules for one model (read-only, forbidden operations, read-only fields),
+    /// beside the model's own options. Calling it again for the same model replaces its rules.
+    pub fn protect_model(mut self, model: impl Into<String>, rules: crate::protect::ModelRules) -> Self {
+        self.config.protection.models.insert(model.into(), rules);
+        self
+    }
+
+    /// Record writes refused by protection on audited models in `dataflow_audit`
+    /// (`outcome = "blocked"`); off by default.
+    pub fn audit_blocked_writes(mut self, on: bool) -> Self {
+        self.config.protection.audit_blocked = on;
+        self
+    }
+
+    /// The clock the write window reads (default: the system clock). Tests inject a
+    /// [`ManualClock`](crate::protect::ManualClock).
+    pub fn clock(mut self, clock: std::sync::Arc<dyn crate::protect::Clock>) -> Self {
+        self.config.protection.clock = clock;
         self
     }
 

@@ -436,6 +436,9 @@ impl Express<'_> {
                 server: self.db.mysql_server(),
                 tenant: tenant.as_deref(),
                 full_table_guard: None,
+                protection: &self.db.config().protection,
+                actor: None,
+                op: "List",
             };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;

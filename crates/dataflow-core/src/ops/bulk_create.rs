@@ -31,9 +31,13 @@ pub(crate) async fn bulk_create(
     let mut out = BulkCreated::default();
     {
         let mut c = tx.conn();
-        insert_prepared(&mut c, cx, prepared, batch_size, return_ids, &mut out).await?;
+        // Audited: the ids of the inserted rows are needed for their audit rows.
+        insert_prepared(&mut c, cx, prepared, batch_size, return_ids || cx.audited(), &mut out).await?;
     }
     tx.commit().await?;
+    if !return_ids {
+        out.ids = Vec::new();
+    }
     Ok(out)
 }
 
@@ -57,11 +61,12 @@ where
         for r in rows {
             buf.push(prepare_insert(cx, r?)?);
             if buf.len() == chunk {
-                insert_prepared(&mut c, cx, std::mem::take(&mut buf), batch_size, false, &mut out).await?;
+                insert_prepared(&mut c, cx, std::mem::take(&mut buf), batch_size, cx.audited(), &mut out).await?;
+                out.ids.clear();
             }
         }
         if !buf.is_empty() {
-            insert_prepared(&mut c, cx, buf, batch_size, false, &mut out).await?;
+            insert_prepared(&mut c, cx, buf, batch_size, cx.audited(), &mut out).await?;
         }
     }
     tx.commit().await?;
@@ -88,6 +93,7 @@ pub(crate) async fn insert_prepared(
         let rows: Vec<Vec<Value>> = group.into_iter().map(|p| p.values).collect();
         let r = Rows { fields: &fields, rows: &rows, now };
         let scope = cx.scope(false);
+        let first_id = out.ids.len();
         if with_id {
             if return_ids {
                 let idx = cx.id_index();
@@ -131,6 +137,9 @@ pub(crate) async fn insert_prepared(
                     }));
                 }
             }
+        }
+        if cx.audited() {
+            crate::audit::created_values(c, cx, &fields, &rows, &out.ids[first_id..]).await?;
         }
     }
     Ok(())

@@ -24,7 +24,16 @@ pub(crate) async fn by_filter(conn: &mut Conn<'_>, cx: &Ctx<'_>, filter: &Filter
     cx.refuse_append_only(Operation::BulkDelete)?;
     cx.check()?;
     super::bulk_update::check_confirmed(cx, filter, confirmed, Operation::BulkDelete)?;
-    let st = delete_stmt(cx, cx.condition(filter)?);
+    let cond = cx.condition(filter)?;
+    let st = delete_stmt(cx, cond.clone());
+    if cx.audited() {
+        return crate::audit::in_tx!(conn, |c| {
+            let before = crate::audit::snapshot(&mut c, cx, cond, false).await?;
+            let n = super::full_table_guard::execute(&mut c, cx, Operation::BulkDelete, st.into(), confirmed).await?;
+            crate::audit::removed(&mut c, cx, &before).await?;
+            n
+        });
+    }
     super::full_table_guard::execute(conn, cx, Operation::BulkDelete, st.into(), confirmed).await
 }
 
@@ -42,7 +51,12 @@ pub(crate) async fn by_ids(conn: &mut Conn<'_>, cx: &Ctx<'_>, ids: &[Value]) -> 
     {
         let mut c = tx.conn();
         for part in ids.chunks(IDS_PER_STATEMENT) {
+            let before =
+                if cx.audited() { crate::audit::snapshot(&mut c, cx, cx.ids_cond(part), false).await? } else { Vec::new() };
             n += c.execute(delete_stmt(cx, cx.ids_cond(part)).into(), s).await?.rows;
+            if cx.audited() {
+                crate::audit::removed(&mut c, cx, &before).await?;
+            }
         }
     }
     tx.commit().await?;

@@ -57,6 +57,14 @@ pub(crate) async fn bulk_upsert(
             s.field_or_err(f)?;
         }
     }
+    if resolution == ConflictResolution::Update {
+        // The fields an existing row gets: `update_fields`, or every non-key field.
+        let written: Vec<&str> = match update_fields {
+            Some(u) => u.to_vec(),
+            None => s.fields.iter().map(|f| f.name.as_str()).filter(|n| *n != "id" && !conflict_on.contains(n)).collect(),
+        };
+        cx.protect_fields(written)?;
+    }
     let processed = rows.len() as u64;
     let prepared = rows.into_iter().map(|r| prepare_insert(cx, r)).collect::<Result<Vec<_>>>()?;
     let (with, without): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.with_id);
@@ -93,6 +101,11 @@ pub(crate) async fn bulk_upsert(
             let sts = stmt::upsert_distinct(s, cx.dialect, &r, cx.scope(false), conflict_on, on, returning);
             // MySQL 8: row alias instead of the deprecated VALUES(col).
             let sts = if cx.dialect == Dialect::MySql { cx.server.upsert(sts) } else { sts };
+            let before = if cx.audited() {
+                crate::audit::by_keys(&mut c, cx, &fields, &rows, conflict_on).await?
+            } else {
+                Vec::new()
+            };
             if cx.dialect == Dialect::Postgres {
                 let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
                 cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));
@@ -108,6 +121,10 @@ pub(crate) async fn bulk_upsert(
                 for st in sts {
                     c.execute(st.into(), s).await?;
                 }
+            }
+            if cx.audited() {
+                let after = crate::audit::by_keys(&mut c, cx, &fields, &rows, conflict_on).await?;
+                crate::audit::changed(&mut c, cx, &before, &after).await?;
             }
         }
         let dropped = processed - distinct;

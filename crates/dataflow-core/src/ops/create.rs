@@ -8,6 +8,17 @@ use crate::db::pool::Conn;
 
 /// Inserts one record; returns the stored row (`ModelEntry::cols` order).
 pub(crate) async fn create(conn: &mut Conn<'_>, cx: &Ctx<'_>, row: InputRow) -> Result<Vec<Value>> {
+    if cx.audited() {
+        return crate::audit::in_tx!(conn, |c| {
+            let stored = insert_one(&mut c, cx, row).await?;
+            crate::audit::created_rows(&mut c, cx, std::slice::from_ref(&stored)).await?;
+            stored
+        });
+    }
+    insert_one(conn, cx, row).await
+}
+
+async fn insert_one(conn: &mut Conn<'_>, cx: &Ctx<'_>, row: InputRow) -> Result<Vec<Value>> {
     cx.check()?;
     let p = prepare_insert(cx, row)?;
     let s = cx.schema();

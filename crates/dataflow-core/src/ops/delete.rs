@@ -1,6 +1,7 @@
 //! Delete by id (soft on soft-delete models), restore and hard delete.
 
 use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
+use sea_query::Condition;
 
 use super::Ctx;
 use crate::db::pool::Conn;
@@ -13,10 +14,14 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
     let id = super::read::coerce_id(cx, id)?;
     let cond = Some(cx.id_cond(&id));
     let st = if s.options.soft_delete {
-        stmt::soft_delete(s, cx.dialect, cond, cx.scope(false), super::now())
+        stmt::soft_delete(s, cx.dialect, cond.clone(), cx.scope(false), super::now())
     } else {
-        stmt::delete(s, cx.dialect, cond, cx.scope(false))
+        stmt::delete(s, cx.dialect, cond.clone(), cx.scope(false))
     };
+    if cx.audited() {
+        let cond = cond.unwrap_or_else(Condition::all);
+        return Ok(crate::audit::removing(conn, cx, cond, false, st.into()).await? > 0);
+    }
     Ok(conn.execute(st.into(), s).await?.rows > 0)
 }
 
@@ -41,6 +46,9 @@ pub(crate) async fn restore(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Re
     let s = cx.schema();
     let id = super::read::coerce_id(cx, id)?;
     let st = stmt::restore(s, cx.dialect, Some(cx.id_cond(&id)), cx.scope(true), super::now());
+    if cx.audited() {
+        return Ok(crate::audit::changing(conn, cx, cx.id_cond(&id), true, st.into()).await? > 0);
+    }
     Ok(conn.execute(st.into(), s).await?.rows > 0)
 }
 
@@ -51,5 +59,8 @@ pub(crate) async fn hard_delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -
     let s = cx.schema();
     let id = super::read::coerce_id(cx, id)?;
     let st = stmt::delete(s, cx.dialect, Some(cx.id_cond(&id)), cx.scope(true));
+    if cx.audited() {
+        return Ok(crate::audit::removing(conn, cx, cx.id_cond(&id), true, st.into()).await? > 0);
+    }
     Ok(conn.execute(st.into(), s).await?.rows > 0)
 }

@@ -61,6 +61,7 @@ pub(crate) async fn update_one(
 /// Validates changes against the model and the backend (DF-102/103/104/109/402). No SQL.
 pub(crate) fn check_changes(cx: &Ctx<'_>, changes: &mut Changes) -> Result<()> {
     let s = cx.schema();
+    cx.protect_fields(changes.items().iter().map(|c| c.field.as_str()))?;
     changes.validate(s)?;
     changes.check_dialect(s, cx.dialect)?;
     // Plain values written as they are must be in the portable range (docs/guide/values.md).
@@ -107,6 +108,26 @@ pub(crate) async fn update_by_id_changes(
 /// - MySQL/MariaDB, key unknown (unique-field filter): `SELECT id .. FOR UPDATE`, update by id,
 ///   re-read, in one transaction (the filter may name a field the update changes).
 async fn write_one(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    cond: Condition,
+    id: Option<&Value>,
+    changes: &Changes,
+) -> Result<Option<Vec<Value>>> {
+    if cx.audited() {
+        return crate::audit::in_tx!(c, |t| {
+            let before = crate::audit::snapshot(&mut t, cx, cond.clone(), false).await?;
+            let out = write_one_unaudited(&mut t, cx, cond, id, changes).await?;
+            if let Some(row) = &out {
+                crate::audit::changed(&mut t, cx, &before, std::slice::from_ref(row)).await?;
+            }
+            out
+        });
+    }
+    write_one_unaudited(c, cx, cond, id, changes).await
+}
+
+async fn write_one_unaudited(
     c: &mut Conn<'_>,
     cx: &Ctx<'_>,
     cond: Condition,

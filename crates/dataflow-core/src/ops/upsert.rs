@@ -52,6 +52,7 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
             .map(|(f, v)| (f.name.clone(), v.clone().unwrap_or(Value::Null)))
             .collect(),
     };
+    cx.protect_fields(set.iter().map(|(k, _)| k.as_str()))?;
     super::update::check_set(cx, &set)?;
     // Required fields of the insert row are checked (before its INSERT) only when it is inserted.
     let mut tx = conn.begin().await?;

@@ -25,6 +25,9 @@ pub struct Catalog {
     nodes: BTreeMap<String, NodeInfo>,
     /// Code nodes by name (see `workflow::code`).
     pub(crate) code: BTreeMap<String, super::code::CodeNodeRef>,
+    /// The instance's write protection, when the catalog comes from an instance: model nodes
+    /// it refuses are reported at validation (DF-609).
+    pub(crate) protection: Option<crate::protect::Protection>,
 }
 
 impl Catalog {
@@ -36,6 +39,13 @@ impl Catalog {
             c.add_model(Arc::new(s));
         }
         Ok(c)
+    }
+
+    /// Validates workflows against this write protection too (DF-609 for a node whose model or
+    /// operation it refuses), as a catalog taken from an instance does.
+    pub fn with_protection(mut self, protection: crate::protect::Protection) -> Self {
+        self.protection = Some(protection);
+        self
     }
 
     /// Adds the eleven node types of a model (replacing node types of the same name).

@@ -197,6 +197,12 @@ pub(crate) fn analyze(spec: &WorkflowSpec, catalog: &Catalog) -> (Plan, Vec<Erro
         let resolved = match &plan.kinds[i] {
             Kind::Model(info) => {
                 params::check_node(n, info, &supplied, &mut errors);
+                // Write protection known before running (instance, model, operation; the write
+                // window and read-only fields are checked when the node runs).
+                let p = catalog.protection.clone().unwrap_or_default();
+                if let Err(e) = p.check_static(&info.schema, info.op.name()) {
+                    errors.push(e.node(&n.id));
+                }
                 None
             }
             Kind::Code(c) => {

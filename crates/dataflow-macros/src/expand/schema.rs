@@ -46,6 +46,9 @@ fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     if ModelArgs::flag(&f.args.index).is_some() {
         sets.push(quote!(index: true));
     }
+    if ModelArgs::flag(&f.args.read_only).is_some() {
+        sets.push(quote!(read_only: true));
+    }
     if let Some(lit) = f.args.default.as_ref().and_then(|d| literal(&d.0)) {
         let v = default_tokens(&lit, p);
         sets.push(quote!(default: #p::Some(#v)));
@@ -64,6 +67,8 @@ fn options(m: &Model, p: &TokenStream) -> Option<TokenStream> {
         (&a.native_arrays, quote!(native_arrays)),
         (&a.multi_tenant, quote!(multi_tenant)),
         (&a.append_only, quote!(append_only)),
+        (&a.read_only, quote!(read_only)),
+        (&a.audit, quote!(audit)),
     ] {
         if ModelArgs::flag(flag).is_some() {
             sets.push(quote!(#name: true));
@@ -71,6 +76,10 @@ fn options(m: &Model, p: &TokenStream) -> Option<TokenStream> {
     }
     if a.timestamps.as_ref().is_some_and(|t| !*t.as_ref()) {
         sets.push(quote!(timestamps: false));
+    }
+    if let Some(f) = &a.forbid {
+        let ops = f.0.iter().map(|v| syn::Ident::new(v, proc_macro2::Span::call_site()));
+        sets.push(quote!(forbid: #p::Vec::from([#(#p::Operation::#ops),*])));
     }
     (!sets.is_empty()).then(|| quote!(__s.options = #p::ModelOptions { #(#sets,)* ..#p::Default::default() };))
 }

@@ -14,6 +14,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, LitStr, Meta};
 
+use super::forbid::ForbidList;
 use super::indexes::IndexList;
 use crate::ctxt::{Ctxt, closest};
 
@@ -35,6 +36,9 @@ pub(crate) const MODEL_OPTS: &[OptSpec] = &[
     spec("multi_tenant", "multi_tenant"),
     spec("append_only", "append_only"),
     spec("timestamps", "timestamps = false"),
+    spec("read_only", "read_only"),
+    spec("forbid", "forbid(delete, bulk_delete)"),
+    spec("audit", "audit"),
     spec("indexes", "indexes([\"email\"], unique([\"org_id\", \"slug\"]))"),
     spec("crate", "crate = \"::dataflow\""),
 ];
@@ -46,6 +50,7 @@ pub(crate) const FIELD_OPTS: &[OptSpec] = &[
     spec("default", "default = 0"),
     spec("max_len", "max_len = 255"),
     spec("column", "column = \"user_email\""),
+    spec("read_only", "read_only"),
 ];
 
 /// The darling receiver for model options. Every field is optional; items are parsed one at a
@@ -65,6 +70,12 @@ pub(crate) struct ModelArgs {
     pub(crate) append_only: Option<SpannedValue<bool>>,
     /// `timestamps = false`
     pub(crate) timestamps: Option<SpannedValue<bool>>,
+    /// `read_only`: every write refused with DF-609.
+    pub(crate) read_only: Option<SpannedValue<bool>>,
+    /// `forbid(delete, bulk_delete)`: operations refused with DF-609.
+    pub(crate) forbid: Option<ForbidList>,
+    /// `audit`: every write recorded in `dataflow_audit`.
+    pub(crate) audit: Option<SpannedValue<bool>>,
     /// `indexes([...], unique([...]))`
     pub(crate) indexes: Option<IndexList>,
     /// `crate = "..."`: path of the `dataflow` facade.
@@ -80,6 +91,9 @@ impl ModelArgs {
         self.multi_tenant = self.multi_tenant.take().or(o.multi_tenant);
         self.append_only = self.append_only.take().or(o.append_only);
         self.timestamps = self.timestamps.take().or(o.timestamps);
+        self.read_only = self.read_only.take().or(o.read_only);
+        self.forbid = self.forbid.take().or(o.forbid);
+        self.audit = self.audit.take().or(o.audit);
         self.indexes = self.indexes.take().or(o.indexes);
         self.krate = self.krate.take().or(o.krate);
     }
@@ -115,6 +129,8 @@ pub(crate) struct FieldArgs {
     pub(crate) max_len: Option<syn::LitInt>,
     /// `column = "..."`
     pub(crate) column: Option<LitStr>,
+    /// `read_only`: set on create, never changed (DF-609).
+    pub(crate) read_only: Option<SpannedValue<bool>>,
 }
 
 impl FieldArgs {
@@ -124,6 +140,7 @@ impl FieldArgs {
         self.default = self.default.take().or(o.default);
         self.max_len = self.max_len.take().or(o.max_len);
         self.column = self.column.take().or(o.column);
+        self.read_only = self.read_only.take().or(o.read_only);
     }
 }
 
@@ -219,8 +236,8 @@ fn value_errors(e: darling::Error, spec: &OptSpec, item: &NestedMeta, cx: &mut C
         let full = e.to_string();
         let suffix = format!(" at {}", spec.name);
         let raw = full.strip_suffix(suffix.as_str()).unwrap_or(&full);
-        if spec.name == "indexes" {
-            // `IndexList` writes complete messages itself.
+        if spec.name == "indexes" || spec.name == "forbid" {
+            // `IndexList` and `ForbidList` write complete messages themselves.
             cx.push(syn::Error::new(span, raw));
             continue;
         }

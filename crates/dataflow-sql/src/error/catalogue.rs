@@ -302,10 +302,10 @@ entries! {
         keys: ["no tenant is set"],
     }
     WRITE_PROTECTED {
-        "A write was blocked by read-only protection (instance, model, operation or field level), before any SQL.",
-        causes: ["writing through a read-only instance or to a protected field"],
-        fixes: ["use a writable instance or lift the protection for this model/field"],
-        keys: ["read-only", "write protected", "blocked"],
+        "A write was refused by write protection before any SQL ran. The message names the level that blocked it: the instance (`read_only` in `Config`/builder), the write window (writes allowed only inside a UTC time range), the model (`#[dataflow::model(read_only)]`, `\"read_only\": true` or a builder rule), the operation (`forbid(..)` on the model) or a field (`#[dataflow(read_only)]`: set on create, never changed). See docs/guide/protection-and-audit.md.",
+        causes: ["writing through an instance built with `.read_only(true)`", "writing outside the instance's write window", "writing to a model marked `read_only`", "an operation the model forbids (`forbid(delete, bulk_delete)`)", "an Update, BulkUpdate or Upsert that changes a `read_only` field"],
+        fixes: ["lift the level named in the message: build the instance without `.read_only(true)`, widen or remove `.write_window(..)`, remove `read_only` / the operation from `forbid(..)` on the model", "for a read-only field, leave it out of the update: `update_by_id::<M>(id, Changes::new().set(\"other\", v))`", "workflows: the validator reports the same error for a node whose model or operation is protected"],
+        keys: ["read-only", "read only", "write protected", "blocked", "write window", "forbid", "protection"],
     }
     INVALID_TENANT {
         "A tenant name must be 1 to 128 characters, without leading or trailing whitespace and without control characters (docs/guide/multi-tenancy.md).",

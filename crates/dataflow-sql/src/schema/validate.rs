@@ -97,6 +97,16 @@ impl ModelSchema {
             .model(model)
             .fix("remove one of `append_only` and `soft_delete`"));
         }
+        if let Some(op) = self.options.forbid.iter().find(|o| !o.writes()) {
+            return Err(Error::new(
+                ErrorCode::INVALID_MODEL,
+                format!("model `{model}` forbids {}, which does not write; `forbid` lists write operations", op.name()),
+            )
+            .model(model)
+            .operator(op.name())
+            .fix("forbid write operations only: Create, Update, Delete, Upsert, BulkCreate, BulkUpdate, BulkDelete, BulkUpsert")
+            .fix("to refuse every write, mark the model `read_only`"));
+        }
         for ix in &self.indexes {
             if ix.fields.is_empty() {
                 return Err(Error::new(ErrorCode::INVALID_MODEL, "an index needs at least one field")
