@@ -92,6 +92,7 @@ macro_rules! with_conn {
             server: db.mysql_server(),
             tenant: tenant.as_deref(),
             full_table_guard: db.config().full_table_guard,
+            portable: db.config().compat.is_some(),
         };
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
             let mut g = $self.guard().await?;

@@ -19,7 +19,9 @@ pub mod tx;
 pub mod workflow;
 
 pub use dataflow_sql::changes::Changes;
+pub use dataflow_sql::Compat;
 pub use db::config::{Config, DataFlowBuilder};
+pub use migrate::MigrationLock;
 pub use db::{DataFlow, RawPool};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};

@@ -38,6 +38,8 @@ pub(crate) struct Ctx<'a> {
     pub tenant: Option<&'a str>,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
     pub full_table_guard: Option<u64>,
+    /// Avoid backend-specific system columns such as PostgreSQL's `xmax` (`Config::compat`).
+    pub portable: bool,
 }
 
 impl<'a> Ctx<'a> {

@@ -5,6 +5,7 @@
 //! public builder returns SQL text plus bound values for a [`Dialect`].
 
 pub mod changes;
+pub mod compat;
 pub mod ddl;
 pub mod dialect;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod schema;
 pub mod stmt;
 pub mod value;
 
+pub use compat::Compat;
 pub use dialect::Dialect;
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use model::{FieldValue, Model, NodeType, Operation, Record};

@@ -21,9 +21,9 @@ pub use dataflow_macros::model;
 #[doc(hidden)]
 pub mod __private;
 
-pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
+pub use dataflow_core::{Changes, Isolation, MigrationLock, RetryPolicy, TxOptions};
 pub use dataflow_core::{
-    Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
+    Compat, Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
 pub use dataflow_core::{RawPool, cache, migrate, observe, workflow};
 

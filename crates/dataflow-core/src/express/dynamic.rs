@@ -501,6 +501,7 @@ impl Express<'_> {
                 server: self.db.mysql_server(),
                 tenant: tenant.as_deref(),
                 full_table_guard: None,
+                portable: self.db.config().compat.is_some(),
             };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;

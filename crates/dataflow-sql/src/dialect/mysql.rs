@@ -107,6 +107,10 @@ impl Backend for MySqlBackend {
         format!("VALUES({})", Dialect::MySql.quote(column))
     }
 
+    fn upsert_existing_column(&self, _table: &str, column: &str) -> String {
+        Dialect::MySql.quote(column)
+    }
+
     fn upsert_returning(&self, _asked: bool) -> bool {
         false
     }
@@ -149,6 +153,14 @@ impl Backend for MySqlBackend {
             acquire: "SELECT GET_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64), ?)",
             release: "SELECT RELEASE_LOCK(LEFT(CONCAT('dataflow_migrate:', DATABASE()), 64))",
         }
+    }
+
+    fn now_millis(&self) -> &'static str {
+        "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+    }
+
+    fn bigint_cast(&self) -> &'static str {
+        "SIGNED"
     }
 
     fn introspection(&self) -> IntrospectionQueries {

@@ -161,6 +161,10 @@ impl Backend for PostgresBackend {
         }
     }
 
+    fn now_millis(&self) -> &'static str {
+        "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+    }
+
     fn introspection(&self) -> IntrospectionQueries {
         IntrospectionQueries { tables: TABLES, columns: COLUMNS, indexes: INDEXES }
     }

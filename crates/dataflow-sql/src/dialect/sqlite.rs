@@ -113,6 +113,14 @@ impl Backend for SqliteBackend {
         LockStatements::WriteTransaction { begin: "BEGIN IMMEDIATE", busy_timeout: "PRAGMA busy_timeout" }
     }
 
+    fn now_millis(&self) -> &'static str {
+        "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+    }
+
+    fn bigint_cast(&self) -> &'static str {
+        "INTEGER"
+    }
+
     fn introspection(&self) -> IntrospectionQueries {
         IntrospectionQueries { tables: TABLES, columns: COLUMNS, indexes: INDEXES }
     }
