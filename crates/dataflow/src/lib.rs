@@ -57,6 +57,8 @@ mod guide {
     struct Migrations;
     #[doc = include_str!("../../../docs/guide/configuration.md")]
     struct Configuration;
+    #[doc = include_str!("../../../docs/guide/scaling.md")]
+    struct Scaling;
     #[doc = include_str!("../../../docs/guide/cli.md")]
     struct Cli;
     #[doc = include_str!("../../../docs/guide/models-file.md")]

@@ -85,11 +85,16 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
     let foreign = || {
         Error::new(
             ErrorCode::UNIQUE_VIOLATION,
-            format!("upsert of `{}`: the key is taken by a record of another tenant", s.name),
+            format!(
+                "upsert of `{}` wrote no record with this ({}): the row it conflicted with belongs to another tenant, or (MySQL/MariaDB) it conflicted on another unique key",
+                s.name,
+                keys.join(", ")
+            ),
         )
         .model(&s.name)
         .field(keys.join(", "))
         .fix("upsert by a per-tenant unique key instead of `id`, or use another id")
+        .fix("make sure the other unique fields (e.g. `id`) of the record do not collide with another record")
     };
     match one.created_by {
         CreatedBy::ReturnedFlag => {
