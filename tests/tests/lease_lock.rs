@@ -170,7 +170,11 @@ async fn killed_holder_is_taken_over_after_expiry(t: &TestDb) {
     }
     let df = setup(t).await;
     // Create the lease table first so the poll below can read it.
-    lease_db(t, Duration::from_secs(5)).await.register_schema(schema(&json!({"name": "Warm", "fields": [{"name": "id", "type": "i64"}]}))).await.unwrap();
+    lease_db(t, Duration::from_secs(5))
+        .await
+        .register_schema(schema(&json!({"name": "Warm", "fields": [{"name": "id", "type": "i64"}]})))
+        .await
+        .unwrap();
     let blocker = Blocker::hold(t).await;
     let mut holder = worker(t, &v2(), 60_000);
     wait_for_lease(t).await;
@@ -242,4 +246,8 @@ async fn dropped_registration_releases_lock(t: &TestDb) {
     }
 }
 
-backend_tests!(eight_processes_with_lease_migrate_once, killed_holder_is_taken_over_after_expiry, dropped_registration_releases_lock);
+backend_tests!(
+    eight_processes_with_lease_migrate_once,
+    killed_holder_is_taken_over_after_expiry,
+    dropped_registration_releases_lock
+);

@@ -83,9 +83,12 @@ async fn upsert_race_creates_once(t: &TestDb) {
         let code = format!("c{round}");
         race(&db, "Plain", "code", |i| json!({"where": {"code": code}, "create": {"label": format!("l{i}")}})).await;
         let slug = format!("s{round}");
-        race(&db, "Soft", "slug", |i| {
-            json!({"where": {"slug": slug}, "create": {"id": format!("s{round}-{i}"), "title": "t"}})
-        })
+        race(
+            &db,
+            "Soft",
+            "slug",
+            |i| json!({"where": {"slug": slug}, "create": {"id": format!("s{round}-{i}"), "title": "t"}}),
+        )
         .await;
     }
     db.close().await;
@@ -104,10 +107,16 @@ async fn upsert_created_flag_is_exact(t: &TestDb) {
     assert_ne!(r2["record"]["updated_at"], r2["record"]["created_at"], "the update branch moves updated_at");
     // `update` with explicit values, keys untouched.
     let r3 = ex()
-        .upsert_json("Acct", &json!({"where": {"email": "a@x"}, "create": {"id": "zz", "name": "X"}, "update": {"visits": 7}}))
+        .upsert_json(
+            "Acct",
+            &json!({"where": {"email": "a@x"}, "create": {"id": "zz", "name": "X"}, "update": {"visits": 7}}),
+        )
         .await
         .unwrap();
-    assert_eq!((r3["created"].clone(), r3["record"]["visits"].clone(), r3["record"]["name"].clone()), (json!(false), json!(7), json!("Ann")));
+    assert_eq!(
+        (r3["created"].clone(), r3["record"]["visits"].clone(), r3["record"]["name"].clone()),
+        (json!(false), json!(7), json!("Ann"))
+    );
     // Without timestamps: the MySQL "0 rows changed" case (same values again) is still an update.
     let q = json!({"where": {"code": "k"}, "create": {"label": "same"}});
     assert_eq!(ex().upsert_json("Plain", &q).await.unwrap()["created"], true);
@@ -136,10 +145,16 @@ async fn upsert_restores_soft_deleted(t: &TestDb) {
         .await
         .unwrap();
     // As BulkUpsert: the existing (deleted) row is updated and restored, not a second row.
-    assert_eq!((r["created"].clone(), r["record"]["id"].clone(), r["record"]["title"].clone()), (json!(false), json!("s1"), json!("new")));
+    assert_eq!(
+        (r["created"].clone(), r["record"]["id"].clone(), r["record"]["title"].clone()),
+        (json!(false), json!("s1"), json!("new"))
+    );
     assert_eq!(ex().count_json("Soft", &json!({})).await.unwrap(), 1);
     let b = ex()
-        .bulk_upsert_json("Soft", &json!({"data": [{"id": "s3", "slug": "hello", "title": "bulk"}], "conflict_on": ["slug"]}))
+        .bulk_upsert_json(
+            "Soft",
+            &json!({"data": [{"id": "s3", "slug": "hello", "title": "bulk"}], "conflict_on": ["slug"]}),
+        )
         .await
         .unwrap();
     assert_eq!((b["inserted"].clone(), b["updated"].clone()), (json!(0), json!(1)));
@@ -153,16 +168,28 @@ async fn bulk_counts(db: &DataFlow) {
     let recs = json!([{"id": "b1", "email": "b1@x", "name": "B2"}, {"id": "b2", "email": "b2@x", "name": "C"},
         {"id": "b3", "email": "b3@x", "name": "D"}]);
     let r = ex().bulk_upsert_json("Acct", &json!({"data": recs, "conflict_on": ["email"]})).await.unwrap();
-    assert_eq!((r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()), (json!(2), json!(1), json!(0)), "{r}");
+    assert_eq!(
+        (r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()),
+        (json!(2), json!(1), json!(0)),
+        "{r}"
+    );
     let r = ex()
         .bulk_upsert_json("Acct", &json!({"data": recs, "conflict_on": ["email"], "conflict_resolution": "skip"}))
         .await
         .unwrap();
-    assert_eq!((r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()), (json!(0), json!(0), json!(3)), "{r}");
+    assert_eq!(
+        (r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()),
+        (json!(0), json!(0), json!(3)),
+        "{r}"
+    );
     // No timestamps, values unchanged for p1 (MySQL: 0 changed rows): still one update.
     let recs = json!([{"code": "p1", "label": "P"}, {"code": "p2", "label": "Q"}, {"code": "p2", "label": "R"}]);
     let r = ex().bulk_upsert_json("Plain", &json!({"data": recs, "conflict_on": ["code"]})).await.unwrap();
-    assert_eq!((r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()), (json!(1), json!(1), json!(1)), "{r}");
+    assert_eq!(
+        (r["inserted"].clone(), r["updated"].clone(), r["skipped"].clone()),
+        (json!(1), json!(1), json!(1)),
+        "{r}"
+    );
     assert_eq!(ex().count_json("Plain", &json!({"code": "p2"})).await.unwrap(), 1);
     assert_eq!(ex().count_json("Plain", &json!({"code": "p2", "label": "R"})).await.unwrap(), 1, "last duplicate wins");
 }

@@ -27,7 +27,11 @@ async fn old_path(db: &DataFlow, email: String, name: String) -> J {
         async move {
             let found = tx.express().find_one_json("Acct", &json!({"email": email})).await?;
             match found {
-                Some(_) => Ok(tx.express().update_json("Acct", &json!({"email": email}), &json!({"name": name})).await?.unwrap_or_default()),
+                Some(_) => Ok(tx
+                    .express()
+                    .update_json("Acct", &json!({"email": email}), &json!({"name": name}))
+                    .await?
+                    .unwrap_or_default()),
                 None => tx.express().create_json("Acct", &json!({"id": email, "email": email, "name": name})).await,
             }
         }

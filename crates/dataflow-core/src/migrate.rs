@@ -96,11 +96,8 @@ pub(crate) async fn ensure_table(
     let plan = plan_for(&mut pc.conn(), schema).await?;
     debug_assert_eq!(plan.dialect, dialect);
     let accept = Accept { risk: Risk::Low, approved: None };
-    let remaining = if apply::has_work(&plan, &accept) {
-        apply::run(pc, schema, accept, env).await?.remaining
-    } else {
-        plan
-    };
+    let remaining =
+        if apply::has_work(&plan, &accept) { apply::run(pc, schema, accept, env).await?.remaining } else { plan };
     if remaining.blocking().next().is_some() {
         return Err(remaining.approval_error());
     }

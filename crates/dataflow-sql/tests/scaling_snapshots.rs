@@ -59,10 +59,14 @@ fn one(label: &str, o: &stmt::UpsertOne) -> String {
 fn upsert_ones(d: Dialect) -> String {
     let mut out = String::new();
     let s = acct();
-    let rows = [vec![Value::String("a1".into()), Value::String("a@x".into()), Value::String("Ann".into()), Value::I64(0)]];
+    let rows =
+        [vec![Value::String("a1".into()), Value::String("a@x".into()), Value::String("Ann".into()), Value::I64(0)]];
     let r = Rows { fields: &["id", "email", "name", "visits"], rows: &rows, now: now() };
     let scope = Scope { include_deleted: false, tenant: None };
-    out.push_str(&one("timestamps, update from the row", &stmt::upsert_one(&s, d, &r, scope, &["email"], &["name"], None)));
+    out.push_str(&one(
+        "timestamps, update from the row",
+        &stmt::upsert_one(&s, d, &r, scope, &["email"], &["name"], None),
+    ));
     let set = [("visits", Value::I64(7))];
     out.push_str(&one("timestamps, explicit update", &stmt::upsert_one(&s, d, &r, scope, &["email"], &[], Some(&set))));
     let s = plain();
@@ -103,7 +107,11 @@ fn upsert_one_per_dialect() {
 fn compat_profiles() {
     for c in Compat::ALL {
         let d = c.dialect();
-        let mut out = format!("profile: {c} (dialect {d}); lease lock: {}; transactional DDL: {}\n\n", c.lease_lock(), c.transactional_ddl());
+        let mut out = format!(
+            "profile: {c} (dialect {d}); lease lock: {}; transactional DDL: {}\n\n",
+            c.lease_lock(),
+            c.transactional_ddl()
+        );
         out.push_str(&upsert_ones(d));
         // Bulk upsert of a model without timestamps: no `xmax`, a keyed pre-count instead.
         let s = plain();
@@ -116,7 +124,10 @@ fn compat_profiles() {
         let count = stmt::count_keys(&s, d, &r, scope, &["code"]);
         let bulk = stmt::upsert_distinct_portable(&s, d, &r, scope, &["code"], OnConflict::Update(None), false);
         assert!(bulk.iter().all(|b| !b.sql.contains("xmax")), "{bulk:?}");
-        out.push_str(&show("bulk upsert (portable): keyed pre-count, then the upsert", &count.iter().chain(&bulk).collect::<Vec<_>>()));
+        out.push_str(&show(
+            "bulk upsert (portable): keyed pre-count, then the upsert",
+            &count.iter().chain(&bulk).collect::<Vec<_>>(),
+        ));
         out.push('\n');
         out.push_str(&format!("## lease lock\n{}\n", lease::create_table(d)));
         let owner = "0123456789abcdef";

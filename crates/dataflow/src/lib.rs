@@ -23,7 +23,8 @@ pub mod __private;
 
 pub use dataflow_core::{Changes, Isolation, MigrationLock, RetryPolicy, TxOptions};
 pub use dataflow_core::{
-    Compat, Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
+    Compat, Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx,
+    UpsertCounts,
 };
 pub use dataflow_core::{RawPool, cache, migrate, observe, workflow};
 

@@ -29,7 +29,11 @@ impl DataFlow {
         let cfg = &self.inner.config;
         super::lock::LockEnv {
             pools: self.inner.pools.clone(),
-            mode: if cfg.compat.is_some_and(|c| c.lease_lock()) { super::MigrationLock::Lease } else { cfg.migration_lock },
+            mode: if cfg.compat.is_some_and(|c| c.lease_lock()) {
+                super::MigrationLock::Lease
+            } else {
+                cfg.migration_lock
+            },
             lease: cfg.lease_duration,
             timeout,
             transactional_ddl: cfg.transactional_ddl(),
@@ -95,8 +99,7 @@ impl DataFlow {
         let mut pc = self.acquire().await?;
         if cfg.existing_schema_mode {
             super::verify_table(&mut pc.conn(), schema).await?;
-        } else if let Err(e) =
-            super::ensure_table(&mut pc, schema, self.dialect(), &self.lock_env(lock_timeout)).await
+        } else if let Err(e) = super::ensure_table(&mut pc, schema, self.dialect(), &self.lock_env(lock_timeout)).await
         {
             if e.code() == ErrorCode::MIGRATION_FAILED {
                 cache.insert_failure(&schema.table, fp, &e);

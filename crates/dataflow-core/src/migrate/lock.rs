@@ -164,7 +164,9 @@ async fn acquire_lease(conn: &mut Conn<'_>, env: &LockEnv) -> Result<LeaseHold> 
                     tracing::error!(target: "dataflow::migrate", owner = %hb_owner, "the migration lease was lost (expired and taken over)");
                     return;
                 }
-                Err(e) => tracing::warn!(target: "dataflow::migrate", error = %e, "could not renew the migration lease"),
+                Err(e) => {
+                    tracing::warn!(target: "dataflow::migrate", error = %e, "could not renew the migration lease")
+                }
             }
         }
     });
@@ -238,7 +240,8 @@ async fn acquire_session(conn: &mut Conn<'_>, timeout: Duration) -> std::result:
         (Conn::Sqlite(c), LockStatements::WriteTransaction { begin, busy_timeout }) => {
             use sqlx::Executor;
             // Poll with a short busy timeout so `timeout` (not the pool's busy timeout) bounds the wait.
-            let orig: i64 = sqlx::query_scalar(busy_timeout).fetch_one(&mut **c).await.map_err(|e| Failed(db_err(e)))?;
+            let orig: i64 =
+                sqlx::query_scalar(busy_timeout).fetch_one(&mut **c).await.map_err(|e| Failed(db_err(e)))?;
             c.execute(AssertSqlSafe(tx::set_busy_timeout(20))).await.map_err(|e| Failed(db_err(e)))?;
             let res = loop {
                 match c.execute(begin).await {

@@ -148,7 +148,8 @@ fn mysql8(cx: &Ctx<'_>, st: stmt::Sql) -> stmt::Sql {
 /// The record with the conflict key (in scope), as stored.
 async fn reread(conn: &mut Conn<'_>, cx: &Ctx<'_>, key: &[(&FieldDef, &Value)]) -> Result<Option<Vec<Value>>> {
     let s = cx.schema();
-    let spec = SelectSpec { condition: Some(cx.eq_cond(key)), scope: cx.scope(false), limit: Some(1), ..Default::default() };
+    let spec =
+        SelectSpec { condition: Some(cx.eq_cond(key)), scope: cx.scope(false), limit: Some(1), ..Default::default() };
     conn.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s).await
 }
 

@@ -93,9 +93,11 @@ pub fn guarded_updated_at(schema: &ModelSchema, dialect: Dialect, now: chrono::D
     let c = b.upsert_existing_column(table, ManagedField::CreatedAt.column());
     let u = b.upsert_existing_column(table, ManagedField::UpdatedAt.column());
     let at = |us: i64| {
-        Expr::val(
-            Value::DateTime(now + chrono::TimeDelta::microseconds(us)).to_sea(crate::FieldType::DateTime, dialect, false),
-        )
+        Expr::val(Value::DateTime(now + chrono::TimeDelta::microseconds(us)).to_sea(
+            crate::FieldType::DateTime,
+            dialect,
+            false,
+        ))
     };
     let free = |us: i64| Expr::cust(c.clone()).ne(at(us)).and(Expr::cust(u.clone()).ne(at(us)));
     sea_query::CaseStatement::new().case(free(0), at(0)).case(free(1), at(1)).finally(at(2)).into()
@@ -267,7 +269,8 @@ pub fn upsert_distinct_portable(
 /// The inserted flag bulk upserts return: portable with timestamps, else the backend's (`xmax`)
 /// when allowed.
 pub fn bulk_inserted_flag(schema: &ModelSchema, dialect: Dialect, xmax: bool) -> Option<String> {
-    portable_flag(schema, dialect).or_else(|| xmax.then(|| dialect.backend().upsert_inserted_flag()).flatten().map(str::to_owned))
+    portable_flag(schema, dialect)
+        .or_else(|| xmax.then(|| dialect.backend().upsert_inserted_flag()).flatten().map(str::to_owned))
 }
 
 #[allow(clippy::too_many_arguments)]
