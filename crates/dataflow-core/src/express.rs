@@ -100,6 +100,7 @@ macro_rules! with_conn {
             protection: &db.config().protection,
             actor: actor.as_deref(),
             op: $op,
+            portable: db.config().compat.is_some(),
         };
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.

@@ -21,11 +21,13 @@ pub mod testing;
 pub mod tx;
 pub mod workflow;
 
+pub use dataflow_sql::Compat;
 pub use dataflow_sql::changes::Changes;
 pub use db::config::{Config, DataFlowBuilder};
 pub use db::{DataFlow, RawPool};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};
+pub use migrate::MigrationLock;
 pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 pub use tx::Tx;
 pub use tx::{Isolation, RetryPolicy, TxOptions, is_retryable};

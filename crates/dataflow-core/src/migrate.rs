@@ -21,14 +21,14 @@ mod verify;
 use dataflow_sql::{Dialect, ModelSchema, Result};
 
 use self::apply::Accept;
-use crate::db::pool::Conn;
+use crate::db::pool::{Conn, PoolConn};
 use dataflow_sql::stmt::probe::Probe;
 
 pub use self::api::MigrationReport;
 pub use self::apply::Applied;
 pub use self::discover::{Discovery, render_rust};
 pub use self::history::HistoryEntry;
-pub use self::lock::DEFAULT_LOCK_TIMEOUT;
+pub use self::lock::{DEFAULT_LOCK_TIMEOUT, MigrationLock};
 pub use self::plan::{Plan, Risk, Step, StepKind};
 
 /// Introspects the model's table and diffs it into a plan (with row counts where cheap).
@@ -93,15 +93,17 @@ fn drops(kind: &StepKind, c: &str) -> bool {
 /// steps under the migration lock (recorded in the history), and fails with DF-301 — showing
 /// the SQL and how to apply it — when a required step needs approval. Steps that are not
 /// required (dropping a column or index the model no longer declares) are logged, not applied.
-pub(crate) async fn ensure_table(conn: &mut Conn<'_>, schema: &ModelSchema, dialect: Dialect) -> Result<()> {
-    debug_assert_eq!(conn.dialect(), dialect);
-    let plan = plan_for(conn, schema).await?;
+pub(crate) async fn ensure_table(
+    pc: &mut PoolConn,
+    schema: &ModelSchema,
+    dialect: Dialect,
+    env: &lock::LockEnv,
+) -> Result<()> {
+    let plan = plan_for(&mut pc.conn(), schema).await?;
+    debug_assert_eq!(plan.dialect, dialect);
     let accept = Accept { risk: Risk::Low, approved: None };
-    let remaining = if apply::has_work(&plan, &accept) {
-        apply::run(conn, schema, accept, DEFAULT_LOCK_TIMEOUT).await?.remaining
-    } else {
-        plan
-    };
+    let remaining =
+        if apply::has_work(&plan, &accept) { apply::run(pc, schema, accept, env).await?.remaining } else { plan };
     if remaining.blocking().next().is_some() {
         return Err(remaining.approval_error());
     }

@@ -45,6 +45,8 @@ pub(crate) struct Ctx<'a> {
     /// The entry point's operation name (`Create`, `HardDelete`, `Restore`, ...): named by
     /// DF-609 errors and recorded as the audit row's `operation`.
     pub op: &'static str,
+    /// Avoid backend-specific system columns such as PostgreSQL's `xmax` (`Config::compat`).
+    pub portable: bool,
 }
 
 impl<'a> Ctx<'a> {

@@ -221,9 +221,16 @@ pub trait Backend: Sync + std::fmt::Debug {
         let d = self.dialect();
         format!("{}.{}", d.quote("excluded"), d.quote(column))
     }
+    /// The expression for "the existing row's value" of `column` in an upsert's update clause
+    /// (`"t"."c"`; MySQL: the bare column).
+    fn upsert_existing_column(&self, table: &str, column: &str) -> String {
+        let d = self.dialect();
+        format!("{}.{}", d.quote(table), d.quote(column))
+    }
     /// Whether an upsert returns the affected rows (`RETURNING`): always, only when asked, or never.
     fn upsert_returning(&self, asked: bool) -> bool;
-    /// Whether the upsert can tell inserted from updated rows in `RETURNING` (PostgreSQL `xmax = 0`).
+    /// The backend-specific inserted flag for bulk upserts of models without timestamps
+    /// (PostgreSQL `xmax = 0`; avoided in `Compat` mode, see docs/guide/scaling.md).
     fn upsert_inserted_flag(&self) -> Option<&'static str> {
         None
     }
@@ -291,6 +298,13 @@ pub trait Backend: Sync + std::fmt::Debug {
     fn history_table(&self) -> &'static str;
     /// The cross-process migration lock.
     fn lock(&self) -> LockStatements;
+    /// The database server's clock in whole milliseconds since the Unix epoch, as a BIGINT
+    /// expression (the lease lock, [`crate::stmt::lease`]).
+    fn now_millis(&self) -> &'static str;
+    /// The type name of a 64-bit integer in `CAST(.. AS <type>)`.
+    fn bigint_cast(&self) -> &'static str {
+        "BIGINT"
+    }
     /// The introspection queries.
     fn introspection(&self) -> IntrospectionQueries;
     /// The field type a live column of SQL type `live` (as introspected) maps to when a model

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod changes;
+pub mod compat;
 pub mod ddl;
 pub mod dialect;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod stmt;
 pub mod tenant;
 pub mod value;
 
+pub use compat::Compat;
 pub use dialect::Dialect;
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use model::{FieldValue, Model, NodeType, Operation, Record};

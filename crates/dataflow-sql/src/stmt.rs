@@ -13,6 +13,7 @@ pub mod database;
 pub mod history;
 mod insert;
 mod isolation;
+pub mod lease;
 mod order;
 pub mod probe;
 pub mod scope;
@@ -37,7 +38,10 @@ pub use select::{count, cursor_keys, select, select_by_id, select_columns, valid
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
 pub use update_ops::{for_update, update_changes};
-pub use upsert::{INSERTED_COLUMN, last_wins, upsert, upsert_distinct};
+pub use upsert::{
+    CreatedBy, INSERTED_COLUMN, UPSERT_UPDATED_VARIABLE, UpsertOne, bulk_inserted_flag, count_keys, guarded_updated_at,
+    last_wins, upsert, upsert_distinct, upsert_distinct_portable, upsert_one,
+};
 
 /// A rendered statement: SQL text with placeholders plus the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,9 +21,10 @@ pub use dataflow_macros::model;
 #[doc(hidden)]
 pub mod __private;
 
-pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
+pub use dataflow_core::{Changes, Isolation, MigrationLock, RetryPolicy, TxOptions};
 pub use dataflow_core::{
-    Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
+    Compat, Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx,
+    UpsertCounts,
 };
 pub use dataflow_core::{RawPool, audit, cache, migrate, observe, protect, workflow};
 
@@ -59,6 +60,8 @@ mod guide {
     struct Migrations;
     #[doc = include_str!("../../../docs/guide/configuration.md")]
     struct Configuration;
+    #[doc = include_str!("../../../docs/guide/scaling.md")]
+    struct Scaling;
     #[doc = include_str!("../../../docs/guide/cli.md")]
     struct Cli;
     #[doc = include_str!("../../../docs/guide/models-file.md")]

@@ -1,6 +1,11 @@
 //! Helper process for the multi-process migration test: connects to the URL in `argv[1]` and
 //! registers the dynamic model whose JSON is `argv[2]`. Prints `ok` and exits 0 on success;
 //! prints the error and exits 1 otherwise.
+//!
+//! `DF_WORKER_LEASE_MS=<ms>`: use the lease-row migration lock (advisory locks off) with that
+//! lease duration; `DF_WORKER_LOCK_TIMEOUT_MS=<ms>`: how long to wait for another holder.
+
+use std::time::Duration;
 
 use dataflow_core::DataFlow;
 use dataflow_sql::ModelSchema;
@@ -15,7 +20,14 @@ async fn main() {
     let result = async {
         let json: serde_json::Value = serde_json::from_str(model).map_err(|e| e.to_string())?;
         let schema = ModelSchema::from_json(&json).map_err(|e| e.to_string())?;
-        let db = DataFlow::connect(url).await.map_err(|e| e.to_string())?;
+        let mut b = DataFlow::builder(url);
+        if let Some(ms) = std::env::var("DF_WORKER_LEASE_MS").ok().and_then(|v| v.parse().ok()) {
+            b = b.migration_lock(dataflow_core::MigrationLock::Lease).lease_duration(Duration::from_millis(ms));
+        }
+        if let Some(ms) = std::env::var("DF_WORKER_LOCK_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()) {
+            b = b.migration_lock_timeout(Duration::from_millis(ms));
+        }
+        let db = b.connect().await.map_err(|e| e.to_string())?;
         let r = db.register_schema(schema).await.map_err(|e| e.to_string());
         db.close().await;
         r

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use dataflow_sql::Result;
+use dataflow_sql::{Compat, Result};
 
 use crate::DataFlow;
+use crate::RetryPolicy;
+pub use crate::migrate::MigrationLock;
 
 /// Settings of one [`DataFlow`] instance.
 #[derive(Debug, Clone)]
@@ -38,6 +40,19 @@ pub struct Config {
     /// Write protection: read-only instance, write window, per-model rules, and whether blocked
     /// writes are audited (docs/guide/protection-and-audit.md).
     pub protection: crate::protect::Protection,
+    /// Distributed-SQL profile (default none): see [`Config::compat`] and docs/guide/scaling.md.
+    pub compat: Option<Compat>,
+    /// The cross-process migration lock (default [`MigrationLock::Auto`]).
+    pub migration_lock: MigrationLock,
+    /// How long a lease-row migration lock lasts without a heartbeat (default 30 s; the holder
+    /// renews it every third of this). A crashed holder's lease is taken over after it.
+    pub lease_duration: Duration,
+    /// How long `register` waits for another process's migration lock (default `None`:
+    /// [`DEFAULT_LOCK_TIMEOUT`](crate::migrate::DEFAULT_LOCK_TIMEOUT), 60 s); DF-303 after it.
+    pub migration_lock_timeout: Option<Duration>,
+    /// The retry policy of [`DataFlow::transaction_with`](crate::DataFlow::transaction_with)
+    /// calls whose options set none (default none; [`Config::compat`] sets the default policy).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl Config {
@@ -57,7 +72,34 @@ impl Config {
             full_table_guard: None,
             observe: crate::observe::ObserveConfig::default(),
             protection: crate::protect::Protection::default(),
+            compat: None,
+            migration_lock: MigrationLock::Auto,
+            lease_duration: Duration::from_secs(30),
+            migration_lock_timeout: None,
+            retry: None,
         }
+    }
+
+    /// The distributed-SQL profile for CockroachDB, YugabyteDB or TiDB (docs/guide/scaling.md):
+    /// the lease-row migration lock instead of advisory locks, no `xmax`, migration steps
+    /// without a surrounding transaction, and transaction retries on by default (the default
+    /// [`RetryPolicy`] unless [`Config::retry`] is already set).
+    ///
+    /// ```
+    /// use dataflow_core::{Compat, Config};
+    /// let c = Config::new("postgres://root@localhost:26257/app").compat(Compat::CockroachDb);
+    /// assert!(c.retry.is_some());
+    /// ```
+    pub fn compat(mut self, c: Compat) -> Self {
+        self.compat = Some(c);
+        self.migration_lock = MigrationLock::Lease;
+        self.retry = Some(self.retry.unwrap_or_default());
+        self
+    }
+
+    /// Whether migration steps run inside one transaction (PostgreSQL, outside `Compat` mode).
+    pub(crate) fn transactional_ddl(&self) -> bool {
+        self.compat.is_none_or(Compat::transactional_ddl)
     }
 
     /// Whether `register` may issue DDL.
@@ -193,6 +235,38 @@ impl DataFlowBuilder {
     /// [`ManualClock`](crate::protect::ManualClock).
     pub fn clock(mut self, clock: std::sync::Arc<dyn crate::protect::Clock>) -> Self {
         self.config.protection.clock = clock;
+        self
+    }
+
+    /// The distributed-SQL profile ([`Config::compat`]).
+    pub fn compat(mut self, c: Compat) -> Self {
+        self.config = self.config.compat(c);
+        self
+    }
+
+    /// The cross-process migration lock: [`MigrationLock::Lease`] where advisory locks are
+    /// unavailable (see docs/guide/scaling.md).
+    pub fn migration_lock(mut self, l: MigrationLock) -> Self {
+        self.config.migration_lock = l;
+        self
+    }
+
+    /// How long a lease-row migration lock lasts without a heartbeat (default 30 s, at least
+    /// 100 ms).
+    pub fn lease_duration(mut self, d: Duration) -> Self {
+        self.config.lease_duration = d.max(Duration::from_millis(100));
+        self
+    }
+
+    /// How long `register` waits for another process's migration lock (DF-303 after it).
+    pub fn migration_lock_timeout(mut self, d: Duration) -> Self {
+        self.config.migration_lock_timeout = Some(d);
+        self
+    }
+
+    /// The retry policy of `transaction_with` calls whose options set none.
+    pub fn retry(mut self, p: RetryPolicy) -> Self {
+        self.config.retry = Some(p);
         self
     }
 

@@ -214,6 +214,16 @@ pub(crate) enum PoolConn {
 }
 
 impl PoolConn {
+    /// Closes the connection when dropped instead of returning it to the pool (a cancelled
+    /// migration: its transaction and session locks end with the connection).
+    pub(crate) fn close_on_drop(&mut self) {
+        match self {
+            PoolConn::Postgres(c) => c.close_on_drop(),
+            PoolConn::MySql(c) => c.close_on_drop(),
+            PoolConn::Sqlite(c) => c.close_on_drop(),
+        }
+    }
+
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             PoolConn::Postgres(c) => Conn::Postgres(c),

@@ -509,6 +509,7 @@ impl Express<'_> {
                 protection: &self.db.config().protection,
                 actor: None,
                 op: "List",
+                portable: self.db.config().compat.is_some(),
             };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;

@@ -24,6 +24,22 @@ pub struct MigrationReport {
 }
 
 impl DataFlow {
+    /// The migration lock settings of this instance (`Config::migration_lock`, `compat`).
+    pub(crate) fn lock_env(&self, timeout: Duration) -> super::lock::LockEnv {
+        let cfg = &self.inner.config;
+        super::lock::LockEnv {
+            pools: self.inner.pools.clone(),
+            mode: if cfg.compat.is_some_and(|c| c.lease_lock()) {
+                super::MigrationLock::Lease
+            } else {
+                cfg.migration_lock
+            },
+            lease: cfg.lease_duration,
+            timeout,
+            transactional_ddl: cfg.transactional_ddl(),
+        }
+    }
+
     /// The instance's schema cache (metrics, invalidation).
     pub fn schema_cache(&self) -> &SchemaCache {
         &self.inner.schema_cache
@@ -56,9 +72,8 @@ impl DataFlow {
     ) -> Result<MigrationReport> {
         let approved: Vec<StepKind> = plan.steps.iter().filter(|s| s.risk <= accept).map(|s| s.kind.clone()).collect();
         let mut pc = self.acquire().await?;
-        let res =
-            apply::run(&mut pc.conn(), &plan.schema, Accept { risk: accept, approved: Some(&approved) }, lock_timeout)
-                .await;
+        let env = self.lock_env(lock_timeout);
+        let res = apply::run(&mut pc, &plan.schema, Accept { risk: accept, approved: Some(&approved) }, &env).await;
         self.schema_cache().invalidate(&plan.table);
         let a = res?;
         Ok(MigrationReport { applied: a.steps, remaining: a.remaining, duration: a.duration })
@@ -80,11 +95,12 @@ impl DataFlow {
             Lookup::Failed(e) => return Err(e),
             Lookup::Miss => {}
         }
+        let lock_timeout = cfg.migration_lock_timeout.unwrap_or(super::DEFAULT_LOCK_TIMEOUT);
         let mut pc = self.acquire().await?;
-        let mut conn = pc.conn();
         if cfg.existing_schema_mode {
-            super::verify_table(&mut conn, schema).await?;
-        } else if let Err(e) = super::ensure_table(&mut conn, schema, self.dialect()).await {
+            super::verify_table(&mut pc.conn(), schema).await?;
+        } else if let Err(e) = super::ensure_table(&mut pc, schema, self.dialect(), &self.lock_env(lock_timeout)).await
+        {
             if e.code() == ErrorCode::MIGRATION_FAILED {
                 cache.insert_failure(&schema.table, fp, &e);
             }

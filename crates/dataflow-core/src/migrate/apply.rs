@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use dataflow_sql::stmt::tx;
 use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Result};
 
+use super::lock::LockEnv;
 use super::plan::{Plan, Risk, Step, StepKind};
 use super::{history, lock};
-use crate::db::pool::Conn;
+use crate::db::pool::{Conn, PoolConn};
 
 /// What a migration run did.
 #[derive(Debug, Clone)]
@@ -51,16 +52,20 @@ fn failed(schema: &ModelSchema, sql: &str, e: Error) -> Error {
 }
 
 /// Applies the allowed steps for `schema` under the lock and records the run.
-pub(crate) async fn run(
-    conn: &mut Conn<'_>,
-    schema: &ModelSchema,
-    accept: Accept<'_>,
-    timeout: Duration,
-) -> Result<Applied> {
+///
+/// Cancellation-safe: when the future is dropped mid-run, the connection is closed instead of
+/// returning to the pool (the database rolls back an open migration transaction and ends
+/// session locks) and a lease lock is released by a spawned task; a step is never left half
+/// applied inside a transaction (PostgreSQL, SQLite). Without one (MySQL/MariaDB, `Compat`
+/// mode) every DDL statement is atomic by itself and the next run re-plans from the live table.
+pub(crate) async fn run(pc: &mut PoolConn, schema: &ModelSchema, accept: Accept<'_>, env: &LockEnv) -> Result<Applied> {
+    pc.close_on_drop();
+    let mut conn = pc.conn();
+    let conn = &mut conn;
     let d = conn.dialect();
-    lock::acquire(conn, timeout).await?;
+    let mut held = lock::acquire(conn, env).await?;
     let start = Instant::now();
-    let res = locked(conn, schema, &accept).await;
+    let res = locked(conn, schema, &accept, env.transactional_ddl).await;
     let elapsed = start.elapsed();
     let ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
     crate::observe::metrics::migration(&schema.name, res.as_ref().map(|(steps, _)| steps.len()));
@@ -72,19 +77,19 @@ pub(crate) async fn run(
                 let risk = steps.iter().map(|s| s.risk).max().unwrap_or(Risk::Low);
                 res = history::record(conn, &schema.name, &schema.table, &sql, risk.name(), ms, "applied").await;
             }
-            if d == Dialect::Postgres && !steps.is_empty() {
+            if d == Dialect::Postgres && env.transactional_ddl && !steps.is_empty() {
                 res = res.and(conn.execute_raw(tx::COMMIT, None).await);
             }
-            let released = lock::release(conn, res.is_ok()).await;
+            let released = lock::release(conn, &mut held, res.is_ok()).await;
             res?;
             released?;
             Ok(Applied { steps, remaining, duration: elapsed })
         }
         Err((e, tried)) => {
-            if d == Dialect::Postgres {
+            if d == Dialect::Postgres && env.transactional_ddl {
                 let _ = conn.execute_raw(tx::ROLLBACK, None).await;
             }
-            let _ = lock::release(conn, false).await;
+            let _ = lock::release(conn, &mut held, false).await;
             if !tried.is_empty() {
                 // Best effort: the failure itself is the error returned.
                 if d == Dialect::Sqlite {
@@ -99,7 +104,7 @@ pub(crate) async fn run(
 
 type LockedResult = std::result::Result<(Vec<Step>, Plan), (Error, Vec<String>)>;
 
-async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>) -> LockedResult {
+async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>, ddl_tx: bool) -> LockedResult {
     let d = conn.dialect();
     let mut applied: Vec<Step> = Vec::new();
     let mut tried: Vec<String> = Vec::new();
@@ -116,7 +121,7 @@ async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>) 
             let msg = format!("step `{}` was applied but the table still differs", step.description);
             return Err((Error::new(ErrorCode::MIGRATION_FAILED, msg).model(&schema.name), tried));
         }
-        if d == Dialect::Postgres && !began {
+        if d == Dialect::Postgres && ddl_tx && !began {
             conn.execute_raw(tx::BEGIN, None).await.map_err(|e| (e, Vec::new()))?;
             began = true;
         }

@@ -1,8 +1,10 @@
 //! BulkUpsert: `ON CONFLICT` / `ON DUPLICATE KEY UPDATE` in chunks inside one transaction.
 //!
-//! Inserted vs updated: PostgreSQL reports `xmax = 0` per returned row; on SQLite and MySQL the
-//! runtime counts the table (in scope, deleted rows included) before and after, inside the
-//! transaction. Duplicate conflict keys in one call: the last row wins.
+//! Inserted vs updated, never by counting the whole table: a returned `"__inserted"` flag
+//! (PostgreSQL and SQLite; `created_at = updated_at` on models with timestamps, PostgreSQL's
+//! `xmax = 0` otherwise, except in `Compat` mode), MySQL's affected rows (timestamps, `update`),
+//! or a count of the conflict keys that exist before the write, inside the transaction.
+//! Duplicate conflict keys in one call: the last row wins.
 
 use dataflow_sql::stmt::{self, OnConflict, Rows};
 use dataflow_sql::{Dialect, FieldDef, FieldType, Operation, Result, Value};
@@ -69,19 +71,27 @@ pub(crate) async fn bulk_upsert(
     let prepared = rows.into_iter().map(|r| prepare_insert(cx, r)).collect::<Result<Vec<_>>>()?;
     let (with, without): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.with_id);
     let mut counts = UpsertCounts { processed, ..Default::default() };
-    let count_rows = cx.dialect != Dialect::Postgres;
+    // How inserted rows are told from updated ones (docs/guide/scaling.md): a returned flag
+    // (`created_at = updated_at` with timestamps, else PostgreSQL's `xmax` outside `Compat`
+    // mode), MySQL's affected rows (1 per insert, 2 per update: the guarded `updated_at` always
+    // changes), or else a keyed pre-count of the existing conflict keys (never the whole table).
+    let returns = cx.dialect.backend().upsert_returning(true);
+    let flag = stmt::bulk_inserted_flag(s, cx.dialect, !cx.portable).is_some();
+    let by_flag = returns && flag;
+    let by_affected = !returns && s.options.timestamps && resolution == ConflictResolution::Update;
     let mut tx = conn.begin().await?;
     {
         let mut c = tx.conn();
-        let before = if count_rows { super::count::count(&mut c, cx, None, true).await? } else { 0 };
         let now = super::now();
         let on = match resolution {
             ConflictResolution::Update => OnConflict::Update(update_fields),
             ConflictResolution::Skip => OnConflict::Skip,
         };
         let mut distinct = 0u64;
-        let mut pg_inserted = 0u64;
-        let mut pg_returned = 0u64;
+        let mut existing_before = 0u64;
+        let mut flagged_inserted = 0u64;
+        let mut returned = 0u64;
+        let mut affected = 0u64;
         for (with_id, group) in [(true, with), (false, without)] {
             if group.is_empty() {
                 continue;
@@ -97,8 +107,20 @@ pub(crate) async fn bulk_upsert(
             };
             distinct += rows.len() as u64;
             let r = Rows { fields: &fields, rows: &rows, now };
-            let returning = cx.dialect == Dialect::Postgres;
-            let sts = stmt::upsert_distinct(s, cx.dialect, &r, cx.scope(false), conflict_on, on, returning);
+            if !by_flag && !by_affected {
+                let key_field = FieldDef::new("n", FieldType::I64);
+                for st in stmt::count_keys(s, cx.dialect, &r, cx.scope(false), conflict_on) {
+                    let n = c.fetch_optional(st.into(), std::slice::from_ref(&key_field), s).await?;
+                    if let Some([Value::I64(n)]) = n.as_deref() {
+                        existing_before += u64::try_from(*n).unwrap_or(0);
+                    }
+                }
+            }
+            let sts = if cx.portable {
+                stmt::upsert_distinct_portable(s, cx.dialect, &r, cx.scope(false), conflict_on, on, by_flag)
+            } else {
+                stmt::upsert_distinct(s, cx.dialect, &r, cx.scope(false), conflict_on, on, by_flag)
+            };
             // MySQL 8: row alias instead of the deprecated VALUES(col).
             let sts = if cx.dialect == Dialect::MySql { cx.server.upsert(sts) } else { sts };
             let before = if cx.audited() {
@@ -106,20 +128,22 @@ pub(crate) async fn bulk_upsert(
             } else {
                 Vec::new()
             };
-            if cx.dialect == Dialect::Postgres {
+            if cx.dialect.backend().upsert_returning(by_flag) {
                 let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
-                cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));
+                if by_flag {
+                    cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));
+                }
                 for st in sts {
                     for row in c.fetch_all(st.into(), &cols, s).await? {
-                        pg_returned += 1;
-                        if matches!(row.last(), Some(Value::Bool(true))) {
-                            pg_inserted += 1;
+                        returned += 1;
+                        if by_flag && matches!(row.last(), Some(Value::Bool(true))) {
+                            flagged_inserted += 1;
                         }
                     }
                 }
             } else {
                 for st in sts {
-                    c.execute(st.into(), s).await?;
+                    affected += c.execute(st.into(), s).await?.rows;
                 }
             }
             if cx.audited() {
@@ -128,19 +152,23 @@ pub(crate) async fn bulk_upsert(
             }
         }
         let dropped = processed - distinct;
-        if count_rows {
-            let after = super::count::count(&mut c, cx, None, true).await?;
-            counts.inserted = after.saturating_sub(before);
+        let (inserted, updated) = if by_flag {
+            (flagged_inserted, returned - flagged_inserted)
+        } else if by_affected {
+            // 1 per inserted row, 2 per updated row.
+            let inserted = (2 * distinct).saturating_sub(affected).min(distinct);
+            (inserted, distinct - inserted)
         } else {
-            counts.inserted = pg_inserted;
-        }
-        let existing = distinct.saturating_sub(counts.inserted);
+            let inserted = distinct.saturating_sub(existing_before);
+            (inserted, distinct - inserted)
+        };
+        counts.inserted = inserted;
         match resolution {
             ConflictResolution::Update => {
-                counts.updated = if count_rows { existing } else { pg_returned - pg_inserted };
+                counts.updated = updated;
                 counts.skipped = dropped;
             }
-            ConflictResolution::Skip => counts.skipped = existing + dropped,
+            ConflictResolution::Skip => counts.skipped = distinct - inserted + dropped,
         }
     }
     tx.commit().await?;

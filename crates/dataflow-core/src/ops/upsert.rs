@@ -1,12 +1,20 @@
 //! Upsert one record: update the record whose conflict key matches, or create it.
 //!
-//! Runs in one transaction: the conflict key is looked up first (so `created` is exact on every
-//! backend), then the record is updated with `update` (or the non-key fields of `create`) or
-//! inserted from `where` ∪ `create`.
+//! One atomic statement (`INSERT .. ON CONFLICT .. DO UPDATE` / `ON DUPLICATE KEY UPDATE`,
+//! built by [`dataflow_sql::stmt::upsert_one`]), so concurrent upserts of the same new key never
+//! fail with DF-501: exactly one of them creates the record. `created` is exact on every backend
+//! without PostgreSQL's `xmax` (see [`dataflow_sql::stmt::CreatedBy`] and
+//! docs/guide/scaling.md). A soft-deleted record with the key is restored and updated, as
+//! BulkUpsert does.
+//!
+//! When the insert row misses a required field the record can only be updated: the key is
+//! looked up and the record updated inside one transaction, or DF-101 is returned when there
+//! is no such record.
 
-use dataflow_sql::{Error, ErrorCode, Operation, Result, Value};
+use dataflow_sql::stmt::{self, CreatedBy, Rows, SelectSpec};
+use dataflow_sql::{Error, ErrorCode, FieldDef, FieldType, Operation, Result, Value};
 
-use super::{Ctx, InputRow};
+use super::{Ctx, InputRow, insert_fields, prepare_insert};
 use crate::db::pool::Conn;
 
 /// A validated Upsert request.
@@ -42,44 +50,138 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
             }
         }
     }
-    let set: Vec<(String, Value)> = match req.update {
-        Some(u) => u,
+    let supplied: Vec<&str> = s
+        .fields
+        .iter()
+        .zip(&req.insert)
+        .filter(|(f, v)| v.is_some() && f.name != "id" && !keys.contains(&f.name.as_str()))
+        .map(|(f, _)| f.name.as_str())
+        .collect();
+    let set: Vec<(String, Value)> = match &req.update {
+        Some(u) => u.clone(),
         None => s
             .fields
             .iter()
             .zip(&req.insert)
-            .filter(|(f, v)| v.is_some() && f.name != "id" && !keys.contains(&f.name.as_str()))
+            .filter(|(f, _)| supplied.contains(&f.name.as_str()))
             .map(|(f, v)| (f.name.clone(), v.clone().unwrap_or(Value::Null)))
             .collect(),
     };
     cx.protect_fields(set.iter().map(|(k, _)| k.as_str()))?;
     super::update::check_set(cx, &set)?;
-    // Required fields of the insert row are checked (before its INSERT) only when it is inserted.
+    let refs: Vec<(&FieldDef, &Value)> = pairs.iter().map(|(f, v)| (*f, v)).collect();
+    let p = match prepare_insert(cx, req.insert) {
+        Ok(p) => p,
+        // The record cannot be inserted (a required field is missing): update it if it exists.
+        Err(e) if e.code() == ErrorCode::MISSING_FIELD => return update_only(conn, cx, &refs, &set, e).await,
+        Err(e) => return Err(e),
+    };
+    let fields = insert_fields(s, p.with_id);
+    let rows = [p.values];
+    let r = Rows { fields: &fields, rows: &rows, now: super::now() };
+    let explicit: Option<Vec<(&str, Value)>> =
+        req.update.as_ref().map(|u| u.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
+    let one = stmt::upsert_one(s, cx.dialect, &r, cx.scope(false), &keys, &supplied, explicit.as_deref());
+    let statement = mysql8(cx, one.statement);
+    let foreign = || {
+        Error::new(
+            ErrorCode::UNIQUE_VIOLATION,
+            format!(
+                "upsert of `{}` wrote no record with this ({}): the row it conflicted with belongs to another tenant, or (MySQL/MariaDB) it conflicted on another unique key",
+                s.name,
+                keys.join(", ")
+            ),
+        )
+        .model(&s.name)
+        .field(keys.join(", "))
+        .fix("upsert by a per-tenant unique key instead of `id`, or use another id")
+        .fix("make sure the other unique fields (e.g. `id`) of the record do not collide with another record")
+    };
+    match one.created_by {
+        CreatedBy::ReturnedFlag => {
+            let mut cols: Vec<FieldDef> = cx.e.cols.to_vec();
+            cols.push(FieldDef::new(stmt::INSERTED_COLUMN, FieldType::Bool));
+            let mut row = conn.fetch_optional(statement.into(), &cols, s).await?.ok_or_else(foreign)?;
+            let created = matches!(row.pop(), Some(Value::Bool(true)));
+            Ok((created, row))
+        }
+        CreatedBy::InsertThenUpdate => {
+            if let Some(first) = one.first
+                && let Some(row) = conn.fetch_optional(first.into(), &cx.e.cols, s).await?
+            {
+                return Ok((true, row));
+            }
+            let row = conn.fetch_optional(statement.into(), &cx.e.cols, s).await?.ok_or_else(foreign)?;
+            Ok((false, row))
+        }
+        CreatedBy::AffectedRows => {
+            let done = conn.execute(statement.into(), s).await?;
+            let row = reread(conn, cx, &refs).await?.ok_or_else(foreign)?;
+            Ok((done.rows == 1, row))
+        }
+        CreatedBy::SessionVariable => {
+            if let Some(first) = one.first {
+                conn.execute(first.into(), s).await?;
+            }
+            conn.execute(statement.into(), s).await?;
+            let updated = match one.after {
+                Some(after) => {
+                    let flag = [FieldDef::new("updated", FieldType::I64)];
+                    let v = conn.fetch_optional(after.into(), &flag, s).await?;
+                    matches!(v.as_deref(), Some([Value::I64(1)]))
+                }
+                None => false,
+            };
+            let row = reread(conn, cx, &refs).await?.ok_or_else(foreign)?;
+            Ok((!updated, row))
+        }
+    }
+}
+
+/// MySQL 8 spells the new row's values with a row alias (see `MySqlServer::upsert`).
+fn mysql8(cx: &Ctx<'_>, st: stmt::Sql) -> stmt::Sql {
+    if cx.dialect != dataflow_sql::Dialect::MySql {
+        return st;
+    }
+    cx.server.upsert(vec![st.clone()]).pop().unwrap_or(st)
+}
+
+/// The record with the conflict key (in scope), as stored.
+async fn reread(conn: &mut Conn<'_>, cx: &Ctx<'_>, key: &[(&FieldDef, &Value)]) -> Result<Option<Vec<Value>>> {
+    let s = cx.schema();
+    let spec =
+        SelectSpec { condition: Some(cx.eq_cond(key)), scope: cx.scope(false), limit: Some(1), ..Default::default() };
+    conn.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s).await
+}
+
+/// Update-only upsert (the insert row misses a required field): the existing record with the
+/// key is updated in one transaction; `missing` (DF-101) when there is none.
+async fn update_only(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    key: &[(&FieldDef, &Value)],
+    set: &[(String, Value)],
+    missing: Error,
+) -> Result<(bool, Vec<Value>)> {
+    let s = cx.schema();
     let mut tx = conn.begin().await?;
     let out = {
         let mut c = tx.conn();
-        let refs: Vec<(&dataflow_sql::FieldDef, &Value)> = pairs.iter().map(|(f, v)| (*f, v)).collect();
-        let cond = cx.eq_cond(&refs);
         let id_only = [String::from("id")];
-        let spec = dataflow_sql::stmt::SelectSpec {
-            condition: Some(cond),
+        let spec = SelectSpec {
+            condition: Some(cx.eq_cond(key)),
             scope: cx.scope(false),
             limit: Some(1),
             fields: Some(&id_only),
             ..Default::default()
         };
-        let cols = dataflow_sql::stmt::select_columns(s, Some(&id_only));
-        let existing = c.fetch_optional(dataflow_sql::stmt::select(s, cx.dialect, &spec).into(), &cols, s).await?;
-        match existing.and_then(|mut r| r.pop()) {
-            Some(id) => {
-                let row = super::update::update_by_id(&mut c, cx, &id, &set).await?.ok_or_else(|| {
-                    Error::new(ErrorCode::DATABASE, "the record to upsert vanished during the update").model(&s.name)
-                })?;
-                (false, row)
-            }
-            None => (true, super::create::create(&mut c, cx, req.insert).await?),
-        }
+        let cols = stmt::select_columns(s, Some(&id_only));
+        let existing = c.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cols, s).await?;
+        let Some(id) = existing.and_then(|mut r| r.pop()) else { return Err(missing) };
+        super::update::update_by_id(&mut c, cx, &id, set).await?.ok_or_else(|| {
+            Error::new(ErrorCode::DATABASE, "the record to upsert vanished during the update").model(&s.name)
+        })?
     };
     tx.commit().await?;
-    Ok(out)
+    Ok((false, out))
 }

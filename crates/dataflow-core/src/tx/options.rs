@@ -102,18 +102,22 @@ fn random_u64() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TxOptions {
     isolation: Option<Isolation>,
-    retry: RetryPolicy,
+    /// `None`: the instance's default ([`crate::Config::retry`]; no retry unless set or in
+    /// [`crate::Config::compat`] mode).
+    retry: Option<RetryPolicy>,
 }
 
 impl Default for TxOptions {
-    /// The database's default isolation level, no retry.
+    /// The database's default isolation level, the instance's retry policy
+    /// ([`crate::Config::retry`]: none unless configured or in `Compat` mode).
     fn default() -> Self {
-        TxOptions { isolation: None, retry: RetryPolicy::none() }
+        TxOptions { isolation: None, retry: None }
     }
 }
 
 impl TxOptions {
-    /// The database's default isolation level, no retry.
+    /// The database's default isolation level, the instance's retry policy (see
+    /// [`TxOptions::default`]).
     pub fn new() -> Self {
         TxOptions::default()
     }
@@ -126,27 +130,27 @@ impl TxOptions {
 
     /// Sets the retry policy.
     pub fn retry(mut self, p: RetryPolicy) -> Self {
-        self.retry = p;
+        self.retry = Some(p);
         self
     }
 
     /// `Serializable` with the default retry policy: the safe choice for read-then-write.
     pub fn serializable() -> Self {
-        TxOptions { isolation: Some(Isolation::Serializable), retry: RetryPolicy::default() }
+        TxOptions { isolation: Some(Isolation::Serializable), retry: Some(RetryPolicy::default()) }
     }
 }
 
 impl From<Isolation> for TxOptions {
     /// That isolation level with the default retry policy.
     fn from(i: Isolation) -> Self {
-        TxOptions { isolation: Some(i), retry: RetryPolicy::default() }
+        TxOptions { isolation: Some(i), retry: Some(RetryPolicy::default()) }
     }
 }
 
 impl From<RetryPolicy> for TxOptions {
     /// The database's default isolation level with that retry policy.
     fn from(p: RetryPolicy) -> Self {
-        TxOptions { isolation: None, retry: p }
+        TxOptions { isolation: None, retry: Some(p) }
     }
 }
 
@@ -202,11 +206,12 @@ impl DataFlow {
         F: for<'c> Fn(&'c mut Tx) -> BoxFuture<'c, Result<T>>,
     {
         let o: TxOptions = options.into();
+        let retry = o.retry.or(self.config().retry).unwrap_or_else(RetryPolicy::none);
         let mut attempt = 1;
         loop {
             match self.transaction_once(o.isolation, &f).await {
-                Err(e) if o.retry.retries(&e, attempt) => {
-                    let wait = o.retry.delay(attempt);
+                Err(e) if retry.retries(&e, attempt) => {
+                    let wait = retry.delay(attempt);
                     tracing::debug!(target: "dataflow::sql", code = %e.code(), attempt, ?wait, "transaction aborted by the database, retrying");
                     tokio::time::sleep(wait).await;
                     attempt += 1;

@@ -111,6 +111,10 @@ impl Backend for MySqlBackend {
         format!("VALUES({})", Dialect::MySql.quote(column))
     }
 
+    fn upsert_existing_column(&self, _table: &str, column: &str) -> String {
+        Dialect::MySql.quote(column)
+    }
+
     fn upsert_returning(&self, _asked: bool) -> bool {
         false
     }
@@ -222,6 +226,12 @@ impl Backend for MySqlBackend {
 
     fn otel_system(&self) -> &'static str {
         "mysql"
+    fn now_millis(&self) -> &'static str {
+        "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+    }
+
+    fn bigint_cast(&self) -> &'static str {
+        "SIGNED"
     }
 
     fn introspection(&self) -> IntrospectionQueries {

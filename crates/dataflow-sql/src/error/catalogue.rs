@@ -141,9 +141,9 @@ entries! {
     }
     MIGRATION_LOCK_TIMEOUT {
         "Another process held the migration lock longer than the timeout.",
-        causes: ["several instances starting at once against one database", "a crashed migration holding a session lock"],
-        fixes: ["retry; start one instance first, or raise the lock timeout"],
-        keys: ["lock timeout", "migration lock", "get_lock"],
+        causes: ["several instances starting at once against one database", "a crashed migration holding a session lock", "a crashed holder's lease row that has not expired yet (`MigrationLock::Lease`, `Compat` mode)"],
+        fixes: ["retry; start one instance first, or raise the lock timeout (`DataFlowBuilder::migration_lock_timeout`)", "a lease is taken over once it expires (`lease_duration`, default 30 s); see docs/guide/scaling.md"],
+        keys: ["lock timeout", "migration lock", "get_lock", "lease"],
     }
     SCHEMA_MISMATCH {
         "In `existing_schema_mode` the live table does not match the model; every mismatch is listed.",
