@@ -13,6 +13,7 @@ pub mod express;
 pub mod migrate;
 pub mod observe;
 pub(crate) mod ops;
+pub mod query_cache;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;
@@ -20,9 +21,11 @@ pub mod workflow;
 
 pub use dataflow_sql::changes::Changes;
 pub use db::config::{Config, DataFlowBuilder};
+pub use db::replicas::{ReplicaConfig, ReplicaStats};
 pub use db::{DataFlow, RawPool};
 pub use express::typed::Page;
 pub use express::{Express, IntoId, Query, Stored};
 pub use ops::bulk_upsert::{ConflictResolution, UpsertCounts};
+pub use query_cache::{QueryCacheConfig, QueryCacheStats};
 pub use tx::Tx;
 pub use tx::{Isolation, RetryPolicy, TxOptions, is_retryable};

@@ -18,6 +18,8 @@ pub struct Tx {
     pub(crate) db: DataFlow,
     pub(crate) txn: Txn<'static>,
     depth: u32,
+    /// Models written in the transaction: their query-cache generations are bumped when it ends.
+    pub(crate) touched: Vec<String>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -51,10 +53,15 @@ impl DataFlow {
     {
         self.check_open()?;
         let txn = self.inner.pools.begin().await?;
-        let mut tx = Tx { db: self.clone(), txn, depth: 0 };
+        let mut tx = Tx::new(self.clone(), txn);
         match f(&mut tx).await {
             Ok(v) => {
-                tx.txn.commit().await?;
+                let done = tx.txn.commit().await;
+                // Even a failed COMMIT may have applied (DF-511): invalidate either way.
+                for m in &tx.touched {
+                    self.wrote(m).await;
+                }
+                done?;
                 Ok(v)
             }
             Err(e) => {
@@ -69,7 +76,7 @@ impl DataFlow {
 
 impl Tx {
     pub(crate) fn new(db: DataFlow, txn: Txn<'static>) -> Tx {
-        Tx { db, txn, depth: 0 }
+        Tx { db, txn, depth: 0, touched: Vec::new() }
     }
 
     /// The instance this transaction belongs to.

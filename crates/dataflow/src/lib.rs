@@ -25,7 +25,8 @@ pub use dataflow_core::{Changes, Isolation, RetryPolicy, TxOptions};
 pub use dataflow_core::{
     Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx, UpsertCounts,
 };
-pub use dataflow_core::{RawPool, cache, migrate, observe, workflow};
+pub use dataflow_core::{QueryCacheConfig, QueryCacheStats, ReplicaConfig, ReplicaStats};
+pub use dataflow_core::{RawPool, cache, migrate, observe, query_cache, workflow};
 
 /// Test support for your own suites (feature `testing`): one isolated database per test on
 /// every backend, dropped even on panic, and a rollback fixture. See the module's docs.
@@ -63,6 +64,8 @@ mod guide {
     struct ModelsFile;
     #[doc = include_str!("../../../docs/guide/coming-from-python.md")]
     struct ComingFromPython;
+    #[doc = include_str!("../../../docs/guide/scaling.md")]
+    struct Scaling;
 }
 /// The snippets of `docs/guide/operating.md`, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -35,6 +35,13 @@ pub struct Config {
     pub full_table_guard: Option<u64>,
     /// Tracing, metrics, stats and slow-statement settings.
     pub observe: crate::observe::ObserveConfig,
+    /// Read replicas (same database kind as `url`): reads outside transactions go to them
+    /// round-robin, everything else to `url` (docs/guide/scaling.md, "Read replicas").
+    pub read_urls: Vec<String>,
+    /// Read-replica routing: read-your-writes window, health checks, lag bound.
+    pub replicas: super::replicas::ReplicaConfig,
+    /// The query cache: which models are cached, size, TTL, Redis (docs/guide/scaling.md, "Query cache").
+    pub query_cache: crate::query_cache::QueryCacheConfig,
 }
 
 impl Config {
@@ -53,6 +60,9 @@ impl Config {
             schema_cache: crate::cache::CacheConfig::default(),
             full_table_guard: None,
             observe: crate::observe::ObserveConfig::default(),
+            read_urls: Vec::new(),
+            replicas: super::replicas::ReplicaConfig::default(),
+            query_cache: crate::query_cache::QueryCacheConfig::default(),
         }
     }
 
@@ -154,6 +164,49 @@ impl DataFlowBuilder {
     /// Tracing, metrics and stats settings (see [`crate::observe`]).
     pub fn observe(mut self, o: crate::observe::ObserveConfig) -> Self {
         self.config.observe = o;
+        self
+    }
+
+    /// Adds a read replica: reads outside transactions (Read, List, Count, FindOne, streams) go
+    /// to the replicas round-robin; writes and transactions to the primary. A replica that is
+    /// down is skipped; with every replica down reads go to the primary.
+    ///
+    /// ```no_run
+    /// # async fn run() -> dataflow_sql::Result<()> {
+    /// let db = dataflow_core::DataFlow::builder("postgres://app@db-primary/app")
+    ///     .read_replica("postgres://app@db-replica-1/app")
+    ///     .read_replica("postgres://app@db-replica-2/app")
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = db; Ok(()) }
+    /// ```
+    pub fn read_replica(mut self, url: impl Into<String>) -> Self {
+        self.config.read_urls.push(url.into());
+        self
+    }
+
+    /// After a write through the handle, its reads go to the primary for `window` (default
+    /// 1 s; `None`: never), so callers read their own writes despite replication lag.
+    pub fn read_your_writes(mut self, window: Option<Duration>) -> Self {
+        self.config.replicas.read_your_writes = window;
+        self
+    }
+
+    /// Every read-replica setting at once (health-check interval, acquire timeout, lag bound).
+    pub fn replica_config(mut self, c: super::replicas::ReplicaConfig) -> Self {
+        self.config.replicas = c;
+        self
+    }
+
+    /// Query-cache settings (models cached by default, size, TTL, Redis).
+    pub fn query_cache(mut self, c: crate::query_cache::QueryCacheConfig) -> Self {
+        self.config.query_cache = c;
+        self
+    }
+
+    /// Caches `model`'s Read/List/Count/FindOne results by default (see [`crate::query_cache`]).
+    pub fn cache_model(mut self, model: impl Into<String>) -> Self {
+        self.config.query_cache.models.push(model.into());
         self
     }
 
