@@ -12,13 +12,7 @@ use futures::FutureExt;
 use serde_json::json;
 
 fn schema() -> ModelSchema {
-    ModelSchema::new(
-        "QcItem",
-        vec![
-            FieldDef::new("id", FieldType::String),
-            FieldDef::new("n", FieldType::I64),
-        ],
-    )
+    ModelSchema::new("QcItem", vec![FieldDef::new("id", FieldType::String), FieldDef::new("n", FieldType::I64)])
 }
 
 fn n_of(page: &serde_json::Value) -> Vec<i64> {
@@ -160,11 +154,8 @@ fn redis_url() -> String {
 /// Two instances (two processes, as far as the cache is concerned: nothing in memory is
 /// shared) with Redis generations: after a write through A returns, B never serves the old value.
 async fn two_instances_share_invalidations_through_redis(t: &TestDb) {
-    let cfg = QueryCacheConfig {
-        models: vec!["QcItem".into()],
-        redis_url: Some(redis_url()),
-        ..QueryCacheConfig::default()
-    };
+    let cfg =
+        QueryCacheConfig { models: vec!["QcItem".into()], redis_url: Some(redis_url()), ..QueryCacheConfig::default() };
     let a = match DataFlow::builder(t.url()).query_cache(cfg.clone()).connect().await {
         Ok(a) => a,
         Err(e) if !in_ci() && e.to_string().contains("Redis") => {

@@ -19,13 +19,7 @@ fn replica_admin_url() -> String {
 }
 
 fn schema() -> ModelSchema {
-    ModelSchema::new(
-        "RepItem",
-        vec![
-            FieldDef::new("id", FieldType::String),
-            FieldDef::new("n", FieldType::I64),
-        ],
-    )
+    ModelSchema::new("RepItem", vec![FieldDef::new("id", FieldType::String), FieldDef::new("n", FieldType::I64)])
 }
 
 /// The PostgreSQL test database `t` as seen through the replica, once the replica has replayed
@@ -297,12 +291,7 @@ async fn a_replica_of_another_database_kind_is_refused() {
 /// `read_urls` naming the primary's own database: reads are routed to the "replica" pool and
 /// see every write at once; writes and transactions work as without replicas.
 async fn read_urls_on_the_same_database_route_reads(t: &TestDb) {
-    let db = DataFlow::builder(t.url())
-        .read_replica(t.url())
-        .read_your_writes(None)
-        .connect()
-        .await
-        .unwrap();
+    let db = DataFlow::builder(t.url()).read_replica(t.url()).read_your_writes(None).connect().await.unwrap();
     db.register_schema(schema()).await.unwrap();
     for i in 0..5 {
         db.express().create_json("RepItem", &json!({"id": format!("r{i}"), "n": i})).await.unwrap();

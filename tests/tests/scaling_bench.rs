@@ -33,7 +33,8 @@ fn schema() -> ModelSchema {
 
 async fn seed(db: &DataFlow) {
     db.register_schema(schema()).await.unwrap();
-    let rows: Vec<_> = (0..100).map(|i| json!({"id": format!("i{i:03}"), "name": format!("item {i}"), "n": i})).collect();
+    let rows: Vec<_> =
+        (0..100).map(|i| json!({"id": format!("i{i:03}"), "name": format!("item {i}"), "n": i})).collect();
     db.express().bulk_create_json("BenchItem", &json!(rows)).await.unwrap();
 }
 
@@ -55,7 +56,8 @@ async fn cache(backend: Backend) {
     let Some(t) = TestDb::new(backend).await else { return };
     let db = DataFlow::connect(t.url()).await.unwrap();
     seed(&db).await;
-    let redis_cfg = QueryCacheConfig { redis_url: Some("redis://127.0.0.1:6379".into()), ..QueryCacheConfig::default() };
+    let redis_cfg =
+        QueryCacheConfig { redis_url: Some("redis://127.0.0.1:6379".into()), ..QueryCacheConfig::default() };
     let dbr = match DataFlow::builder(t.url()).query_cache(redis_cfg).connect().await {
         Ok(d) => Some(d),
         Err(e) => {

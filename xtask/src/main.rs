@@ -220,7 +220,10 @@ fn replica_up() -> Result {
     let dir = std::path::Path::new(REPLICA_DIR);
     if dir.join("standby.signal").exists() {
         eprintln!("xtask: starting the PostgreSQL replica in {REPLICA_DIR}");
-        let _ = run(&mut as_postgres(&format!("{bin}/pg_ctl"), &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "30", "start"]));
+        let _ = run(&mut as_postgres(
+            &format!("{bin}/pg_ctl"),
+            &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "30", "start"],
+        ));
         if wait_for("the PostgreSQL replica to stream", replica_streaming).is_ok() {
             return Ok(());
         }
@@ -249,7 +252,10 @@ fn replica_up() -> Result {
     if is_root() {
         run(Command::new("chown").args(["-R", "postgres:postgres", REPLICA_DIR]))?;
     }
-    run(&mut as_postgres(&format!("{bin}/pg_ctl"), &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "60", "start"]))?;
+    run(&mut as_postgres(
+        &format!("{bin}/pg_ctl"),
+        &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "60", "start"],
+    ))?;
     wait_for("the PostgreSQL replica to stream", replica_streaming)
 }
 
@@ -260,10 +266,23 @@ fn log_file() -> String {
 /// Whether the replica accepts connections, is in recovery and streams from the primary.
 fn replica_streaming() -> bool {
     let in_recovery = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", REPLICA_PORT, "-U", "postgres", "-d", "postgres", "-Atc", "SELECT pg_is_in_recovery()"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            REPLICA_PORT,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            "SELECT pg_is_in_recovery()",
+        ])
         .output()
         .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "t");
-    let query = format!("SELECT count(*) FROM pg_stat_replication WHERE application_name = '{REPLICA_NAME}' AND state = 'streaming'");
+    let query = format!(
+        "SELECT count(*) FROM pg_stat_replication WHERE application_name = '{REPLICA_NAME}' AND state = 'streaming'"
+    );
     in_recovery
         && Command::new("psql")
             .args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-Atc", &query])
@@ -292,7 +311,16 @@ fn ensure_replication_hba() -> Result {
         }
         t.push_str("host replication all 127.0.0.1/32 trust\n");
         std::fs::write(&path, t).map_err(|e| format!("could not write {path}: {e}"))?;
-        run(Command::new("psql").args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", "SELECT pg_reload_conf()"]))?;
+        run(Command::new("psql").args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "SELECT pg_reload_conf()",
+        ]))?;
     }
     Ok(())
 }

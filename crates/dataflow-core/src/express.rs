@@ -261,10 +261,10 @@ impl<'a> Express<'a> {
             return Ok((Guard::Tx(t), None));
         }
         self.db.check_open()?;
-        if let Some(r) = &self.db.inner.replicas {
-            if let Some((c, i)) = r.acquire_read(self.primary || force_primary, avoid).await {
-                return Ok((Guard::Pooled(c), Some(Route::Replica(i))));
-            }
+        if let Some(r) = &self.db.inner.replicas
+            && let Some((c, i)) = r.acquire_read(self.primary || force_primary, avoid).await
+        {
+            return Ok((Guard::Pooled(c), Some(Route::Replica(i))));
         }
         Ok((Guard::Pooled(self.db.acquire().await?), Some(Route::Primary)))
     }

@@ -98,7 +98,11 @@ impl Replicas {
                         "read replica `{}` cannot serve reads of a {} primary{}",
                         url::redact(u),
                         primary.dialect.name(),
-                        if parsed.in_memory { ": an in-memory SQLite database is private to its connection" } else { "" }
+                        if parsed.in_memory {
+                            ": an in-memory SQLite database is private to its connection"
+                        } else {
+                            ""
+                        }
                     ),
                 )
                 .fix("give every read replica URL the primary's database kind (postgres://, mysql://, sqlite://file)")
