@@ -3,7 +3,8 @@
 //! ```text
 //! cargo xtask ci                                   fmt, clippy, all tests on all backends, soak 10 s, docs, cargo-deny
 //! cargo xtask test [--backend sqlite|postgres|mysql|all] [-- <cargo test args>]
-//! cargo xtask db up                                start local PostgreSQL/MariaDB if down, create test databases
+//! cargo xtask db up                                start local PostgreSQL/MariaDB (and a PostgreSQL streaming
+//!                                                  replica on 127.0.0.1:5433) if down, create test databases
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
@@ -174,7 +175,8 @@ fn bench_peers(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Starts PostgreSQL and MariaDB when they are down and creates the `test` databases.
+/// Starts PostgreSQL (and its streaming replica), MariaDB and Redis when they are down and
+/// creates the `test` databases.
 fn db_up() -> Result {
     let pg_up = || succeeds(Command::new("pg_isready").args(["-h", "127.0.0.1", "-p", "5432"]));
     if !pg_up() {
@@ -213,7 +215,15 @@ fn db_up() -> Result {
         ]))?;
     }
     run(Command::new("mysql").args(["-h", "127.0.0.1", "-uroot", "-e", "CREATE DATABASE IF NOT EXISTS test"]))?;
-    eprintln!("xtask: PostgreSQL and MariaDB are up; databases ready");
+    replica_up()?;
+    // Redis: the shared query cache's tests (tests/tests/query_cache.rs) need it under CI.
+    let redis_up = || succeeds(Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", "6379", "ping"]));
+    if !redis_up() {
+        eprintln!("xtask: starting Redis");
+        run(Command::new("redis-server").args(["--bind", "127.0.0.1", "--port", "6379", "--daemonize", "yes"]))?;
+        wait_for("Redis", redis_up)?;
+    }
+    eprintln!("xtask: PostgreSQL (+ replica on port {REPLICA_PORT}), MariaDB and Redis are up; databases ready");
     Ok(())
 }
 
@@ -225,4 +235,158 @@ fn wait_for(what: &str, up: impl Fn() -> bool) -> Result {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     Err(format!("{what} did not come up within 30 s"))
+}
+
+/// Port of the local PostgreSQL streaming replica (`DATAFLOW_TEST_POSTGRES_REPLICA_URL` in tests).
+const REPLICA_PORT: &str = "5433";
+/// Data directory of the replica cluster (owned by the `postgres` OS user).
+const REPLICA_DIR: &str = "/var/lib/postgresql/dataflow-replica";
+/// `cluster_name` of the replica: its walreceiver's `application_name` in `pg_stat_replication`.
+const REPLICA_NAME: &str = "dataflow_replica";
+
+/// Starts the PostgreSQL hot standby of 127.0.0.1:5432 on 127.0.0.1:5433 when it is not
+/// streaming: restarts an existing one, or (re)creates it with `pg_basebackup -R`. Idempotent.
+/// The primary is never restarted: it only gets a `host replication all 127.0.0.1/32 trust`
+/// line in its pg_hba.conf and a configuration reload when that line is missing.
+fn replica_up() -> Result {
+    if replica_streaming() {
+        return Ok(());
+    }
+    let bin = pg_bin_dir()?;
+    ensure_replication_hba()?;
+    let dir = std::path::Path::new(REPLICA_DIR);
+    if dir.join("standby.signal").exists() {
+        eprintln!("xtask: starting the PostgreSQL replica in {REPLICA_DIR}");
+        let _ = run(&mut as_postgres(
+            &format!("{bin}/pg_ctl"),
+            &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "30", "start"],
+        ));
+        if wait_for("the PostgreSQL replica to stream", replica_streaming).is_ok() {
+            return Ok(());
+        }
+        eprintln!("xtask: the existing replica does not stream from the primary; recreating it");
+        let _ = run(&mut as_postgres(&format!("{bin}/pg_ctl"), &["-D", REPLICA_DIR, "-m", "immediate", "stop"]));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("could not remove {REPLICA_DIR}: {e}"))?;
+    }
+    eprintln!("xtask: creating the PostgreSQL replica with pg_basebackup");
+    run(&mut as_postgres(
+        &format!("{bin}/pg_basebackup"),
+        &["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-D", REPLICA_DIR, "-R", "-X", "stream"],
+    ))?;
+    let conf = format!(
+        "# DataFlow test replica (written by `cargo xtask db up`): a hot standby of 127.0.0.1:5432.\n\
+         port = {REPLICA_PORT}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '/tmp'\n\
+         cluster_name = '{REPLICA_NAME}'\nhot_standby = on\nhot_standby_feedback = on\n\
+         shared_buffers = 32MB\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+    );
+    let hba = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n";
+    for (name, text) in [("postgresql.conf", conf.as_str()), ("pg_hba.conf", hba), ("pg_ident.conf", "")] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("could not write {}: {e}", p.display()))?;
+    }
+    if is_root() {
+        run(Command::new("chown").args(["-R", "postgres:postgres", REPLICA_DIR]))?;
+    }
+    run(&mut as_postgres(
+        &format!("{bin}/pg_ctl"),
+        &["-D", REPLICA_DIR, "-l", &log_file(), "-w", "-t", "60", "start"],
+    ))?;
+    wait_for("the PostgreSQL replica to stream", replica_streaming)
+}
+
+fn log_file() -> String {
+    format!("{REPLICA_DIR}/replica.log")
+}
+
+/// Whether the replica accepts connections, is in recovery and streams from the primary.
+fn replica_streaming() -> bool {
+    let in_recovery = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            REPLICA_PORT,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            "SELECT pg_is_in_recovery()",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "t");
+    let query = format!(
+        "SELECT count(*) FROM pg_stat_replication WHERE application_name = '{REPLICA_NAME}' AND state = 'streaming'"
+    );
+    in_recovery
+        && Command::new("psql")
+            .args(["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-Atc", &query])
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "1")
+}
+
+/// Adds `host replication all 127.0.0.1/32 trust` to the primary's pg_hba.conf if no
+/// replication line is there, and reloads the configuration (no restart).
+fn ensure_replication_hba() -> Result {
+    let out = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc", "SHOW hba_file"])
+        .output()
+        .map_err(|e| format!("could not run psql: {e}"))?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("could not read pg_hba.conf `{path}`: {e}"))?;
+    let has = text.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 4 && f[0] == "host" && f[1] == "replication" && (f[3] == "127.0.0.1/32" || f[3] == "all")
+    });
+    if !has {
+        eprintln!("xtask: allowing loopback replication connections in {path} (reload, no restart)");
+        let mut t = text;
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t.push_str("host replication all 127.0.0.1/32 trust\n");
+        std::fs::write(&path, t).map_err(|e| format!("could not write {path}: {e}"))?;
+        run(Command::new("psql").args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "SELECT pg_reload_conf()",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// `/usr/lib/postgresql/<version>/bin` of the installed server (the first in /etc/postgresql).
+fn pg_bin_dir() -> Result<String> {
+    let mut versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
+        .map_err(|e| format!("no PostgreSQL installed: {e}"))?
+        .flatten()
+        .map(|v| v.file_name().to_string_lossy().into_owned())
+        .collect();
+    versions.sort();
+    let v = versions.first().ok_or("no PostgreSQL cluster in /etc/postgresql")?;
+    Ok(format!("/usr/lib/postgresql/{v}/bin"))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `program args` as the `postgres` OS user (PostgreSQL refuses to run as root).
+fn as_postgres(program: &str, args: &[&str]) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", program]).args(args);
+        c
+    } else {
+        let mut c = Command::new(program);
+        c.args(args);
+        c
+    }
 }

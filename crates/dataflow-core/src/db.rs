@@ -4,6 +4,7 @@ pub mod config;
 pub mod env;
 pub(crate) mod pool;
 pub mod registry;
+pub mod replicas;
 pub mod url;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,6 +59,9 @@ pub(crate) struct Inner {
     pub(crate) registry: RwLock<Registry>,
     pub(crate) schema_cache: crate::cache::SchemaCache,
     pub(crate) observer: std::sync::Arc<crate::observe::Observer>,
+    /// Read replicas (`Config::read_urls`), if any.
+    pub(crate) replicas: Option<Arc<replicas::Replicas>>,
+    pub(crate) query_cache: crate::query_cache::QueryCache,
     closed: AtomicBool,
 }
 
@@ -92,6 +96,8 @@ impl DataFlow {
             dataflow_sql::mysql_server::MySqlServer::MariaDb
         };
         let cache_config = config.schema_cache.clone();
+        let replicas = replicas::Replicas::connect(&config, &u).await?;
+        let query_cache = crate::query_cache::QueryCache::new(&config.query_cache, &config.url).await?;
         let observer = crate::observe::Observer::new(config.observe.clone(), u.dialect);
         Ok(DataFlow {
             inner: Arc::new(Inner {
@@ -102,6 +108,8 @@ impl DataFlow {
                 registry: RwLock::new(Registry::default()),
                 schema_cache: crate::cache::SchemaCache::new(cache_config),
                 observer,
+                replicas,
+                query_cache,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -136,6 +144,9 @@ impl DataFlow {
     pub async fn close(&self) {
         if !self.inner.closed.swap(true, Ordering::SeqCst) {
             self.inner.pools.close().await;
+            if let Some(r) = &self.inner.replicas {
+                r.close().await;
+            }
         }
     }
 

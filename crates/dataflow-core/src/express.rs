@@ -35,6 +35,7 @@ use dataflow_sql::Result;
 pub use self::typed::{IntoId, Query, Stored};
 use crate::DataFlow;
 use crate::db::pool::{Conn, PoolConn, Txn};
+use crate::db::replicas::Route;
 use crate::tx::Tx;
 
 /// The Express API of one instance (or one transaction). Create with [`DataFlow::express`] or
@@ -44,12 +45,22 @@ pub struct Express<'a> {
     txn: Option<&'a mut Txn<'static>>,
     tenant: crate::tenant::TenantCtx,
     actor: Option<Arc<str>>,
+    /// The transaction's written models (their cache generations are bumped when it ends).
+    touched: Option<&'a mut Vec<String>>,
+    /// Reads go to the primary (`.primary()`), never a replica or the query cache.
+    primary: bool,
+    /// Per-call query-cache choice (`.cached()` / `.uncached()`); `None`: the model's default.
+    cached: Option<bool>,
 }
 
 impl std::fmt::Debug for Express<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant)
+        f.debug_struct("Express")
+            .field("in_transaction", &self.txn.is_some())
+            .field("tenant", &self.tenant)
             .field("actor", &self.actor)
+            .field("primary", &self.primary)
+            .field("cached", &self.cached)
             .finish()
     }
 }
@@ -71,7 +82,7 @@ impl Guard<'_> {
 impl DataFlow {
     /// The Express API on the pool.
     pub fn express(&self) -> Express<'_> {
-        Express { db: self, txn: None, tenant: crate::tenant::TenantCtx::default(), actor: None }
+        Express { db: self, txn: None, touched: None, tenant: crate::tenant::TenantCtx::default(), actor: None, primary: false, cached: None }
     }
 }
 
@@ -79,7 +90,15 @@ impl Tx {
     /// The Express API on this transaction.
     pub fn express(&mut self) -> Express<'_> {
         let tenant = crate::tenant::TenantCtx::bound(self.tenant.clone());
-        Express { db: &self.db, txn: Some(&mut self.txn), tenant, actor: None }
+        Express {
+            db: &self.db,
+            txn: Some(&mut self.txn),
+            touched: Some(&mut self.touched),
+            tenant,
+            actor: None,
+            primary: false,
+            cached: None,
+        }
     }
 }
 
@@ -124,8 +143,74 @@ macro_rules! with_conn {
             out
         })
         .await;
+        // Whatever the outcome (a failed write may still have committed), bump the model's
+        // cache generation now, or at the end of the transaction.
+        $self.wrote(&$e.schema.name).await;
         r?
     }};
+    // A read (Read, List, Count, FindOne): routed to a replica outside transactions, served from
+    // the query cache when enabled, retried once on a lost connection (reads are idempotent).
+    (@read $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, [$($arg:expr),*], $($body:tt)*) => {{
+        let db = $self.db;
+        let tenant = $self.tenant.resolve(&$e.schema)?;
+        let $cx = Ctx {
+            e: &$e,
+            dialect: db.dialect(),
+            server: db.mysql_server(),
+            tenant: tenant.as_deref(),
+            full_table_guard: db.config().full_table_guard,
+            protection: &db.config().protection,
+            actor: None,
+            op: $op,
+            portable: db.config().compat.is_some(),
+        };
+        let op = $op;
+        let r = crate::observe::trace::operation(db, op, &$e.schema.name, tenant.as_deref(), async {
+            let model = &$e.schema.name;
+            let key = $self.cache_key(model, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
+            if let Some(k) = &key {
+                if let Some(v) = db.inner.query_cache.get(model, k) {
+                    return Ok(v);
+                }
+            }
+            let mut avoid = None;
+            let mut retried = false;
+            let v = loop {
+                // A cache fill always reads the primary: a cached result is never older than the
+                // last write that bumped the generation.
+                let (mut g, route) = $self.read_guard(key.is_some(), avoid).await?;
+                let r = async {
+                    let mut $c = g.conn();
+                    Ok::<_, dataflow_sql::Error>($($body)*)
+                }
+                .await;
+                drop(g);
+                match (r, route) {
+                    (Err(err), Some(route)) if !retried && err.code() == dataflow_sql::ErrorCode::CONNECTION_LOST => {
+                        tracing::debug!(target: "dataflow::sql", error = %err, "read lost its connection; retrying once");
+                        avoid = $self.read_failed(route, &err);
+                        retried = true;
+                    }
+                    (other, _) => break other,
+                }
+            }?;
+            if let Some(k) = key {
+                db.inner.query_cache.put(k, &v);
+            }
+            Ok::<_, dataflow_sql::Error>(v)
+        })
+        .await;
+        r?
+    }};
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::read::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
+        with_conn!(@read crate::observe::trace::op_name("read", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::read::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+    };
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::list::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
+        with_conn!(@read crate::observe::trace::op_name("list", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::list::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+    };
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::count::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
+        with_conn!(@read crate::observe::trace::op_name("count", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::count::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+    };
     // The operation's span and metrics name come from the called `ops::<module>::<function>`.
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
         with_conn!(@op crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, ops::$m::$f $($rest)*)
@@ -166,6 +251,99 @@ impl<'a> Express<'a> {
     pub fn actor(mut self, actor: impl Into<Arc<str>>) -> Self {
         self.actor = Some(actor.into());
         self
+    }
+
+    /// Reads of this handle go to the primary: not to a replica, not to the query cache (for a
+    /// read that must see the latest committed data).
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// let fresh = db.express().primary().read_json("Order", &serde_json::json!("o1")).await?;
+    /// # let _ = fresh; Ok(()) }
+    /// ```
+    pub fn primary(mut self) -> Self {
+        self.primary = true;
+        self
+    }
+
+    /// Reads of this handle use the query cache, whatever the model's default
+    /// (docs/guide/scaling.md, "Query cache"). Ignored inside transactions.
+    pub fn cached(mut self) -> Self {
+        self.cached = Some(true);
+        self
+    }
+
+    /// Reads of this handle bypass the query cache, whatever the model's default.
+    pub fn uncached(mut self) -> Self {
+        self.cached = Some(false);
+        self
+    }
+
+    /// The query-cache key of a read, when this read uses the cache.
+    pub(crate) async fn cache_key(
+        &self,
+        model: &str,
+        tenant: Option<&str>,
+        op: &str,
+        args: impl FnOnce() -> String,
+    ) -> Option<String> {
+        let qc = &self.db.inner.query_cache;
+        if self.txn.is_some() || self.primary || !self.cached.unwrap_or_else(|| qc.model_enabled(model)) {
+            return None;
+        }
+        qc.key(model, tenant, op, args()).await
+    }
+
+    /// A connection for a read: the transaction's, a replica's, or the primary's, and where it
+    /// came from (`None` inside a transaction).
+    pub(crate) async fn read_guard(
+        &mut self,
+        force_primary: bool,
+        avoid: Option<usize>,
+    ) -> Result<(Guard<'_>, Option<Route>)> {
+        if let Some(t) = self.txn.as_deref_mut() {
+            return Ok((Guard::Tx(t), None));
+        }
+        self.db.check_open()?;
+        if let Some(r) = &self.db.inner.replicas
+            && let Some((c, i)) = r.acquire_read(self.primary || force_primary, avoid).await
+        {
+            return Ok((Guard::Pooled(c), Some(Route::Replica(i))));
+        }
+        Ok((Guard::Pooled(self.db.acquire().await?), Some(Route::Primary)))
+    }
+
+    /// A read on `route` lost its connection: a replica is skipped until its next good health
+    /// check. Returns the replica to avoid on the retry.
+    pub(crate) fn read_failed(&self, route: Route, e: &dataflow_sql::Error) -> Option<usize> {
+        match (route, &self.db.inner.replicas) {
+            (Route::Replica(i), Some(r)) => {
+                r.failed(i, e);
+                Some(i)
+            }
+            _ => None,
+        }
+    }
+
+    /// A write to `model` finished: inside a transaction, remember it for the commit; on the
+    /// pool, invalidate its cached results and open the read-your-writes window now.
+    pub(crate) async fn wrote(&mut self, model: &str) {
+        match self.touched.as_deref_mut() {
+            Some(t) => {
+                if !t.iter().any(|m| m == model) {
+                    t.push(model.to_owned());
+                }
+            }
+            None => self.db.wrote(model).await,
+        }
+    }
+
+    /// The pools a stream reads from: a replica's, or the primary's.
+    pub(crate) fn stream_pools(&self) -> &crate::db::pool::Pools {
+        match &self.db.inner.replicas {
+            Some(r) => r.stream_pools(self.primary).unwrap_or(&self.db.inner.pools),
+            None => &self.db.inner.pools,
+        }
     }
 
     pub(crate) async fn guard(&mut self) -> Result<Guard<'_>> {

@@ -133,6 +133,11 @@ impl crate::DataFlow {
     /// # }
     /// ```
     pub fn stats(&self) -> stats::StatsSnapshot {
-        self.inner.observer.stats.snapshot()
+        let mut s = self.inner.observer.stats.snapshot();
+        if let Some(r) = &self.inner.replicas {
+            (s.replicas, s.primary_reads, s.replica_fallbacks) = r.stats();
+        }
+        s.query_cache = self.inner.query_cache.stats();
+        s
     }
 }

@@ -21,6 +21,8 @@ pub struct Tx {
     /// The tenant this transaction is bound to (`tx.tenant(..)`, `db.tenant(..).transaction(..)`);
     /// every `tx.express()` carries it and it cannot be switched (crate::tenant).
     pub(crate) tenant: Option<std::sync::Arc<str>>,
+    /// Models written in the transaction: their query-cache generations are bumped when it ends.
+    pub(crate) touched: Vec<String>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -63,10 +65,15 @@ impl DataFlow {
     {
         self.check_open()?;
         let txn = self.inner.pools.begin().await?;
-        let mut tx = Tx { db: self.clone(), txn, depth: 0, tenant };
+        let mut tx = Tx { db: self.clone(), txn, depth: 0, tenant, touched: Vec::new() };
         match f(&mut tx).await {
             Ok(v) => {
-                tx.txn.commit().await?;
+                let done = tx.txn.commit().await;
+                // Even a failed COMMIT may have applied (DF-511): invalidate either way.
+                for m in &tx.touched {
+                    self.wrote(m).await;
+                }
+                done?;
                 Ok(v)
             }
             Err(e) => {
@@ -81,7 +88,7 @@ impl DataFlow {
 
 impl Tx {
     pub(crate) fn new(db: DataFlow, txn: Txn<'static>) -> Tx {
-        Tx { db, txn, depth: 0, tenant: None }
+        Tx { db, txn, depth: 0, tenant: None, touched: Vec::new() }
     }
 
     /// The instance this transaction belongs to.

@@ -296,6 +296,9 @@ pub trait Backend: Sync + std::fmt::Debug {
     fn type_matches(&self, field: &FieldDef, wanted: &str, live: &str) -> bool;
     /// `CREATE TABLE IF NOT EXISTS dataflow_migrations (...)`.
     fn history_table(&self) -> &'static str;
+    /// The read-replica health check: one row, one nullable BIGINT, the replica's replay lag in
+    /// microseconds (NULL when the backend cannot tell). Also proves the replica answers.
+    fn replica_lag_query(&self) -> &'static str;
     /// The cross-process migration lock.
     fn lock(&self) -> LockStatements;
     /// The database server's clock in whole milliseconds since the Unix epoch, as a BIGINT

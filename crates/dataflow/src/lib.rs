@@ -26,7 +26,8 @@ pub use dataflow_core::{
     Compat, Config, ConflictResolution, DataFlow, DataFlowBuilder, Express, IntoId, Page, Query, Stored, Tx,
     UpsertCounts,
 };
-pub use dataflow_core::{RawPool, audit, cache, migrate, observe, protect, workflow};
+pub use dataflow_core::{QueryCacheConfig, QueryCacheStats, ReplicaConfig, ReplicaStats};
+pub use dataflow_core::{RawPool, audit, cache, migrate, observe, protect, query_cache, workflow};
 
 /// Test support for your own suites (feature `testing`): one isolated database per test on
 /// every backend, dropped even on panic, and a rollback fixture. See the module's docs.
@@ -70,6 +71,8 @@ mod guide {
     struct ComingFromPython;
     #[doc = include_str!("../../../docs/guide/protection-and-audit.md")]
     struct ProtectionAndAudit;
+    #[doc = include_str!("../../../docs/guide/scaling.md")]
+    struct Scaling;
 }
 /// The snippets of `docs/guide/operating.md`, compiled and run as doc tests.
 #[cfg(doctest)]

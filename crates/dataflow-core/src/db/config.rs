@@ -53,6 +53,13 @@ pub struct Config {
     /// The retry policy of [`DataFlow::transaction_with`](crate::DataFlow::transaction_with)
     /// calls whose options set none (default none; [`Config::compat`] sets the default policy).
     pub retry: Option<RetryPolicy>,
+    /// Read replicas (same database kind as `url`): reads outside transactions go to them
+    /// round-robin, everything else to `url` (docs/guide/scaling.md, "Read replicas").
+    pub read_urls: Vec<String>,
+    /// Read-replica routing: read-your-writes window, health checks, lag bound.
+    pub replicas: super::replicas::ReplicaConfig,
+    /// The query cache: which models are cached, size, TTL, Redis (docs/guide/scaling.md, "Query cache").
+    pub query_cache: crate::query_cache::QueryCacheConfig,
 }
 
 impl Config {
@@ -77,6 +84,9 @@ impl Config {
             lease_duration: Duration::from_secs(30),
             migration_lock_timeout: None,
             retry: None,
+            read_urls: Vec::new(),
+            replicas: super::replicas::ReplicaConfig::default(),
+            query_cache: crate::query_cache::QueryCacheConfig::default(),
         }
     }
 
@@ -267,6 +277,49 @@ impl DataFlowBuilder {
     /// The retry policy of `transaction_with` calls whose options set none.
     pub fn retry(mut self, p: RetryPolicy) -> Self {
         self.config.retry = Some(p);
+        self
+    }
+
+    /// Adds a read replica: reads outside transactions (Read, List, Count, FindOne, streams) go
+    /// to the replicas round-robin; writes and transactions to the primary. A replica that is
+    /// down is skipped; with every replica down reads go to the primary.
+    ///
+    /// ```no_run
+    /// # async fn run() -> dataflow_sql::Result<()> {
+    /// let db = dataflow_core::DataFlow::builder("postgres://app@db-primary/app")
+    ///     .read_replica("postgres://app@db-replica-1/app")
+    ///     .read_replica("postgres://app@db-replica-2/app")
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = db; Ok(()) }
+    /// ```
+    pub fn read_replica(mut self, url: impl Into<String>) -> Self {
+        self.config.read_urls.push(url.into());
+        self
+    }
+
+    /// After a write through the handle, its reads go to the primary for `window` (default
+    /// 1 s; `None`: never), so callers read their own writes despite replication lag.
+    pub fn read_your_writes(mut self, window: Option<Duration>) -> Self {
+        self.config.replicas.read_your_writes = window;
+        self
+    }
+
+    /// Every read-replica setting at once (health-check interval, acquire timeout, lag bound).
+    pub fn replica_config(mut self, c: super::replicas::ReplicaConfig) -> Self {
+        self.config.replicas = c;
+        self
+    }
+
+    /// Query-cache settings (models cached by default, size, TTL, Redis).
+    pub fn query_cache(mut self, c: crate::query_cache::QueryCacheConfig) -> Self {
+        self.config.query_cache = c;
+        self
+    }
+
+    /// Caches `model`'s Read/List/Count/FindOne results by default (see [`crate::query_cache`]).
+    pub fn cache_model(mut self, model: impl Into<String>) -> Self {
+        self.config.query_cache.models.push(model.into());
         self
     }
 

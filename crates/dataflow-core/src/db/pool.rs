@@ -79,6 +79,16 @@ fn connect_err(url: &str, e: sqlx::Error) -> Error {
 
 impl Pools {
     pub(crate) async fn connect(cfg: &Config, u: &DbUrl) -> Result<Pools> {
+        Self::connect_inner(cfg, u, false).await
+    }
+
+    /// A pool that opens its connections on first use (read replicas: one that is down must not
+    /// fail `connect`).
+    pub(crate) async fn connect_lazy(cfg: &Config, u: &DbUrl) -> Result<Pools> {
+        Self::connect_inner(cfg, u, true).await
+    }
+
+    async fn connect_inner(cfg: &Config, u: &DbUrl, lazy: bool) -> Result<Pools> {
         fn base<DB: sqlx::Database>(cfg: &Config, max: u32) -> sqlx::pool::PoolOptions<DB> {
             sqlx::pool::PoolOptions::new()
                 .max_connections(cfg.max_connections.unwrap_or(max))
@@ -91,12 +101,12 @@ impl Pools {
             Dialect::Postgres => {
                 let opts: sqlx::postgres::PgConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
                 let opts = opts.statement_cache_capacity(cfg.statement_cache_capacity);
-                Pools::Postgres(
-                    base(cfg, super::env::default_pool_size(u.dialect, false))
-                        .connect_with(opts)
-                        .await
-                        .map_err(|e| connect_err(&u.url, e))?,
-                )
+                let p = base(cfg, super::env::default_pool_size(u.dialect, false));
+                Pools::Postgres(if lazy {
+                    p.connect_lazy_with(opts)
+                } else {
+                    p.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?
+                })
             }
             Dialect::MySql => {
                 let opts: sqlx::mysql::MySqlConnectOptions = u.url.parse().map_err(|e| connect_err(&u.url, e))?;
@@ -104,12 +114,12 @@ impl Pools {
                     .statement_cache_capacity(cfg.statement_cache_capacity)
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                Pools::MySql(
-                    base(cfg, super::env::default_pool_size(u.dialect, false))
-                        .connect_with(opts)
-                        .await
-                        .map_err(|e| connect_err(&u.url, e))?,
-                )
+                let p = base(cfg, super::env::default_pool_size(u.dialect, false));
+                Pools::MySql(if lazy {
+                    p.connect_lazy_with(opts)
+                } else {
+                    p.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?
+                })
             }
             Dialect::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -130,7 +140,11 @@ impl Pools {
                         .synchronous(SqliteSynchronous::Normal);
                     base(cfg, 5)
                 };
-                Pools::Sqlite(pool.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?)
+                Pools::Sqlite(if lazy {
+                    pool.connect_lazy_with(opts)
+                } else {
+                    pool.connect_with(opts).await.map_err(|e| connect_err(&u.url, e))?
+                })
             }
         })
     }
@@ -364,6 +378,16 @@ impl Conn<'_> {
             Conn::Postgres(c) => sqlx::query_scalar_with::<Postgres, i64, _>(q, vals).fetch_one(&mut **c).await,
             Conn::MySql(c) => sqlx::query_scalar_with::<MySql, i64, _>(q, vals).fetch_one(&mut **c).await,
             Conn::Sqlite(c) => sqlx::query_scalar_with::<Sqlite, i64, _>(q, vals).fetch_one(&mut **c).await,
+        }
+        .map_err(|e| classify(e, None))
+    }
+
+    /// Runs a query returning one nullable BIGINT (the replica lag check).
+    pub(crate) async fn fetch_optional_i64(&mut self, sql: &'static str) -> Result<Option<i64>> {
+        match self {
+            Conn::Postgres(c) => sqlx::query_scalar::<Postgres, Option<i64>>(sql).fetch_one(&mut **c).await,
+            Conn::MySql(c) => sqlx::query_scalar::<MySql, Option<i64>>(sql).fetch_one(&mut **c).await,
+            Conn::Sqlite(c) => sqlx::query_scalar::<Sqlite, Option<i64>>(sql).fetch_one(&mut **c).await,
         }
         .map_err(|e| classify(e, None))
     }

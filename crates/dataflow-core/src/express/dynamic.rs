@@ -518,9 +518,7 @@ impl Express<'_> {
         match prepared {
             Ok((schema, st, cols)) => {
                 let c2 = cols.clone();
-                self.db
-                    .inner
-                    .pools
+                self.stream_pools()
                     .fetch_stream(st, cols, schema)
                     .map(move |r| r.map(|row| J::Object(row_json(&c2, row))))
                     .left_stream()

@@ -355,7 +355,7 @@ impl Express<'_> {
     pub async fn count<M: Model>(&mut self, filter: &serde_json::Value) -> Result<u64> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), false).await)
+        Ok(with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), false).await?))
     }
 
     /// Inserts `record`, or updates the record with the same `conflict_on` key. Returns
@@ -448,9 +448,7 @@ impl Express<'_> {
         match prepared {
             Ok((e, st, cols)) => {
                 let schema = e.schema.clone();
-                self.db
-                    .inner
-                    .pools
+                self.stream_pools()
                     .fetch_stream(st, cols, schema)
                     .map(move |r| r.and_then(|row| Stored::from_row(&e, row)))
                     .left_stream()

@@ -187,6 +187,7 @@ impl Stats {
             statements_total: self.statements.load(Ordering::Relaxed),
             statement_errors: self.statement_errors.load(Ordering::Relaxed),
             slowest: self.slowest.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            ..StatsSnapshot::default()
         }
     }
 }
@@ -238,6 +239,15 @@ pub struct StatsSnapshot {
     pub statement_errors: u64,
     /// The slowest statements, slowest first (at most 10).
     pub slowest: Vec<SlowStatement>,
+    /// Read replicas (`Config::read_urls`): health, replication lag, reads routed.
+    pub replicas: Vec<crate::db::replicas::ReplicaStats>,
+    /// Reads sent to the primary although replicas are configured (`.primary()`,
+    /// read-your-writes, cache misses, fallback).
+    pub primary_reads: u64,
+    /// Of those, reads that fell back because no replica was usable.
+    pub replica_fallbacks: u64,
+    /// Query-cache hits, misses and invalidations.
+    pub query_cache: crate::query_cache::QueryCacheStats,
 }
 
 impl StatsSnapshot {
@@ -279,6 +289,26 @@ impl fmt::Display for StatsSnapshot {
             for s in &self.slowest {
                 writeln!(f, "  {:>10}  {}", fmt_d(s.elapsed), s.sql)?;
             }
+        }
+        for r in &self.replicas {
+            let lag = r.lag.map_or_else(|| "unknown".to_owned(), fmt_d);
+            let state = if r.healthy { "up" } else { "DOWN" };
+            writeln!(f, "replica {} {state}: lag {lag}, {} reads, {} failures", r.url, r.reads, r.failures)?;
+        }
+        if !self.replicas.is_empty() {
+            writeln!(f, "primary reads: {} ({} fallbacks)", self.primary_reads, self.replica_fallbacks)?;
+        }
+        let c = &self.query_cache;
+        if c.hits + c.misses > 0 {
+            writeln!(
+                f,
+                "query cache: {} hits, {} misses ({:.1}% hits), {} invalidations, {} entries",
+                c.hits,
+                c.misses,
+                c.hit_ratio() * 100.0,
+                c.invalidations,
+                c.entries
+            )?;
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ pub struct ListSpec {
 }
 
 /// One page of rows.
+#[derive(Clone)]
 pub(crate) struct Page {
     pub cols: Arc<[FieldDef]>,
     pub rows: Vec<Vec<Value>>,

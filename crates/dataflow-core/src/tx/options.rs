@@ -231,7 +231,12 @@ impl DataFlow {
         let mut tx = Tx::new(self.clone(), txn);
         match f(&mut tx).await {
             Ok(v) => {
-                tx.txn.commit().await?;
+                let done = tx.txn.commit().await;
+                // Even a failed COMMIT may have applied (DF-511): invalidate either way.
+                for m in &tx.touched {
+                    self.wrote(m).await;
+                }
+                done?;
                 Ok(v)
             }
             Err(e) => {

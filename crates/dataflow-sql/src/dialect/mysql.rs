@@ -147,6 +147,11 @@ impl Backend for MySqlBackend {
                     || (w.starts_with("varchar") && l.starts_with("varchar"))))
     }
 
+    fn replica_lag_query(&self) -> &'static str {
+        // MariaDB/MySQL report lag only through SHOW REPLICA STATUS (not a SELECT): unknown here.
+        "SELECT CAST(NULL AS SIGNED)"
+    }
+
     fn history_table(&self) -> &'static str {
         "CREATE TABLE IF NOT EXISTS dataflow_migrations (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, \
          version BIGINT NOT NULL, model VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, \

@@ -105,6 +105,11 @@ impl Backend for SqliteBackend {
         sqlite_affinity(wanted) == sqlite_affinity(live)
     }
 
+    fn replica_lag_query(&self) -> &'static str {
+        // A "replica" of a SQLite file is the same file (or a copy): no replication lag to tell.
+        "SELECT CAST(NULL AS INTEGER)"
+    }
+
     fn history_table(&self) -> &'static str {
         "CREATE TABLE IF NOT EXISTS dataflow_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, \
          version INTEGER NOT NULL, model TEXT NOT NULL, table_name TEXT NOT NULL, checksum TEXT NOT NULL, \
