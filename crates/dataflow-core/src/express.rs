@@ -82,7 +82,15 @@ impl Guard<'_> {
 impl DataFlow {
     /// The Express API on the pool.
     pub fn express(&self) -> Express<'_> {
-        Express { db: self, txn: None, touched: None, tenant: crate::tenant::TenantCtx::default(), actor: None, primary: false, cached: None }
+        Express {
+            db: self,
+            txn: None,
+            touched: None,
+            tenant: crate::tenant::TenantCtx::default(),
+            actor: None,
+            primary: false,
+            cached: None,
+        }
     }
 }
 

@@ -15,8 +15,8 @@ pub mod migrate;
 pub mod observe;
 pub(crate) mod ops;
 pub mod protect;
-pub(crate) mod tenant;
 pub mod query_cache;
+pub(crate) mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;

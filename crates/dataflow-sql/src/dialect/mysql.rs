@@ -231,6 +231,8 @@ impl Backend for MySqlBackend {
 
     fn otel_system(&self) -> &'static str {
         "mysql"
+    }
+
     fn now_millis(&self) -> &'static str {
         "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
     }

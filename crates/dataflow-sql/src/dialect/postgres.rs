@@ -237,6 +237,8 @@ impl Backend for PostgresBackend {
 
     fn otel_system(&self) -> &'static str {
         "postgresql"
+    }
+
     fn now_millis(&self) -> &'static str {
         "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
     }

@@ -183,6 +183,8 @@ impl Backend for SqliteBackend {
 
     fn default_pool_size(&self, _cores: u32, in_memory: bool) -> u32 {
         if in_memory { 4 } else { 5 }
+    }
+
     fn now_millis(&self) -> &'static str {
         "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
     }
