@@ -71,8 +71,6 @@ mod guide {
     struct ComingFromPython;
     #[doc = include_str!("../../../docs/guide/protection-and-audit.md")]
     struct ProtectionAndAudit;
-    #[doc = include_str!("../../../docs/guide/scaling.md")]
-    struct Scaling;
 }
 /// The snippets of `docs/guide/operating.md`, compiled and run as doc tests.
 #[cfg(doctest)]
