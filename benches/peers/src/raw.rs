@@ -52,7 +52,8 @@ macro_rules! common {
                 }
                 Op::List => {
                     for _ in 0..w.n {
-                        let rows = sqlx::query(q.list).bind(w.lo).bind(w.hi).bind(100i64).fetch_all(p).await.map_err(e)?;
+                        let rows =
+                            sqlx::query(q.list).bind(w.lo).bind(w.hi).bind(100i64).fetch_all(p).await.map_err(e)?;
                         n += rows.iter().map(dec).count() as u64;
                     }
                 }
