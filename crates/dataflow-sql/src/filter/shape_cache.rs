@@ -21,12 +21,15 @@ pub const SHAPE_CACHE_CAPACITY: usize = 512;
 /// [`SHAPE_CACHE_CAPACITY`] entries stay within a few MB per model.
 pub const SHAPE_CACHE_MAX_TEXT: usize = 8 * 1024;
 
+/// A cached WHERE text (`None`: the shape is always rendered).
+type Fragment = Option<Arc<str>>;
+
 /// Rendered WHERE fragments by filter shape, for one model schema (the runtime keeps one per
 /// registered model). Shared between threads; a lookup takes a short lock.
 #[derive(Debug, Default)]
 pub struct ShapeCache {
     /// Shape key → the fragment (`None`: the shape failed the first-render check, always render).
-    map: Mutex<HashMap<Box<[u8]>, Option<Arc<str>>>>,
+    map: Mutex<HashMap<Box<[u8]>, Fragment>>,
 }
 
 impl ShapeCache {
@@ -50,11 +53,11 @@ impl ShapeCache {
         self.len() == 0
     }
 
-    fn get(&self, key: &[u8]) -> Option<Option<Arc<str>>> {
+    fn get(&self, key: &[u8]) -> Option<Fragment> {
         self.map.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: Vec<u8>, frag: Option<Arc<str>>) {
+    fn put(&self, key: Vec<u8>, frag: Fragment) {
         if let Ok(mut m) = self.map.lock()
             && m.len() < SHAPE_CACHE_CAPACITY
         {
