@@ -221,8 +221,7 @@ pub async fn scalar(db: &TestDb, sql: &str) -> i64 {
     }
 }
 
-/// The profile for the server's dialect (SQLite: CockroachDB's, which only changes retries and
-/// `xmax` there).
+/// The profile for the server's dialect (SQLite: CockroachDB's, which is refused).
 fn profile(t: &TestDb) -> Compat {
     match DataFlowDialect::of(t) {
         dataflow::Dialect::MySql => Compat::TiDb,
@@ -243,6 +242,13 @@ impl DataFlowDialect {
 
 async fn compat_profile_runs_on_real_servers(t: &TestDb) {
     let c = profile(t);
+    if t.backend() == dataflow_tests::Backend::Sqlite {
+        // The profiles are for PostgreSQL- and MySQL-protocol servers: a SQLite URL is refused.
+        let e = DataFlow::builder(t.url()).compat(c).connect().await.unwrap_err();
+        assert_eq!(e.code().number(), 405, "{e}");
+        assert!(e.to_string().contains("cockroachdb"), "{e}");
+        return;
+    }
     let db = connect(t, Some(c)).await;
     assert_eq!(db.config().migration_lock, dataflow::MigrationLock::Lease);
     assert!(db.config().retry.is_some());

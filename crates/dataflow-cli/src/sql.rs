@@ -307,26 +307,55 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
                 None | Some(J::Null) => Vec::new(),
                 Some(u) => json_set(s, u)?,
             };
-            let wf = Filter::parse(&J::Object(w), s)?;
-            let id_only = [String::from("id")];
-            let spec = SelectSpec {
-                condition: Some(wf.to_condition(s, d)),
-                scope,
-                limit: Some(1),
-                fields: Some(&id_only),
-                ..Default::default()
+            let keys: Vec<String> = match p.get("conflict_on") {
+                Some(J::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+                Some(J::String(k)) => vec![k.clone()],
+                _ => w.keys().cloned().collect(),
             };
-            vec![
-                Shown { note: Some("1. look for the record by `where`"), sql: stmt::select(s, d, &spec) },
-                Shown {
-                    note: Some("2a. found: update it by id (bound as NULL here)"),
-                    sql: stmt::update(s, d, Some(id_cond(s, d, &Value::Null)), scope, &set_pairs(&set), now),
-                },
-                Shown {
-                    note: Some("2b. not found: insert"),
-                    sql: stmt::insert(s, d, &Rows { fields: &f, rows: &rows, now }, scope, true),
-                },
-            ]
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            if !s.is_unique_key(&keys) {
+                return Err(Error::new(
+                    ErrorCode::CONFLICT_TARGET_NOT_UNIQUE,
+                    format!("conflict target ({}) is not a unique key of `{}`", keys.join(", "), s.name),
+                )
+                .model(&s.name)
+                .fix("use `id`, a unique field, or a unique index")
+                .into());
+            }
+            let supplied: Vec<&str> = f.iter().copied().filter(|n| *n != "id" && !keys.contains(n)).collect();
+            let explicit = p.get("update").filter(|u| !u.is_null()).map(|_| set_pairs(&set));
+            let one = stmt::upsert_one(
+                s,
+                d,
+                &Rows { fields: &f, rows: &rows, now },
+                scope,
+                &keys,
+                &supplied,
+                explicit.as_deref(),
+            );
+            let (first, main, after) = match one.created_by {
+                stmt::CreatedBy::InsertThenUpdate => {
+                    ("1. insert if absent (a row back: created)", "2. nothing back: update the existing record", "")
+                }
+                stmt::CreatedBy::SessionVariable => (
+                    "1. reset the marker variable",
+                    "2. upsert (the update branch sets the marker)",
+                    "3. read the marker (1: updated), then re-read the record by key",
+                ),
+                stmt::CreatedBy::AffectedRows => {
+                    ("", "upsert in one statement (1 affected row: created, 2: updated), then re-read by key", "")
+                }
+                stmt::CreatedBy::ReturnedFlag => ("", "upsert in one statement (\"__inserted\": created)", ""),
+            };
+            let mut out = Vec::new();
+            if let Some(sql) = one.first {
+                out.push(Shown { note: Some(first), sql });
+            }
+            out.push(Shown { note: Some(main), sql: one.statement });
+            if let Some(sql) = one.after {
+                out.push(Shown { note: Some(after), sql });
+            }
+            out
         }
         OpArg::BulkCreate => {
             check_keys(s, "BulkCreate", p, &["data", "batch_size", "return_ids"])?;

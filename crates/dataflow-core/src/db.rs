@@ -89,6 +89,16 @@ impl DataFlow {
     /// Connects with an explicit configuration.
     pub async fn connect_with(config: Config) -> Result<DataFlow> {
         let u = url::parse(&config.url)?;
+        if let Some(c) = config.compat
+            && c.dialect() != u.dialect
+        {
+            return Err(Error::new(
+                ErrorCode::INVALID_CONFIG,
+                format!("the `{c}` profile speaks {}, but the URL is a {} URL", c.dialect(), u.dialect),
+            )
+            .fix(format!("use a {}:// URL with Compat::{c:?}, or drop `.compat(..)`", c.dialect()))
+            .fix("see docs/guide/scaling.md"));
+        }
         let pools = Pools::connect(&config, &u).await?;
         let mysql_server = if u.dialect == Dialect::MySql {
             pools.acquire().await?.conn().mysql_server().await?

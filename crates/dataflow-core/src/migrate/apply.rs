@@ -59,9 +59,28 @@ fn failed(schema: &ModelSchema, sql: &str, e: Error) -> Error {
 /// applied inside a transaction (PostgreSQL, SQLite). Without one (MySQL/MariaDB, `Compat`
 /// mode) every DDL statement is atomic by itself and the next run re-plans from the live table.
 pub(crate) async fn run(pc: &mut PoolConn, schema: &ModelSchema, accept: Accept<'_>, env: &LockEnv) -> Result<Applied> {
-    pc.close_on_drop();
-    let mut conn = pc.conn();
-    let conn = &mut conn;
+    let mut guard = CloseIfCancelled { pc, finished: false };
+    let res = run_locked(&mut guard.pc.conn(), schema, accept, env).await;
+    guard.finished = true;
+    res
+}
+
+/// Marks the migration's connection to be closed instead of pooled when the run's future is
+/// dropped before it finished (a finished run keeps it: `sqlite::memory:` lives in it).
+struct CloseIfCancelled<'a> {
+    pc: &'a mut PoolConn,
+    finished: bool,
+}
+
+impl Drop for CloseIfCancelled<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.pc.close_on_drop();
+        }
+    }
+}
+
+async fn run_locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: Accept<'_>, env: &LockEnv) -> Result<Applied> {
     let d = conn.dialect();
     let mut held = lock::acquire(conn, env).await?;
     let start = Instant::now();
