@@ -226,9 +226,7 @@ async fn field_level_read_only_after_create(t: &TestDb) {
     );
     blocked(db.express().update(&invoice("i1", 11)).await, Level::Field, "typed update writes every field");
     blocked(
-        db.express()
-            .bulk_update_json("Invoice", &json!({"filter": {"total": 10}, "fields": {"number": "X"}}))
-            .await,
+        db.express().bulk_update_json("Invoice", &json!({"filter": {"total": 10}, "fields": {"number": "X"}})).await,
         Level::Field,
         "bulk update",
     );
@@ -329,9 +327,12 @@ async fn every_write_is_audited_with_exact_values(t: &TestDb) {
     ex.update_json("Item", &json!({"id": 1}), &json!({"qty": 7})).await.unwrap();
     ex.delete_json("Item", &json!(1)).await.unwrap();
     ex.restore_json("Item", &json!(1)).await.unwrap();
-    ex.upsert_json("Item", &json!({"where": {"sku": "a"}, "update": {"qty": 8}, "create": {"qty": 0}, "conflict_on": ["sku"]}))
-        .await
-        .unwrap();
+    ex.upsert_json(
+        "Item",
+        &json!({"where": {"sku": "a"}, "update": {"qty": 8}, "create": {"qty": 0}, "conflict_on": ["sku"]}),
+    )
+    .await
+    .unwrap();
     ex.upsert_json("Item", &json!({"where": {"sku": "b"}, "create": {"id": 2, "qty": 3}, "conflict_on": ["sku"]}))
         .await
         .unwrap();
@@ -380,7 +381,17 @@ async fn typed_writes_are_audited(t: &TestDb) {
     let log = audit_log(&db).await;
     let got: Vec<(&str, &str)> =
         log.iter().map(|r| (r["operation"].as_str().unwrap(), r["record_id"].as_str().unwrap())).collect();
-    assert_eq!(got, [("Create", "i1"), ("Update", "i1"), ("BulkCreate", "i2"), ("BulkCreate", "i3"), ("BulkDelete", "i2"), ("BulkDelete", "i3")]);
+    assert_eq!(
+        got,
+        [
+            ("Create", "i1"),
+            ("Update", "i1"),
+            ("BulkCreate", "i2"),
+            ("BulkCreate", "i3"),
+            ("BulkDelete", "i2"),
+            ("BulkDelete", "i3")
+        ]
+    );
     assert_eq!(log[1]["changes"], json!({"total": {"old": 10, "new": 15}}));
     assert_eq!(log[2]["changes"], json!({"id": {"new": "i2"}, "number": {"new": "N-i2"}, "total": {"new": 1}}));
     db.close().await;
@@ -454,7 +465,11 @@ async fn bulk_audit_is_a_bounded_number_of_statements(t: &TestDb) {
     assert_eq!(one["records"][0]["changes"]["sku"]["new"], "s1234");
     // Bulk update of every record with qty < 5 (5,000): old/new exact, bounded statements.
     let s2 = db.stats().statements_total;
-    let u = db.express().bulk_update_json("Item", &json!({"filter": {"qty": {"$lt": 5}}, "fields": {"$inc": {"qty": 100}}})).await.unwrap();
+    let u = db
+        .express()
+        .bulk_update_json("Item", &json!({"filter": {"qty": {"$lt": 5}}, "fields": {"$inc": {"qty": 100}}}))
+        .await
+        .unwrap();
     let s3 = db.stats().statements_total;
     assert_eq!(u["updated"], N / 2, "{u}");
     assert!(s3 - s2 <= 24, "audited bulk update of {}: {} statements", N / 2, s3 - s2);
@@ -470,7 +485,14 @@ async fn bulk_audit_is_a_bounded_number_of_statements(t: &TestDb) {
     let d = db.express().bulk_delete_json("Item", &json!({"filter": {}, "confirmed": true})).await.unwrap();
     let s5 = db.stats().statements_total;
     assert_eq!(d["deleted"], N, "{d}");
-    println!("{:?}: audited statements for {N} rows: bulk create {}, bulk update ({}) {}, bulk delete {}", t.backend(), s1 - s0, N / 2, s3 - s2, s5 - s4);
+    println!(
+        "{:?}: audited statements for {N} rows: bulk create {}, bulk update ({}) {}, bulk delete {}",
+        t.backend(),
+        s1 - s0,
+        N / 2,
+        s3 - s2,
+        s5 - s4
+    );
     assert!(s5 - s4 <= 16, "audited bulk delete of {N}: {} statements", s5 - s4);
     assert_eq!(audit_count(&db, json!({"operation": "BulkDelete"})).await, N as u64);
     db.close().await;
@@ -515,7 +537,8 @@ async fn audit_model_is_queryable_and_typed_ids_are_text(t: &TestDb) {
     assert!(db.models().contains(&"AuditEntry".to_owned()));
     assert_eq!(db.schema("AuditEntry").unwrap().table, dataflow::audit::TABLE);
     db.express().create(&invoice("i9", 1)).await.unwrap();
-    let f = db.express().find_one_json("AuditEntry", &json!({"record_id": "i9", "model": Invoice::schema().name})).await;
+    let f =
+        db.express().find_one_json("AuditEntry", &json!({"record_id": "i9", "model": Invoice::schema().name})).await;
     assert_eq!(f.unwrap().unwrap()["operation"], "Create");
     db.close().await;
 }

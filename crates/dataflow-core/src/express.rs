@@ -48,7 +48,9 @@ pub struct Express<'a> {
 
 impl std::fmt::Debug for Express<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Express").field("in_transaction", &self.txn.is_some()).field("tenant", &self.tenant)
+        f.debug_struct("Express")
+            .field("in_transaction", &self.txn.is_some())
+            .field("tenant", &self.tenant)
             .field("actor", &self.actor)
             .finish()
     }

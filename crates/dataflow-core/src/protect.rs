@@ -81,12 +81,10 @@ impl WriteWindow {
     /// The window from `"HH:MM"` (or `"HH:MM:SS"`) UTC strings; DF-405 when a time does not parse.
     pub fn parse(start: &str, end: &str) -> Result<WriteWindow> {
         let t = |s: &str| {
-            NaiveTime::parse_from_str(s, "%H:%M")
-                .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
-                .map_err(|_| {
-                    Error::new(ErrorCode::INVALID_CONFIG, format!("write window time `{s}` is not a UTC time"))
-                        .fix("write times as \"HH:MM\" or \"HH:MM:SS\" in UTC, e.g. \"09:00\"")
-                })
+            NaiveTime::parse_from_str(s, "%H:%M").or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S")).map_err(|_| {
+                Error::new(ErrorCode::INVALID_CONFIG, format!("write window time `{s}` is not a UTC time"))
+                    .fix("write times as \"HH:MM\" or \"HH:MM:SS\" in UTC, e.g. \"09:00\"")
+            })
         };
         WriteWindow::new(t(start)?, t(end)?)
     }
@@ -243,16 +241,33 @@ impl Protection {
         }
         if rules.is_some_and(|r| r.read_only) {
             return Err(blocked(schema, op, Level::Model, format!("model `{}` is read-only", schema.name)).fix(
-                format!("lift it: drop the `read_only` rule of `{}` on the builder (`.protect_model(..)`)", schema.name),
+                format!(
+                    "lift it: drop the `read_only` rule of `{}` on the builder (`.protect_model(..)`)",
+                    schema.name
+                ),
             ));
         }
         if o.forbid.contains(&kind) {
-            return Err(blocked(schema, op, Level::Operation, format!("model `{}` forbids {}", schema.name, kind.name()))
-                .fix(format!("lift it: remove `{}` from `forbid(..)` on the model", snake(kind.name()))));
+            return Err(blocked(
+                schema,
+                op,
+                Level::Operation,
+                format!("model `{}` forbids {}", schema.name, kind.name()),
+            )
+            .fix(format!("lift it: remove `{}` from `forbid(..)` on the model", snake(kind.name()))));
         }
         if rules.is_some_and(|r| r.forbid.contains(&kind)) {
-            return Err(blocked(schema, op, Level::Operation, format!("model `{}` forbids {}", schema.name, kind.name()))
-                .fix(format!("lift it: remove {} from the builder rule of `{}` (`.protect_model(..)`)", kind.name(), schema.name)));
+            return Err(blocked(
+                schema,
+                op,
+                Level::Operation,
+                format!("model `{}` forbids {}", schema.name, kind.name()),
+            )
+            .fix(format!(
+                "lift it: remove {} from the builder rule of `{}` (`.protect_model(..)`)",
+                kind.name(),
+                schema.name
+            )));
         }
         Ok(())
     }
@@ -270,9 +285,14 @@ impl Protection {
             let by_rule = rules.is_some_and(|r| r.read_only_fields.iter().any(|f| f == name));
             if on_model || by_rule {
                 let lift = if on_model {
-                    format!("or lift it: remove `#[dataflow(read_only)]` from `{name}` (dynamic models: `\"read_only\": false` on the field)")
+                    format!(
+                        "or lift it: remove `#[dataflow(read_only)]` from `{name}` (dynamic models: `\"read_only\": false` on the field)"
+                    )
                 } else {
-                    format!("or lift it: drop `{name}` from the builder rule of `{}` (`.protect_model(..)`)", schema.name)
+                    format!(
+                        "or lift it: drop `{name}` from the builder rule of `{}` (`.protect_model(..)`)",
+                        schema.name
+                    )
                 };
                 return Err(blocked(
                     schema,
@@ -281,7 +301,9 @@ impl Protection {
                     format!("field `{name}` is read-only: it is set on create and never changed"),
                 )
                 .field(name)
-                .fix(format!("leave `{name}` out of the update, e.g. `update_by_id::<M>(id, Changes::new().set(\"other\", v))`"))
+                .fix(format!(
+                    "leave `{name}` out of the update, e.g. `update_by_id::<M>(id, Changes::new().set(\"other\", v))`"
+                ))
                 .fix(lift));
             }
         }

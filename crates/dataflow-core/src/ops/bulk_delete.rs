@@ -52,8 +52,11 @@ pub(crate) async fn by_ids(conn: &mut Conn<'_>, cx: &Ctx<'_>, ids: &[Value]) -> 
     {
         let mut c = tx.conn();
         for part in ids.chunks(IDS_PER_STATEMENT) {
-            let before =
-                if cx.audited() { crate::audit::snapshot(&mut c, cx, cx.ids_cond(part), false).await? } else { Vec::new() };
+            let before = if cx.audited() {
+                crate::audit::snapshot(&mut c, cx, cx.ids_cond(part), false).await?
+            } else {
+                Vec::new()
+            };
             n += c.execute(delete_stmt(cx, cx.ids_cond(part)).into(), s).await?.rows;
             if cx.audited() {
                 crate::audit::removed(&mut c, cx, &before).await?;

@@ -61,7 +61,9 @@ pub(crate) async fn bulk_upsert(
         // The fields an existing row gets: `update_fields`, or every non-key field.
         let written: Vec<&str> = match update_fields {
             Some(u) => u.to_vec(),
-            None => s.fields.iter().map(|f| f.name.as_str()).filter(|n| *n != "id" && !conflict_on.contains(n)).collect(),
+            None => {
+                s.fields.iter().map(|f| f.name.as_str()).filter(|n| *n != "id" && !conflict_on.contains(n)).collect()
+            }
         };
         cx.protect_fields(written)?;
     }

@@ -50,7 +50,9 @@ impl FromMeta for ForbidList {
             let name = id.to_string();
             match WRITES.iter().find(|(n, _)| *n == name) {
                 Some((_, variant)) if out.contains(variant) => {
-                    return Err(error(id.span(), format!("`{name}` is listed twice in `forbid`"), "list it once").into());
+                    return Err(
+                        error(id.span(), format!("`{name}` is listed twice in `forbid`"), "list it once").into()
+                    );
                 }
                 Some((_, variant)) => out.push(*variant),
                 None if ["read", "list", "count"].contains(&name.as_str()) => {
