@@ -7,7 +7,7 @@
 
 use crate::dialect::Dialect;
 use crate::schema::{FieldDef, FieldType, IndexDef, ModelSchema};
-use crate::stmt::{Rows, Scope, Sql, insert_many};
+use crate::stmt::{Rows, Scope, Sql, insert_many, insert_unnest};
 use crate::value::Value;
 
 /// The audit model's name.
@@ -85,6 +85,11 @@ impl AuditRow {
     }
 }
 
+/// Rows from which PostgreSQL audit rows are inserted with `UNNEST`.
+const UNNEST_MIN: usize = 256;
+/// Rows per PostgreSQL `UNNEST` statement.
+const UNNEST_CHUNK: usize = 50_000;
+
 /// Multi-row INSERTs of `rows` into `dataflow_audit`, chunked below the dialect's bind-parameter
 /// limit (a 10,000-row bulk write is a handful of statements, not 10,000). `schema` is
 /// [`schema()`] (passed in so the caller's registered copy is used).
@@ -95,6 +100,13 @@ pub fn insert(schema: &ModelSchema, dialect: Dialect, rows: Vec<AuditRow>) -> Ve
     let now = rows[0].at;
     let values: Vec<Vec<Value>> = rows.into_iter().map(AuditRow::values).collect();
     let r = Rows { fields: &FIELDS, rows: &values, now };
+    // PostgreSQL: one `UNNEST` statement (one array bind per column) from 256 rows on, as BulkCreate.
+    if dialect == Dialect::Postgres && values.len() >= UNNEST_MIN {
+        return values
+            .chunks(UNNEST_CHUNK)
+            .map(|part| insert_unnest(schema, &Rows { fields: &FIELDS, rows: part, now }, Scope::default()))
+            .collect();
+    }
     insert_many(schema, dialect, &r, Scope::default(), None)
 }
 
@@ -130,8 +142,13 @@ mod tests {
         for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
             let sts = insert(&s, d, (0..10_000).map(row).collect());
             assert!(!sts.is_empty() && sts.len() <= 20, "{d}: {} statements", sts.len());
-            let bound: usize = sts.iter().map(|st| st.values.0.len()).sum();
-            assert_eq!(bound, 10_000 * FIELDS.len(), "{d}: every value is bound, none inlined");
+            if d == Dialect::Postgres {
+                assert_eq!(sts.len(), 1, "one UNNEST statement");
+                assert!(sts[0].sql.contains("UNNEST"), "{}", sts[0].sql);
+            } else {
+                let bound: usize = sts.iter().map(|st| st.values.0.len()).sum();
+                assert_eq!(bound, 10_000 * FIELDS.len(), "{d}: every value is bound, none inlined");
+            }
             assert!(sts[0].sql.contains("dataflow_audit"), "{}", sts[0].sql);
         }
         assert!(insert(&s, Dialect::Sqlite, Vec::new()).is_empty());

@@ -1,7 +1,6 @@
 //! Delete by id (soft on soft-delete models), restore and hard delete.
 
 use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
-use sea_query::Condition;
 
 use super::Ctx;
 use crate::db::pool::Conn;
@@ -12,14 +11,13 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
     cx.check()?;
     let s = cx.schema();
     let id = super::read::coerce_id(cx, id)?;
-    let cond = Some(cx.id_cond(&id));
+    let cond = cx.id_cond(&id);
     let st = if s.options.soft_delete {
-        stmt::soft_delete(s, cx.dialect, cond.clone(), cx.scope(false), super::now())
+        stmt::soft_delete(s, cx.dialect, Some(cond.clone()), cx.scope(false), super::now())
     } else {
-        stmt::delete(s, cx.dialect, cond.clone(), cx.scope(false))
+        stmt::delete(s, cx.dialect, Some(cond.clone()), cx.scope(false))
     };
     if cx.audited() {
-        let cond = cond.unwrap_or_else(Condition::all);
         return Ok(crate::audit::removing(conn, cx, cond, false, st.into()).await? > 0);
     }
     Ok(conn.execute(st.into(), s).await?.rows > 0)
