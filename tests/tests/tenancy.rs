@@ -371,12 +371,12 @@ async fn apply(db: &DataFlow, tenants: &[String; 2], model: &mut [BTreeMap<Strin
     match op {
         Op::Create(t, i, n) => {
             let r = db.tenant(tenants[*t].as_str()).create(&kv(i, *n)).await;
-            let m = &mut model[*t];
-            if m.contains_key(&format!("k{i}")) {
-                assert_eq!(code(r), 501);
-            } else {
-                r.unwrap();
-                m.insert(format!("k{i}"), *n);
+            match model[*t].entry(format!("k{i}")) {
+                std::collections::btree_map::Entry::Occupied(_) => assert_eq!(code(r), 501),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    r.unwrap();
+                    v.insert(*n);
+                }
             }
         }
         Op::Update(t, i, n) => {

@@ -120,7 +120,7 @@ impl DataFlow {
     /// ```no_run
     /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
     /// use serde_json::json;
-    /// let acme = db.tenant("acme");
+    /// let mut acme = db.tenant("acme");
     /// acme.create_json("Order", &json!({"id": "o1", "total": 10})).await?;
     /// # Ok(()) }
     /// ```
