@@ -14,7 +14,7 @@
 use dataflow_sql::stmt::{self, CreatedBy, Rows, SelectSpec};
 use dataflow_sql::{Error, ErrorCode, FieldDef, FieldType, Operation, Result, Value};
 
-use super::{Ctx, InputRow, insert_fields, prepare_insert};
+use super::{Ctx, InputRow, Prepared, insert_fields, prepare_insert};
 use crate::db::pool::Conn;
 
 /// A validated Upsert request.
@@ -76,12 +76,41 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
         Err(e) if e.code() == ErrorCode::MISSING_FIELD => return update_only(conn, cx, &refs, &set, e).await,
         Err(e) => return Err(e),
     };
+    let explicit: Option<Vec<(&str, Value)>> =
+        req.update.as_ref().map(|u| u.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
+    if !cx.audited() {
+        return upsert_prepared(conn, cx, p, &keys, &supplied, explicit.as_deref(), &refs).await;
+    }
+    // Audited: the row as it was (soft-deleted included: the upsert restores it), the upsert,
+    // and its audit row, in one transaction.
+    let cond = cx.eq_cond(&refs);
+    crate::audit::in_tx!(conn, |c| {
+        let before = crate::audit::snapshot(&mut c, cx, cond, true).await?;
+        let (created, row) = upsert_prepared(&mut c, cx, p, &keys, &supplied, explicit.as_deref(), &refs).await?;
+        if created {
+            crate::audit::created_rows(&mut c, cx, std::slice::from_ref(&row)).await?;
+        } else {
+            crate::audit::changed(&mut c, cx, &before, std::slice::from_ref(&row)).await?;
+        }
+        (created, row)
+    })
+}
+
+/// The single upsert statement (and, per backend, how `created` is told) for a prepared row.
+async fn upsert_prepared(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    p: Prepared,
+    keys: &[&str],
+    supplied: &[&str],
+    explicit: Option<&[(&str, Value)]>,
+    refs: &[(&FieldDef, &Value)],
+) -> Result<(bool, Vec<Value>)> {
+    let s = cx.schema();
     let fields = insert_fields(s, p.with_id);
     let rows = [p.values];
     let r = Rows { fields: &fields, rows: &rows, now: super::now() };
-    let explicit: Option<Vec<(&str, Value)>> =
-        req.update.as_ref().map(|u| u.iter().map(|(k, v)| (k.as_str(), v.clone())).collect());
-    let one = stmt::upsert_one(s, cx.dialect, &r, cx.scope(false), &keys, &supplied, explicit.as_deref());
+    let one = stmt::upsert_one(s, cx.dialect, &r, cx.scope(false), keys, supplied, explicit);
     let statement = mysql8(cx, one.statement);
     let foreign = || {
         Error::new(
@@ -116,7 +145,7 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
         }
         CreatedBy::AffectedRows => {
             let done = conn.execute(statement.into(), s).await?;
-            let row = reread(conn, cx, &refs).await?.ok_or_else(foreign)?;
+            let row = reread(conn, cx, refs).await?.ok_or_else(foreign)?;
             Ok((done.rows == 1, row))
         }
         CreatedBy::SessionVariable => {
@@ -132,7 +161,7 @@ pub(crate) async fn upsert(conn: &mut Conn<'_>, cx: &Ctx<'_>, req: UpsertReq) ->
                 }
                 None => false,
             };
-            let row = reread(conn, cx, &refs).await?.ok_or_else(foreign)?;
+            let row = reread(conn, cx, refs).await?.ok_or_else(foreign)?;
             Ok((!updated, row))
         }
     }
