@@ -12,7 +12,7 @@
 //! - deletes (Delete, HardDelete, BulkDelete, soft or hard) read the rows first and record their
 //!   values (`{"field": {"old": v}}`).
 //!
-//! Reads are chunked (`IN` lists of [`IDS_PER_READ`]) and audit rows are written with multi-row
+//! Reads are chunked (`IN` lists of `IDS_PER_READ`) and audit rows are written with multi-row
 //! INSERTs below each backend's bind limit (`dataflow_sql::audit::insert`), so a 10,000-record
 //! bulk write adds a bounded handful of statements, not one per record.
 //!
