@@ -114,21 +114,25 @@ impl Tx {
 /// transaction's) for `$body`, inside the operation's span, metrics and stats
 /// (`observe::trace::operation`).
 macro_rules! with_conn {
+    // The operation context: one place for both arms below.
+    (@ctx $db:ident, $e:ident, $tenant:ident, $actor:expr, $op:expr) => {
+        Ctx {
+            e: &$e,
+            dialect: $db.dialect(),
+            server: $db.mysql_server(),
+            tenant: $tenant.as_deref(),
+            full_table_guard: $db.config().full_table_guard,
+            protection: &$db.config().protection,
+            actor: $actor,
+            op: $op,
+            portable: $db.config().compat.is_some(),
+        }
+    };
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
         let actor = $self.actor.clone();
-        let $cx = Ctx {
-            e: &$e,
-            dialect: db.dialect(),
-            server: db.mysql_server(),
-            tenant: tenant.as_deref(),
-            full_table_guard: db.config().full_table_guard,
-            protection: &db.config().protection,
-            actor: actor.as_deref(),
-            op: $op,
-            portable: db.config().compat.is_some(),
-        };
+        let $cx = with_conn!(@ctx db, $e, tenant, actor.as_deref(), $op);
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.
             if let Err(err) = $cx.protection.check(&$e.schema, $op) {
@@ -161,17 +165,7 @@ macro_rules! with_conn {
     (@read $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, [$($arg:expr),*], $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
-        let $cx = Ctx {
-            e: &$e,
-            dialect: db.dialect(),
-            server: db.mysql_server(),
-            tenant: tenant.as_deref(),
-            full_table_guard: db.config().full_table_guard,
-            protection: &db.config().protection,
-            actor: None,
-            op: $op,
-            portable: db.config().compat.is_some(),
-        };
+        let $cx = with_conn!(@ctx db, $e, tenant, None, $op);
         let op = $op;
         let r = crate::observe::trace::operation(db, op, &$e.schema.name, tenant.as_deref(), async {
             let model = &$e.schema.name;
