@@ -8,11 +8,14 @@
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
+//! cargo xtask bench --import [--rows N] [--backend B]  `dataflow import` of a CSV vs `bulk_create_iter`
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
 
 use std::process::{Command, ExitCode};
+
+mod import_bench;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -138,6 +141,9 @@ fn soak(args: &[String]) -> Result {
 fn bench(args: &[String]) -> Result {
     if args.iter().any(|a| a == "--peers") {
         return bench_peers(args);
+    }
+    if args.iter().any(|a| a == "--import") {
+        return import_bench::bench_import(args);
     }
     run(cargo().args(["bench", "--workspace"]).args(args))
 }
