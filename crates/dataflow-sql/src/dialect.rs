@@ -13,6 +13,7 @@ mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
+use crate::mysql_server::MySqlServer;
 use crate::schema::ArrayElem;
 use crate::value::Value;
 use crate::{FieldDef, FieldType, ModelSchema};
@@ -129,6 +130,15 @@ pub struct IntrospectionQueries {
     pub columns: &'static str,
     /// The indexes of one table, one row per indexed column, in index order.
     pub indexes: &'static str,
+}
+
+/// What a column change alters ([`Backend::alter_column_on`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnChange {
+    /// The column's type.
+    Type,
+    /// Whether the column accepts NULL.
+    Nullability,
 }
 
 /// What differs between SQL backends. One implementation per file in `dialect/`; reach it
@@ -290,6 +300,51 @@ pub trait Backend: Sync + std::fmt::Debug {
     /// SQLite cannot and rebuilds the table instead; it never calls this.
     fn replace_primary_key(&self, t: &str, pk: &str, cols: &str) -> String {
         format!("ALTER TABLE {t} DROP CONSTRAINT {pk}, ADD PRIMARY KEY ({cols})")
+    }
+    /// `CREATE TABLE IF NOT EXISTS` and its indexes for a new table. `server` matters on
+    /// [`Dialect::MySql`] only (MariaDB and MySQL 8 use different collations).
+    fn create_table_on(&self, schema: &ModelSchema, _server: MySqlServer) -> Vec<String> {
+        crate::ddl::create_table(schema, self.dialect())
+    }
+    /// `ALTER TABLE .. ADD COLUMN <definition>` (`server` as in [`Backend::create_table_on`]).
+    fn add_column_on(&self, schema: &ModelSchema, field: &FieldDef, _server: MySqlServer) -> String {
+        crate::ddl::add_column(schema, field, self.dialect())
+    }
+    /// The statements that make a live column's type or nullability the model's (`server` as in
+    /// [`Backend::create_table_on`]). Only called where [`Backend::alters_in_place`] holds.
+    fn alter_column_on(
+        &self,
+        schema: &ModelSchema,
+        field: &FieldDef,
+        change: ColumnChange,
+        _server: MySqlServer,
+    ) -> crate::Result<Vec<String>> {
+        let d = self.dialect();
+        match change {
+            ColumnChange::Type => crate::ddl::alter::change_type(schema, field, d),
+            ColumnChange::Nullability => Ok(vec![crate::ddl::alter::set_nullability(schema, field, d)?]),
+        }
+    }
+    /// `CREATE INDEX` for every index the model wants, in [`crate::ddl::wanted_indexes`] order
+    /// (`server` as in [`Backend::create_table_on`]).
+    fn create_indexes_on(&self, schema: &ModelSchema, _server: MySqlServer) -> Vec<String> {
+        crate::ddl::create_indexes(schema, self.dialect())
+    }
+    /// Whether columns can be changed or dropped with `ALTER TABLE`; when not (SQLite), a
+    /// migration rebuilds the table ([`crate::ddl::alter::sqlite_rebuild`]).
+    fn alters_in_place(&self) -> bool {
+        true
+    }
+    /// When a type change from the live type `live` to the wanted type `wanted` narrows text to
+    /// `VARCHAR(n)` (MySQL indexes text only as VARCHAR), the `n` every stored value must fit.
+    fn text_to_varchar(&self, _live: &str, _wanted: &str) -> Option<u32> {
+        None
+    }
+    /// Whether migration steps can run inside one explicit transaction (PostgreSQL's
+    /// transactional DDL, when `Config` asks for it). SQLite migrates inside its write lock's
+    /// transaction instead ([`LockStatements::WriteTransaction`]).
+    fn ddl_in_transaction(&self) -> bool {
+        false
     }
     /// Whether the live type `live` (as introspected) satisfies `wanted`, the type
     /// [`Backend::column_type`] gives `field`.

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use dataflow_sql::dialect::LockStatements;
 use dataflow_sql::stmt::tx;
-use dataflow_sql::{Dialect, Error, ErrorCode, ModelSchema, Result};
+use dataflow_sql::{Error, ErrorCode, ModelSchema, Result};
 
 use super::lock::LockEnv;
 use super::plan::{Plan, Risk, Step, StepKind};
@@ -96,7 +97,7 @@ async fn run_locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: Accept<'_
                 let risk = steps.iter().map(|s| s.risk).max().unwrap_or(Risk::Low);
                 res = history::record(conn, &schema.name, &schema.table, &sql, risk.name(), ms, "applied").await;
             }
-            if d == Dialect::Postgres && env.transactional_ddl && !steps.is_empty() {
+            if d.backend().ddl_in_transaction() && env.transactional_ddl && !steps.is_empty() {
                 res = res.and(conn.execute_raw(tx::COMMIT, None).await);
             }
             let released = lock::release(conn, &mut held, res.is_ok()).await;
@@ -105,13 +106,14 @@ async fn run_locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: Accept<'_
             Ok(Applied { steps, remaining, duration: elapsed })
         }
         Err((e, tried)) => {
-            if d == Dialect::Postgres && env.transactional_ddl {
+            if d.backend().ddl_in_transaction() && env.transactional_ddl {
                 let _ = conn.execute_raw(tx::ROLLBACK, None).await;
             }
             let _ = lock::release(conn, &mut held, false).await;
             if !tried.is_empty() {
                 // Best effort: the failure itself is the error returned.
-                if d == Dialect::Sqlite {
+                // The history table created inside a rolled-back write-lock transaction is gone.
+                if matches!(d.backend().lock(), LockStatements::WriteTransaction { .. }) {
                     let _ = history::ensure(conn).await;
                 }
                 let _ = history::record(conn, &schema.name, &schema.table, &tried, "-", ms, "failed").await;
@@ -140,7 +142,7 @@ async fn locked(conn: &mut Conn<'_>, schema: &ModelSchema, accept: &Accept<'_>, 
             let msg = format!("step `{}` was applied but the table still differs", step.description);
             return Err((Error::new(ErrorCode::MIGRATION_FAILED, msg).model(&schema.name), tried));
         }
-        if d == Dialect::Postgres && ddl_tx && !began {
+        if d.backend().ddl_in_transaction() && ddl_tx && !began {
             conn.execute_raw(tx::BEGIN, None).await.map_err(|e| (e, Vec::new()))?;
             began = true;
         }

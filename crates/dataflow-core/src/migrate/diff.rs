@@ -3,6 +3,7 @@
 
 use dataflow_sql::ddl::alter as sql;
 use dataflow_sql::mysql_server::MySqlServer;
+use dataflow_sql::dialect::{Backend, ColumnChange};
 use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
 
 use super::introspect::LiveTable;
@@ -28,13 +29,14 @@ pub(crate) fn diff_for(
     server: MySqlServer,
     live: Option<&LiveTable>,
 ) -> Result<Vec<(Step, Option<Probe>)>> {
+    let b = d.backend();
     let Some(live) = live else {
         let s = step(
             StepKind::CreateTable,
             Risk::Low,
             true,
             format!("create table `{}` with its indexes", schema.table),
-            if d == Dialect::MySql { server.create_table(schema) } else { ddl::create_table(schema, d) },
+            b.create_table_on(schema, server),
         );
         return Ok(vec![(s, None)]);
     };
@@ -66,11 +68,7 @@ pub(crate) fn diff_for(
                     Risk::Low,
                     true,
                     format!("add {what} `{col}` to `{table}`"),
-                    vec![if d == Dialect::MySql {
-                        server.add_column(schema, f)
-                    } else {
-                        ddl::add_column(schema, f, d)
-                    }],
+                    vec![b.add_column_on(schema, f, server)],
                 );
                 out.push((s, None));
             } else {
@@ -96,22 +94,17 @@ pub(crate) fn diff_for(
             let kind = StepKind::ChangeType { column: col.into(), from: lc.data_type.clone(), to: to.clone() };
             let desc = format!("change the type of `{table}.{col}` from {} to {to}", lc.data_type);
             // MySQL: a TEXT column becomes VARCHAR(n) once indexed; safe when no value is longer.
-            let text_to_varchar = d == Dialect::MySql
-                && lc.data_type.ends_with("text")
-                && to.to_ascii_lowercase().starts_with("varchar(");
-            if text_to_varchar {
-                let n = to[8..to.len() - 1].parse().unwrap_or(255);
+            if let Some(n) = b.text_to_varchar(&lc.data_type, &to) {
                 let probe = Some(Probe::LongerThan(col.into(), n));
-                out.push((step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?), probe));
+                let sql = b.alter_column_on(schema, f, ColumnChange::Type, server)?;
+                out.push((step(kind, Risk::High, true, desc, sql), probe));
                 continue;
             }
-            if d == Dialect::Sqlite {
+            if !b.alters_in_place() {
                 rebuild.push((kind, Risk::High, true, desc, Some(Probe::NonNull(col.into()))));
             } else {
-                out.push((
-                    step(kind, Risk::High, true, desc, change_type(schema, f, d, server)?),
-                    Some(Probe::NonNull(col.into())),
-                ));
+                let sql = b.alter_column_on(schema, f, ColumnChange::Type, server)?;
+                out.push((step(kind, Risk::High, true, desc, sql), Some(Probe::NonNull(col.into()))));
             }
             continue;
         }
@@ -131,15 +124,11 @@ pub(crate) fn diff_for(
                     Some(Probe::Nulls(col.into())),
                 )
             };
-            if d == Dialect::Sqlite {
-                rebuild.push((kind, risk, true, desc, probe));
+            if b.alters_in_place() {
+                let sql = b.alter_column_on(schema, f, ColumnChange::Nullability, server)?;
+                out.push((step(kind, risk, true, desc, sql), probe));
             } else {
-                let st = if d == Dialect::MySql {
-                    server.modify_column(schema, f)
-                } else {
-                    sql::set_nullability(schema, f, d)?
-                };
-                out.push((step(kind, risk, true, desc, vec![st]), probe));
+                rebuild.push((kind, risk, true, desc, probe));
             }
         }
     }
@@ -156,7 +145,7 @@ pub(crate) fn diff_for(
         let required = !lc.nullable && lc.default.is_none();
         let desc = format!("drop column `{table}.{}` (the model no longer declares it)", lc.name);
         let kind = StepKind::DropColumn { column: lc.name.clone() };
-        if d == Dialect::Sqlite {
+        if !b.alters_in_place() {
             rebuild.push((kind, Risk::High, required, desc, Some(Probe::NonNull(lc.name.clone()))));
         } else {
             let s = step(kind, Risk::High, required, desc, vec![sql::drop_column(table, &lc.name, d)?]);
@@ -168,7 +157,7 @@ pub(crate) fn diff_for(
     let live_pk: Vec<&str> = live.columns.iter().filter(|c| c.primary_key).map(|c| c.name.as_str()).collect();
     if dataflow_sql::tenant::tenant_primary_key(schema) && live_pk.len() == 1 && live_pk[0].eq_ignore_ascii_case("id") {
         let desc = format!("make the primary key of `{table}` (tenant_id, id): ids become per tenant");
-        if d == Dialect::Sqlite {
+        if !b.alters_in_place() {
             rebuild.push((StepKind::TenantPrimaryKey, Risk::Medium, true, desc, None));
         } else {
             let pk =
@@ -196,14 +185,6 @@ pub(crate) fn diff_for(
     Ok(out)
 }
 
-/// A column type change; MySQL uses the server's collation in the new definition.
-fn change_type(schema: &ModelSchema, f: &FieldDef, d: Dialect, server: MySqlServer) -> Result<Vec<String>> {
-    if d == Dialect::MySql {
-        return Ok(vec![server.modify_column(schema, f)]);
-    }
-    sql::change_type(schema, f, d)
-}
-
 fn index_steps(
     schema: &ModelSchema,
     d: Dialect,
@@ -219,11 +200,7 @@ fn index_steps(
     let wanted = ddl::wanted_indexes(schema);
     // Only indexes introspection does not find are created, so MySQL 8 (no `IF NOT EXISTS` on
     // CREATE INDEX) gets plain statements.
-    let create: Vec<String> = if d == Dialect::MySql {
-        server.create_indexes(schema).into_iter().map(|(_, sql)| sql).collect()
-    } else {
-        ddl::create_indexes(schema, d)
-    };
+    let create = d.backend().create_indexes_on(schema, server);
     let mut matched: Vec<&str> = Vec::new();
     for (ix, create_sql) in wanted.iter().zip(create) {
         let cols: Vec<String> = ix.fields.iter().map(|f| col_of(f)).collect();

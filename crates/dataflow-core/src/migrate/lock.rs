@@ -189,7 +189,8 @@ fn timeout_err(waited: Duration, detail: &str) -> Error {
 /// Takes the lock, waiting up to `env.timeout`: the lease row when configured (not on SQLite)
 /// or when the database rejects its advisory lock function, otherwise the backend's lock.
 pub(crate) async fn acquire(conn: &mut Conn<'_>, env: &LockEnv) -> Result<Held> {
-    let sqlite = conn.dialect() == Dialect::Sqlite;
+    // SQLite's lock is its write transaction: no other process holds a session to lease from.
+    let sqlite = matches!(conn.dialect().backend().lock(), LockStatements::WriteTransaction { .. });
     if env.mode == MigrationLock::Lease && !sqlite {
         return acquire_lease(conn, env).await.map(Held::Lease);
     }

@@ -5,8 +5,9 @@
 use sea_query::Value as S;
 
 use super::{
-    Backend, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base, paren_num,
+    Backend, ColumnChange, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base, paren_num,
 };
+use crate::mysql_server::MySqlServer;
 use crate::schema::ArrayElem;
 use crate::value::Value;
 use crate::{FieldDef, FieldType, ModelSchema};
@@ -36,6 +37,34 @@ impl Backend for MySqlBackend {
 
     fn max_identifier_len(&self) -> usize {
         64
+    }
+
+    fn create_table_on(&self, schema: &ModelSchema, server: MySqlServer) -> Vec<String> {
+        server.create_table(schema)
+    }
+
+    fn add_column_on(&self, schema: &ModelSchema, field: &FieldDef, server: MySqlServer) -> String {
+        server.add_column(schema, field)
+    }
+
+    fn alter_column_on(
+        &self,
+        schema: &ModelSchema,
+        field: &FieldDef,
+        _change: ColumnChange,
+        server: MySqlServer,
+    ) -> crate::Result<Vec<String>> {
+        // MODIFY COLUMN restates the whole definition, type and nullability alike.
+        Ok(vec![server.modify_column(schema, field)])
+    }
+
+    fn create_indexes_on(&self, schema: &ModelSchema, server: MySqlServer) -> Vec<String> {
+        server.create_indexes(schema).into_iter().map(|(_, sql)| sql).collect()
+    }
+
+    fn text_to_varchar(&self, live: &str, wanted: &str) -> Option<u32> {
+        let n = wanted.to_ascii_lowercase().strip_prefix("varchar(")?.trim_end_matches(')').parse().unwrap_or(255);
+        live.ends_with("text").then_some(n)
     }
 
     fn statement_byte_budget(&self) -> Option<usize> {

@@ -20,6 +20,10 @@ impl Backend for PostgresBackend {
         Dialect::Postgres
     }
 
+    fn ddl_in_transaction(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }

@@ -20,6 +20,10 @@ impl Backend for SqliteBackend {
         Dialect::Sqlite
     }
 
+    fn alters_in_place(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }
