@@ -3,6 +3,10 @@
 //! can neither see, count nor change tenant `b`'s rows — `b`'s full snapshot is compared before
 //! and after each step. Then the tenant rules (names, misuse, transactions, workflows), and a
 //! property test of random operation sequences against an in-memory model.
+//!
+//! The audit trail follows the same rule (`AuditEntry` rows of tenant `a` are visible only to
+//! `a`, rows without a tenant only to unscoped handles), and `db.all_tenants()` is the one,
+//! read-only, way to see every tenant.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +47,20 @@ struct TKv {
 struct TPlain {
     id: String,
     n: i64,
+}
+
+#[dataflow::model(multi_tenant, audit)]
+#[derive(Debug, Clone, PartialEq)]
+struct TAud {
+    id: String,
+    secret: String,
+}
+
+#[dataflow::model(audit)]
+#[derive(Debug, Clone, PartialEq)]
+struct TAudPlain {
+    id: String,
+    secret: String,
 }
 
 fn doc(id: &str, slug: &str, n: i64) -> TDoc {
@@ -461,7 +479,310 @@ async fn random_sequences_match_a_model(t: &TestDb) {
     r.unwrap();
 }
 
+// ---- the audit trail and the cross-tenant handle ------------------------------------------------
+
+/// Audited writes: tenant `a` and `b` both write record `x` (the same id), with their own
+/// secrets; an audited model without tenancy gets two writes without a tenant.
+async fn audited(t: &TestDb) -> DataFlow {
+    let db = connect(t).await;
+    db.register::<TAud>().await.unwrap();
+    db.register::<TAudPlain>().await.unwrap();
+    for tenant in ["a", "b"] {
+        let mut h = db.tenant(tenant).actor(format!("user-{tenant}"));
+        h.create(&TAud { id: "x".into(), secret: format!("secret-{tenant}-1") }).await.unwrap();
+        h.update(&TAud { id: "x".into(), secret: format!("secret-{tenant}-2") }).await.unwrap();
+    }
+    db.tenant("b").delete::<TAud>("x").await.unwrap();
+    let mut plain = db.express();
+    plain.create(&TAudPlain { id: "p".into(), secret: "secret-none-1".into() }).await.unwrap();
+    plain.update(&TAudPlain { id: "p".into(), secret: "secret-none-2".into() }).await.unwrap();
+    db
+}
+
+/// Asserts that every audit row in `rows` belongs to `tenant` and that no other tenant's secret
+/// appears anywhere in them.
+fn only(rows: &serde_json::Value, tenant: Option<&str>) {
+    let recs = rows.as_array().expect("an array of audit rows");
+    for r in recs {
+        assert_eq!(r["tenant"].as_str(), tenant, "{r:#}");
+    }
+    let text = rows.to_string();
+    for other in ["a", "b", "none"] {
+        if Some(other) != tenant && !(other == "none" && tenant.is_none()) {
+            assert!(!text.contains(&format!("secret-{other}")), "{tenant:?} sees {other}'s values: {text}");
+        }
+    }
+}
+
+async fn audit_trail_does_not_leak_across_tenants(t: &TestDb) {
+    let db = audited(t).await;
+    let all = |f: serde_json::Value| json!({"filter": f, "order_by": ["id"], "limit": 1000});
+    // Tenant `a`: its own two rows, through every read path.
+    let mut a = db.tenant("a");
+    let page = a.list_json("AuditEntry", &all(json!({}))).await.unwrap();
+    assert_eq!(page["count"], 2, "{page:#}");
+    only(&page["records"], Some("a"));
+    assert_eq!(page["records"][1]["changes"]["secret"], json!({"old": "secret-a-1", "new": "secret-a-2"}));
+    assert_eq!(page["records"][1]["actor"], "user-a");
+    assert_eq!(a.count_json("AuditEntry", &json!({})).await.unwrap(), 2);
+    // A filter naming another tenant, or no tenant, is ANDed with the scope: nothing.
+    assert_eq!(a.count_json("AuditEntry", &json!({"tenant": "b"})).await.unwrap(), 0);
+    assert_eq!(a.count_json("AuditEntry", &json!({"tenant": null})).await.unwrap(), 0);
+    assert_eq!(
+        a.count_json("AuditEntry", &json!({"$or": [{"tenant": "b"}, {"model": "TAudPlain"}]})).await.unwrap(),
+        0
+    );
+    assert!(a.find_one_json("AuditEntry", &json!({"operation": "Delete"})).await.unwrap().is_none());
+    let streamed: Vec<_> = db.tenant("a").list_stream_json("AuditEntry", &all(json!({}))).collect().await;
+    let streamed: Vec<serde_json::Value> = streamed.into_iter().map(Result::unwrap).collect();
+    assert_eq!(streamed.len(), 2);
+    only(&json!(streamed), Some("a"));
+    // Keyset pages stay inside the scope.
+    let mut seen = 0;
+    let mut params = json!({"order_by": ["id"], "limit": 1});
+    loop {
+        let p = a.list_json("AuditEntry", &params).await.unwrap();
+        only(&p["records"], Some("a"));
+        seen += p["records"].as_array().unwrap().len();
+        match p.get("next_cursor").filter(|c| !c.is_null()) {
+            Some(c) => params["after"] = c.clone(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 2);
+    // `b`'s rows, addressed by their ids, are missing for `a` (ids from the admin handle).
+    let b_rows = db.all_tenants().list_json("AuditEntry", &all(json!({"tenant": "b"}))).await.unwrap();
+    assert_eq!(b_rows["count"], 3, "{b_rows:#}");
+    for r in b_rows["records"].as_array().unwrap() {
+        assert!(a.read_json("AuditEntry", &r["id"]).await.unwrap().is_none(), "{r:#}");
+        assert!(db.tenant("b").read_json("AuditEntry", &r["id"]).await.unwrap().is_some());
+    }
+    // Tenant `b` sees its three rows (the delete records the old values).
+    let bp = db.tenant("b").list_json("AuditEntry", &all(json!({}))).await.unwrap();
+    assert_eq!(bp["count"], 3);
+    only(&bp["records"], Some("b"));
+    // An unscoped handle sees only the rows of writes made without a tenant.
+    let none = db.express().list_json("AuditEntry", &all(json!({}))).await.unwrap();
+    assert_eq!(none["count"], 2, "{none:#}");
+    only(&none["records"], None);
+    assert_eq!(db.express().count_json("AuditEntry", &json!({"tenant": "a"})).await.unwrap(), 0);
+    // Transactions: bound to `a` → `a`'s rows; unbound → rows without a tenant.
+    let (bound, unbound) = (
+        db.tenant("a").transaction(|tx| async move { tx.express().count_json("AuditEntry", &json!({})).await }.boxed()),
+        db.transaction(|tx| async move { tx.express().count_json("AuditEntry", &json!({})).await }.boxed()),
+    );
+    assert_eq!((bound.await.unwrap(), unbound.await.unwrap()), (2, 2));
+    // Workflows: the run's tenant scopes the audit trail too.
+    let mut wb = WorkflowBuilder::new(&db);
+    wb.add_node("AuditEntryListNode", "log", json!({"filter": {}, "limit": 1000})).add_node(
+        "AuditEntryCountNode",
+        "n",
+        json!({"filter": {"model": "TAud"}}),
+    );
+    let wf = wb.build().unwrap();
+    let out = wf.execute_as(&db, Some("a")).await.unwrap();
+    only(&out["log"]["records"], Some("a"));
+    assert_eq!(out["n"]["count"], 2);
+    let out = wf.execute_in_transaction_as(&db, "b").await.unwrap();
+    only(&out["log"]["records"], Some("b"));
+    let out = wf.execute(&db).await.unwrap();
+    only(&out["log"]["records"], None);
+    assert_eq!(out["n"]["count"], 0);
+    // The admin handle sees everything: 2 + 3 + 2.
+    assert_eq!(db.all_tenants().count_json("AuditEntry", &json!({})).await.unwrap(), 7);
+    db.close().await;
+}
+
+async fn audit_trail_is_append_only(t: &TestDb) {
+    let db = audited(t).await;
+    let total = db.all_tenants().count_json("AuditEntry", &json!({})).await.unwrap();
+    let forged = json!({"at": "2026-01-01T00:00:00Z", "operation": "Delete", "model": "TAud", "record_id": "x",
+                        "tenant": "b", "outcome": "ok"});
+    for (who, mut h) in [("unscoped", db.express()), ("tenant", db.tenant("a"))] {
+        let s0 = db.stats().statements_total;
+        let refused = [
+            ("create", code(h.create_json("AuditEntry", &forged).await)),
+            ("bulk_create", code(h.bulk_create_json("AuditEntry", &json!([forged.clone()])).await)),
+            ("update", code(h.update_json("AuditEntry", &json!({"id": 1}), &json!({"actor": "x"})).await)),
+            ("delete", code(h.delete_json("AuditEntry", &json!(1)).await)),
+            ("hard_delete", code(h.hard_delete_json("AuditEntry", &json!(1)).await)),
+            ("bulk_update", code(h.bulk_update_json("AuditEntry", &json!({"filter": {}, "fields": {"actor": "x"}, "confirmed": true})).await)),
+            ("bulk_delete", code(h.bulk_delete_json("AuditEntry", &json!({"filter": {}, "confirmed": true})).await)),
+            ("upsert", code(h.upsert_json("AuditEntry", &json!({"where": {"id": 1}, "create": forged.clone(), "update": {"actor": "x"}, "conflict_on": ["id"]})).await)),
+            ("bulk_upsert", code(h.bulk_upsert_json("AuditEntry", &json!({"data": [forged.clone()], "conflict_on": ["id"]})).await)),
+        ];
+        for (op, c) in refused {
+            assert_eq!(c, 605, "{who} {op} of AuditEntry");
+        }
+        assert_eq!(db.stats().statements_total, s0, "{who}: refused before any SQL");
+    }
+    let e = db.express().create_json("AuditEntry", &forged).await.unwrap_err();
+    assert!(format!("{e:#}").contains("written only by DataFlow"), "{e:#}");
+    // A workflow node cannot append either.
+    let mut wb = WorkflowBuilder::new(&db);
+    wb.add_node("AuditEntryCreateNode", "forge", forged.clone());
+    let wf = wb.build().unwrap();
+    let f = wf.execute(&db).await.unwrap_err();
+    assert_eq!(f.cause.code().number(), 605, "{:#}", f.cause);
+    assert_eq!(db.all_tenants().count_json("AuditEntry", &json!({})).await.unwrap(), total);
+    db.close().await;
+}
+
+async fn all_tenants_reads_everything_and_writes_nothing(t: &TestDb) {
+    let db = connect(t).await;
+    seed(&db).await;
+    let s1 = db.tenant("a").create(&TSeq { id: 0, code: "c".into(), n: 1 }).await.unwrap();
+    let s2 = db.tenant("b").create(&TSeq { id: 0, code: "c".into(), n: 2 }).await.unwrap();
+    let (a0, b0) = (snapshot(&db, "a").await, snapshot(&db, "b").await);
+    let mut all = db.all_tenants();
+    // Reads see both tenants; every record says whose it is.
+    assert_eq!(all.count::<TDoc>(&json!({})).await.unwrap(), 10);
+    assert_eq!(all.count::<TDoc>(&json!({"tenant_id": "b"})).await.unwrap(), 5);
+    assert_eq!(all.count_json("TDoc", &json!({"slug": "s1"})).await.unwrap(), 2);
+    let docs = all.list::<TDoc>(&Query::new().order_by(["n"]).limit(100)).await.unwrap();
+    let owners: Vec<(Option<&str>, i64)> = docs.iter().map(|d| (d.tenant_id.as_deref(), d.n)).collect();
+    let mut want: Vec<(Option<&str>, i64)> = (1..=5).map(|i| (Some("a"), i)).collect();
+    want.extend((101..=105).map(|i| (Some("b"), i)));
+    assert_eq!(owners, want);
+    let page = all.list_json("TDoc", &json!({"filter": {"id": "d1"}, "order_by": ["n"]})).await.unwrap();
+    assert_eq!(page["count"], 2, "{page:#}");
+    assert_eq!(
+        (page["records"][0]["tenant_id"].as_str(), page["records"][1]["tenant_id"].as_str()),
+        (Some("a"), Some("b"))
+    );
+    let found = all.find_one::<TDoc>(&json!({"n": 103})).await.unwrap().unwrap();
+    assert_eq!(found.tenant_id.as_deref(), Some("b"));
+    let streamed: Vec<_> = db.all_tenants().list_stream::<TDoc>(&Query::new()).collect().await;
+    assert_eq!(streamed.len(), 10);
+    let mut q = Query::new().order_by(["n"]).limit(3);
+    let mut paged = Vec::new();
+    loop {
+        let p = all.list_page::<TDoc>(&q).await.unwrap();
+        paged.extend(p.records.iter().map(|d| d.n));
+        match p.next_cursor {
+            Some(c) => q = q.after(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, want.iter().map(|w| w.1).collect::<Vec<_>>());
+    // Integer ids are table-wide, so reading one by id is unambiguous…
+    assert_eq!(all.read::<TSeq>(s2.id).await.unwrap().unwrap().tenant_id.as_deref(), Some("b"));
+    assert_eq!(all.read::<TSeq>(s1.id).await.unwrap().unwrap().n, 1);
+    // …but String ids are per tenant: DF-614, list with a filter on `id` instead.
+    let e = all.read::<TDoc>("d1").await.unwrap_err();
+    assert_eq!(e.code().number(), 614);
+    assert!(format!("{e:#}").contains("per tenant"), "{e:#}");
+    assert_eq!(code(all.read_json("TDoc", &json!("d1")).await), 614);
+    // Models that are not multi-tenant read as usual.
+    db.express().create(&TPlain { id: "p".into(), n: 1 }).await.unwrap();
+    assert_eq!(all.count::<TPlain>(&json!({})).await.unwrap(), 1);
+    // Every write is refused before any SQL, whatever the model.
+    let s0 = db.stats().statements_total;
+    let d = doc("new", "new", 1);
+    let refused = [
+        ("create", code(all.create(&d).await)),
+        ("create_json", code(all.create_json("TDoc", &json!({"id": "n", "slug": "n", "n": 1})).await)),
+        ("bulk_create", code(all.bulk_create(std::slice::from_ref(&d)).await)),
+        ("update", code(all.update(&doc("d1", "s1", 0)).await)),
+        ("update_by_id", code(all.update_by_id::<TDoc>("d1", dataflow::Changes::new().set("n", 0i64)).await)),
+        ("update_json", code(all.update_json("TDoc", &json!({"slug": "s1"}), &json!({"n": 0})).await)),
+        ("delete", code(all.delete::<TDoc>("d1").await)),
+        ("hard_delete", code(all.hard_delete::<TDoc>("d1").await)),
+        ("restore", code(all.restore::<TDoc>("d1").await)),
+        ("upsert", code(all.upsert(&d, &["slug"]).await)),
+        (
+            "bulk_update",
+            code(all.bulk_update_json("TDoc", &json!({"filter": {}, "fields": {"n": 0}, "confirmed": true})).await),
+        ),
+        ("bulk_delete", code(all.bulk_delete::<TDoc>(&json!({}), true).await)),
+        ("bulk_upsert", code(all.bulk_upsert(std::slice::from_ref(&d), &["slug"], ConflictResolution::Update).await)),
+        ("plain create", code(all.create(&TPlain { id: "q".into(), n: 1 }).await)),
+    ];
+    for (op, c) in refused {
+        assert_eq!(c, 614, "all_tenants {op}");
+    }
+    // Row locks need a transaction, which the handle cannot open (DF-109 before SQL).
+    assert_eq!(code(all.read_for_update::<TSeq>(s1.id).await), 109);
+    let e = all.bulk_delete::<TDoc>(&json!({}), true).await.unwrap_err();
+    assert!(format!("{e:#}").contains("db.tenant(\"acme\")"), "{e:#}");
+    // No transaction, no narrowing.
+    let tx =
+        db.all_tenants().transaction(|tx| async move { tx.express().count::<TPlain>(&json!({})).await }.boxed()).await;
+    assert_eq!(code(tx), 614);
+    assert_eq!(code(db.all_tenants().tenant("a").count::<TDoc>(&json!({})).await), 614);
+    assert_eq!(db.stats().statements_total, s0, "nothing ran");
+    assert_eq!((snapshot(&db, "a").await, snapshot(&db, "b").await), (a0, b0));
+    assert_eq!(db.express().count::<TPlain>(&json!({})).await.unwrap(), 1);
+    db.close().await;
+}
+
+async fn workflow_audit_rows_carry_the_actor(t: &TestDb) {
+    let db = connect(t).await;
+    db.register::<TAud>().await.unwrap();
+    db.register::<TAudPlain>().await.unwrap();
+    let build = |nodes: &[(&str, &str, serde_json::Value)]| {
+        let mut wb = WorkflowBuilder::new(&db);
+        for (ty, id, params) in nodes {
+            wb.add_node(*ty, *id, params.clone());
+        }
+        wb.build().unwrap()
+    };
+    let tenant_wf = build(&[("TAudCreateNode", "c", json!({"id": "w1", "secret": "s"}))]);
+    // A pooled run and a transactional run under a tenant: the instance's actor.
+    tenant_wf.execute_as(&db.as_actor("alice"), Some("a")).await.unwrap();
+    tenant_wf.execute_in_transaction_as(&db.as_actor("bob"), "b").await.unwrap();
+    // Without an actor: NULL.
+    tenant_wf.execute_as(&db, Some("c")).await.unwrap();
+    // Models without tenancy, in the same runs and in plain ones.
+    build(&[("TAudPlainCreateNode", "p", json!({"id": "p1", "secret": "s"}))])
+        .execute(&db.as_actor("carol"))
+        .await
+        .unwrap();
+    build(&[("TAudPlainCreateNode", "p", json!({"id": "p2", "secret": "s"}))])
+        .execute_in_transaction(&db.as_actor("dave"))
+        .await
+        .unwrap();
+    // Express: the instance's actor, overridden per handle; a transaction keeps its handle's.
+    let erin = db.as_actor("erin");
+    assert_eq!(erin.actor(), Some("erin"));
+    erin.tenant("a").create(&TAud { id: "e1".into(), secret: "s".into() }).await.unwrap();
+    erin.tenant("a").actor("frank").create(&TAud { id: "f1".into(), secret: "s".into() }).await.unwrap();
+    db.express()
+        .actor("gina")
+        .transaction(|tx| {
+            async move { tx.express().create(&TAudPlain { id: "g1".into(), secret: "s".into() }).await.map(|_| ()) }
+                .boxed()
+        })
+        .await
+        .unwrap();
+    let actors = |rows: serde_json::Value| -> Vec<(String, String)> {
+        rows["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["record_id"].as_str().unwrap().to_owned(), r["actor"].as_str().unwrap_or("-").to_owned()))
+            .collect()
+    };
+    let order = json!({"order_by": ["id"]});
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+    assert_eq!(
+        actors(db.tenant("a").list_json("AuditEntry", &order).await.unwrap()),
+        pairs(&[("w1", "alice"), ("e1", "erin"), ("f1", "frank")])
+    );
+    assert_eq!(actors(db.tenant("b").list_json("AuditEntry", &order).await.unwrap()), pairs(&[("w1", "bob")]));
+    assert_eq!(actors(db.tenant("c").list_json("AuditEntry", &order).await.unwrap()), pairs(&[("w1", "-")]));
+    assert_eq!(
+        actors(db.express().list_json("AuditEntry", &order).await.unwrap()),
+        pairs(&[("p1", "carol"), ("p2", "dave"), ("g1", "gina")])
+    );
+    db.close().await;
+}
+
 dataflow_tests::backend_tests!(
+    audit_trail_does_not_leak_across_tenants,
+    audit_trail_is_append_only,
+    all_tenants_reads_everything_and_writes_nothing,
+    workflow_audit_rows_carry_the_actor,
     ids_are_per_tenant,
     typed_paths_do_not_leak,
     dynamic_paths_do_not_leak,

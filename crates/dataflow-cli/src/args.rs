@@ -244,6 +244,9 @@ pub struct RunArgs {
     /// Refuse every write (DF-609): write nodes fail validation before anything runs.
     #[arg(long = "read-only")]
     pub read_only: bool,
+    /// Who runs the workflow: recorded as `actor` in the audit rows of audited models.
+    #[arg(long)]
+    pub actor: Option<String>,
 }
 
 /// `dataflow perf`.

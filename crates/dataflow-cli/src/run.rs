@@ -26,6 +26,11 @@ pub async fn run(a: RunArgs) -> Result<String, CliError> {
     for s in schemas {
         db.register_schema(s).await?;
     }
+    // The audit rows of the run name the actor (docs/guide/protection-and-audit.md).
+    let db = match a.actor.as_deref() {
+        Some(actor) => db.as_actor(actor),
+        None => db,
+    };
     let out = if a.transaction {
         match a.tenant.as_deref() {
             Some(t) => workflow.execute_in_transaction_with_as(&db, inputs, t).await,

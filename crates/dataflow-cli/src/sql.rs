@@ -44,7 +44,7 @@ pub fn sql(a: &SqlArgs) -> Result<String, CliError> {
         DialectArg::Mysql => vec![Dialect::MySql],
         DialectArg::Sqlite => vec![Dialect::Sqlite],
     };
-    let scope = Scope { include_deleted: false, tenant: a.tenant.as_deref() };
+    let scope = Scope { include_deleted: false, tenant: a.tenant.as_deref(), all_tenants: false };
     if schema.options.multi_tenant && a.tenant.is_none() {
         return Err(CliError::usage(
             Error::new(

@@ -473,6 +473,31 @@ async fn run_with_tenant(t: &TestDb) {
     assert!(bad.stderr.contains("DF-613"), "{}", bad.snap());
 }
 
+/// `run --actor` records the actor in the audit rows of an audited model (with and without
+/// `--transaction`); without it the actor is NULL.
+async fn run_records_the_actor(t: &TestDb) {
+    let d = Dir::new(&format!("actor-{}", t.name()));
+    let url = t.url();
+    let note = r#"{"name": "Note", "fields": [{"name": "id", "type": "i64"}, {"name": "text", "type": "string"}],
+                   "options": {"audit": true}}"#;
+    std::fs::write(d.path("notes.json"), format!(r#"{{"models": [{note}]}}"#)).unwrap();
+    std::fs::write(d.path("note.yaml"), "nodes:\n  - {id: c, type: NoteCreateNode, params: {text: hi}}\n").unwrap();
+    let base = ["run", "note.yaml", "--models", "notes.json", "--database", url];
+    for extra in [&["--actor", "alice"][..], &["--actor", "bob", "--transaction"], &[]] {
+        let o = d.run(&[&base[..], extra].concat());
+        assert_eq!(o.code, 0, "{}", o.snap());
+    }
+    let db = dataflow_core::DataFlow::connect(url).await.unwrap();
+    db.register_schema(dataflow_sql::ModelSchema::from_json(&serde_json::from_str(note).unwrap()).unwrap())
+        .await
+        .unwrap();
+    let log = db.express().list_json("AuditEntry", &serde_json::json!({"order_by": ["id"]})).await.unwrap();
+    let actors: Vec<serde_json::Value> =
+        log["records"].as_array().unwrap().iter().map(|r| r["actor"].clone()).collect();
+    assert_eq!(actors, [serde_json::json!("alice"), serde_json::json!("bob"), serde_json::Value::Null], "{log:#}");
+    db.close().await;
+}
+
 /// 100,000 CSV rows, four of them bad: exactly the good rows are imported, the bad ones reported.
 async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     let d = Dir::new(&format!("import-{}", t.name()));
@@ -556,4 +581,4 @@ async fn import_100k_csv_with_bad_rows(t: &TestDb) {
     insta::assert_snapshot!("import_json_array", arr.snap());
 }
 
-backend_tests!(migrate_run_perf_export, import_100k_csv_with_bad_rows, run_with_tenant);
+backend_tests!(migrate_run_perf_export, import_100k_csv_with_bad_rows, run_with_tenant, run_records_the_actor);

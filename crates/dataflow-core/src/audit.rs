@@ -56,6 +56,23 @@ pub(crate) async fn blocked(c: &mut Conn<'_>, cx: &Ctx<'_>, op: &str, err: &Erro
     write(c, cx, vec![row]).await
 }
 
+/// DF-605 for any write to the audit trail through the API (Create and BulkCreate included):
+/// its rows are appended by DataFlow only, so nobody can forge, change or remove them — not even
+/// through `db.all_tenants()`.
+pub(crate) fn refuse_api_write(schema: &ModelSchema, op: &str) -> Result<()> {
+    if !dataflow_sql::audit::is_audit_log(schema) {
+        return Ok(());
+    }
+    Err(Error::new(
+        dataflow_sql::ErrorCode::APPEND_ONLY,
+        format!("{op} of `{MODEL}` refused: the audit trail is append-only and written only by DataFlow"),
+    )
+    .model(MODEL)
+    .operator(op)
+    .fix("audit a model with `#[dataflow::model(audit)]`: its writes append rows here")
+    .fix("read the trail with list, count or find_one, e.g. `db.tenant(\"acme\").list_json(\"AuditEntry\", ..)`"))
+}
+
 fn audit_row(cx: &Ctx<'_>, record_id: Option<String>, changes: Option<J>) -> AuditRow {
     AuditRow {
         at: crate::ops::now(),

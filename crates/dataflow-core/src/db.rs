@@ -48,6 +48,8 @@ pub enum RawPool<'a> {
 #[derive(Clone)]
 pub struct DataFlow {
     pub(crate) inner: Arc<Inner>,
+    /// Who writes through this handle, for the audit trail ([`DataFlow::as_actor`]).
+    pub(crate) actor: Option<Arc<str>>,
 }
 
 pub(crate) struct Inner {
@@ -122,6 +124,7 @@ impl DataFlow {
                 query_cache,
                 closed: AtomicBool::new(false),
             }),
+            actor: None,
         })
     }
 
@@ -176,6 +179,29 @@ impl DataFlow {
     pub(crate) async fn acquire(&self) -> Result<PoolConn> {
         self.check_open()?;
         crate::observe::pool::acquire(self).await
+    }
+
+    /// This instance, recording `actor` as who writes: every Express handle of the returned
+    /// `DataFlow` ([`DataFlow::express`], `tenant`, `transaction`, `tx.express()`) and every
+    /// workflow run on it (`wf.execute(&db.as_actor("alice"))`, also in a transaction and with a
+    /// tenant) writes `actor = "alice"` into the audit rows of audited models
+    /// (docs/guide/protection-and-audit.md). The returned value shares the pools, models and
+    /// caches (a cheap clone); `Express::actor` still overrides it per handle.
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow, wf: dataflow_core::workflow::Workflow) -> dataflow_sql::Result<()> {
+    /// let alice = db.as_actor("alice");
+    /// alice.express().update_json("Invoice", &serde_json::json!({"id": 7}), &serde_json::json!({"total": 120})).await?;
+    /// wf.execute_as(&alice, Some("acme")).await.map_err(|f| f.cause)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn as_actor(&self, actor: impl Into<Arc<str>>) -> DataFlow {
+        DataFlow { inner: self.inner.clone(), actor: Some(actor.into()) }
+    }
+
+    /// The actor set with [`DataFlow::as_actor`], if any.
+    pub fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
     }
 
     /// Registers a typed model (`#[dataflow::model]`): validates it, creates its table and

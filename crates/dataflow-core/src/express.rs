@@ -87,7 +87,7 @@ impl DataFlow {
             txn: None,
             touched: None,
             tenant: crate::tenant::TenantCtx::default(),
-            actor: None,
+            actor: self.actor.clone(),
             primary: false,
             cached: None,
         }
@@ -103,7 +103,7 @@ impl Tx {
             txn: Some(&mut self.txn),
             touched: Some(&mut self.touched),
             tenant,
-            actor: None,
+            actor: self.db.actor.clone(),
             primary: false,
             cached: None,
         }
@@ -115,12 +115,13 @@ impl Tx {
 /// (`observe::trace::operation`).
 macro_rules! with_conn {
     // The operation context: one place for both arms below.
-    (@ctx $db:ident, $e:ident, $tenant:ident, $actor:expr, $op:expr) => {
+    (@ctx $self:ident, $db:ident, $e:ident, $tenant:ident, $actor:expr, $op:expr) => {
         Ctx {
             e: &$e,
             dialect: $db.dialect(),
             server: $db.mysql_server(),
             tenant: $tenant.as_deref(),
+            all_tenants: $self.tenant.is_all(),
             full_table_guard: $db.config().full_table_guard,
             protection: &$db.config().protection,
             actor: $actor,
@@ -131,8 +132,11 @@ macro_rules! with_conn {
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
+        // No write through `db.all_tenants()`, and none to the audit trail: DF errors before SQL.
+        $self.tenant.refuse_write(&$e.schema, $op)?;
+        crate::audit::refuse_api_write(&$e.schema, $op)?;
         let actor = $self.actor.clone();
-        let $cx = with_conn!(@ctx db, $e, tenant, actor.as_deref(), $op);
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
         let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.
             if let Err(err) = $cx.protection.check(&$e.schema, $op) {
@@ -165,7 +169,8 @@ macro_rules! with_conn {
     (@read $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, [$($arg:expr),*], $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
-        let $cx = with_conn!(@ctx db, $e, tenant, None, $op);
+        let actor = $self.actor.clone();
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
         let op = $op;
         let r = crate::observe::trace::operation(db, op, &$e.schema.name, tenant.as_deref(), async {
             let model = &$e.schema.name;
@@ -242,6 +247,12 @@ impl<'a> Express<'a> {
         self
     }
 
+    /// The cross-tenant admin handle (`db.all_tenants()`, crate::tenant).
+    pub(crate) fn all_tenants(mut self) -> Self {
+        self.tenant = crate::tenant::TenantCtx::all();
+        self
+    }
+
     /// The tenant applied to multi-tenant models only (workflow runs, bound transactions).
     pub(crate) fn tenant_context(mut self, tenant: Option<Arc<str>>) -> Self {
         self.tenant.set_context(tenant);
@@ -249,7 +260,9 @@ impl<'a> Express<'a> {
     }
 
     /// Records `actor` as who made every following write in the audit trail of audited models
-    /// (`dataflow_audit.actor`, docs/guide/protection-and-audit.md).
+    /// (`dataflow_audit.actor`, docs/guide/protection-and-audit.md). A transaction opened from
+    /// this handle ([`Express::transaction`]) keeps it. For workflow runs and every handle of an
+    /// instance, use [`DataFlow::as_actor`].
     pub fn actor(mut self, actor: impl Into<Arc<str>>) -> Self {
         self.actor = Some(actor.into());
         self
@@ -290,7 +303,12 @@ impl<'a> Express<'a> {
         args: impl FnOnce() -> String,
     ) -> Option<String> {
         let qc = &self.db.inner.query_cache;
-        if self.txn.is_some() || self.primary || !self.cached.unwrap_or_else(|| qc.model_enabled(model)) {
+        // The all-tenants handle reads other rows than an unscoped handle with the same key.
+        if self.txn.is_some()
+            || self.primary
+            || self.tenant.is_all()
+            || !self.cached.unwrap_or_else(|| qc.model_enabled(model))
+        {
             return None;
         }
         qc.key(model, tenant, op, args()).await
@@ -355,8 +373,9 @@ impl<'a> Express<'a> {
         }
     }
 
-    /// The instance and tenant for [`Express::transaction`] (crate::tenant).
-    pub(crate) fn transaction_parts(self) -> Result<(&'a DataFlow, Option<Arc<str>>)> {
+    /// The instance (carrying this handle's actor) and tenant for [`Express::transaction`]
+    /// (crate::tenant).
+    pub(crate) fn transaction_parts(self) -> Result<(DataFlow, Option<Arc<str>>)> {
         if self.txn.is_some() {
             return Err(dataflow_sql::Error::new(
                 dataflow_sql::ErrorCode::INVALID_PARAMETER,
@@ -365,7 +384,11 @@ impl<'a> Express<'a> {
             .fix("inside a transaction, nest with `tx.transaction(..)` (a savepoint); it keeps the tenant"));
         }
         let t = self.tenant.for_transaction()?;
-        Ok((self.db, t))
+        let db = match self.actor {
+            Some(a) if self.db.actor.as_deref() != Some(&*a) => self.db.as_actor(a),
+            _ => self.db.clone(),
+        };
+        Ok((db, t))
     }
 
     /// The instance.

@@ -36,6 +36,8 @@ pub(crate) struct Ctx<'a> {
     /// MariaDB or MySQL 8 (statements differ slightly, see `dataflow_sql::mysql_server`).
     pub server: dataflow_sql::mysql_server::MySqlServer,
     pub tenant: Option<&'a str>,
+    /// `db.all_tenants()`: no tenant predicate (reads only; writes are refused before).
+    pub all_tenants: bool,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
     pub full_table_guard: Option<u64>,
     /// The instance's write protection (`Config::protection`).
@@ -55,7 +57,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn scope(&self, include_deleted: bool) -> Scope<'a> {
-        Scope { include_deleted, tenant: self.tenant }
+        Scope { include_deleted, tenant: self.tenant, all_tenants: self.all_tenants }
     }
 
     /// Checks the tenant context (DF-608) before anything runs.

@@ -8,6 +8,12 @@
 //!   `tx.express()` carries the tenant, and asking for another one fails with DF-614.
 //! - workflow runs (`execute_as`, `execute_in_transaction_as`): a **context** tenant, applied to
 //!   the multi-tenant models of the workflow; other models run unscoped.
+//! - `db.all_tenants()`: the explicit, read-only cross-tenant admin handle. Reads see every
+//!   tenant's rows (and every audit row); every write is DF-614 before SQL.
+//!
+//! The audit trail (`AuditEntry`) follows the tenant of the handle whatever its kind: a handle
+//! with a tenant reads only that tenant's audit rows, one without only the rows of writes made
+//! without a tenant (`dataflow_sql::stmt::scope`).
 //!
 //! The name rule and the model checks are in `dataflow_sql::tenant`; the SQL scoping in
 //! `dataflow_sql::stmt::scope`.
@@ -36,6 +42,8 @@ pub(crate) struct TenantCtx {
     bound: Option<Arc<str>>,
     /// A misuse found while building the handle, reported by its first call (before SQL).
     error: Option<Misuse>,
+    /// `db.all_tenants()`: reads over every tenant, no writes.
+    all: bool,
 }
 
 /// A misuse found while building a handle (`Error` is not `Clone`, so it is rebuilt per call).
@@ -43,6 +51,8 @@ pub(crate) struct TenantCtx {
 enum Misuse {
     Switch(Arc<str>, Arc<str>),
     InvalidName(Arc<str>),
+    /// `.tenant(t)` on the all-tenants handle.
+    AllTenants(Arc<str>),
 }
 
 impl Misuse {
@@ -50,6 +60,11 @@ impl Misuse {
         match self {
             Misuse::Switch(b, t) => tenant::switch_error(b, t),
             Misuse::InvalidName(t) => tenant::validate_name(t).err().unwrap_or_else(|| tenant::switch_error(t, t)),
+            Misuse::AllTenants(t) => Error::new(
+                ErrorCode::TENANT_MISUSE,
+                format!("`.tenant({t:?})` on the all-tenants handle: `db.all_tenants()` cannot be narrowed"),
+            )
+            .fix(format!("use `db.tenant({t:?})` for one tenant")),
         }
     }
 }
@@ -57,11 +72,40 @@ impl Misuse {
 impl TenantCtx {
     /// The context of a transaction's handle: bound to the transaction's tenant, if any.
     pub(crate) fn bound(tenant: Option<Arc<str>>) -> Self {
-        TenantCtx { tenant: tenant.clone(), explicit: false, bound: tenant, error: None }
+        TenantCtx { tenant: tenant.clone(), explicit: false, bound: tenant, error: None, all: false }
+    }
+
+    /// The context of `db.all_tenants()`.
+    pub(crate) fn all() -> Self {
+        TenantCtx { all: true, ..TenantCtx::default() }
+    }
+
+    /// Whether this is the all-tenants handle (`db.all_tenants()`).
+    pub(crate) fn is_all(&self) -> bool {
+        self.all
+    }
+
+    /// DF-614 for a write (or a locking read) through `db.all_tenants()`, before any SQL.
+    pub(crate) fn refuse_write(&self, schema: &ModelSchema, op: &str) -> Result<()> {
+        if !self.all {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::TENANT_MISUSE,
+            format!("{op} of `{}` through `db.all_tenants()`: the cross-tenant handle is read-only", schema.name),
+        )
+        .model(&schema.name)
+        .operator(op)
+        .fix("write through the tenant that owns the rows: `db.tenant(\"acme\")`")
+        .fix("for a model that is not multi-tenant, use `db.express()`"))
     }
 
     /// `.tenant(t)`.
     pub(crate) fn set_explicit(&mut self, t: Arc<str>) {
+        if self.all {
+            self.error.get_or_insert(Misuse::AllTenants(t));
+            return;
+        }
         if let Some(b) = self.bound.as_deref().filter(|b| **b != *t) {
             self.error.get_or_insert(Misuse::Switch(b.into(), t));
             return;
@@ -75,6 +119,12 @@ impl TenantCtx {
 
     /// A workflow run's tenant: applied to multi-tenant models only.
     pub(crate) fn set_context(&mut self, t: Option<Arc<str>>) {
+        if self.all {
+            if let Some(t) = t {
+                self.error.get_or_insert(Misuse::AllTenants(t));
+            }
+            return;
+        }
         if let (Some(b), Some(t)) = (self.bound.as_deref(), t.as_deref())
             && b != t
         {
@@ -91,6 +141,13 @@ impl TenantCtx {
 
     /// The tenant a transaction opened from this handle is bound to.
     pub(crate) fn for_transaction(&self) -> Result<Option<Arc<str>>> {
+        if self.all {
+            return Err(Error::new(
+                ErrorCode::TENANT_MISUSE,
+                "`transaction` on `db.all_tenants()`: the cross-tenant handle is read-only and has no transactions",
+            )
+            .fix("open the transaction for one tenant: `db.tenant(\"acme\").transaction(..)`"));
+        }
         match &self.error {
             Some(e) => Err(e.error()),
             None => Ok(self.tenant.clone()),
@@ -98,10 +155,18 @@ impl TenantCtx {
     }
 
     /// The tenant the statements of an operation on `schema` are scoped to, or the DF error
-    /// (DF-608 missing, DF-613 invalid name, DF-614 misuse) — before any SQL.
+    /// (DF-608 missing, DF-613 invalid name, DF-614 misuse) — before any SQL. The all-tenants
+    /// handle has none ([`TenantCtx::is_all`] lifts the predicate); the audit trail takes the
+    /// handle's tenant whatever its kind (its reads are scoped by it).
     pub(crate) fn resolve(&self, schema: &ModelSchema) -> Result<Option<Arc<str>>> {
         if let Some(e) = &self.error {
             return Err(e.error().or_model(&schema.name));
+        }
+        if self.all {
+            return Ok(None);
+        }
+        if dataflow_sql::audit::is_audit_log(schema) {
+            return Ok(self.tenant.clone());
         }
         if !schema.options.multi_tenant && !self.explicit {
             return Ok(None);
@@ -126,6 +191,26 @@ impl DataFlow {
     /// ```
     pub fn tenant(&self, tenant: impl Into<Arc<str>>) -> Express<'_> {
         self.express().tenant(tenant)
+    }
+
+    /// The explicit cross-tenant admin handle: the Express API with **no** tenant predicate.
+    /// Read, List, Count, `find_one`, `list_stream` and keyset pages see every tenant's rows of
+    /// multi-tenant models (each record carries its `tenant_id`), and every row of the audit
+    /// trail. It is read-only: every write (and `read_for_update`, `transaction`) is DF-614
+    /// before any SQL — write through `db.tenant(..)`. Reading a model whose ids are per tenant
+    /// (`String`/`Uuid` ids) by id is DF-614 too (the id may exist in several tenants): list with
+    /// a filter on `id` instead. Its reads bypass the query cache. See
+    /// docs/guide/multi-tenancy.md.
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// use serde_json::json;
+    /// let per_tenant = db.all_tenants().list_json("Order", &json!({"filter": {"total": {"$gt": 100}}})).await?;
+    /// let everything = db.all_tenants().count_json("AuditEntry", &json!({})).await?;
+    /// # let _ = (per_tenant, everything); Ok(()) }
+    /// ```
+    pub fn all_tenants(&self) -> Express<'_> {
+        self.express().all_tenants()
     }
 }
 

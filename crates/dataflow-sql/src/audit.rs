@@ -15,6 +15,17 @@ pub const MODEL: &str = "AuditEntry";
 /// The audit table's name.
 pub const TABLE: &str = "dataflow_audit";
 
+/// The audit model's field holding the tenant of the write (not `tenant_id`: the audit table is
+/// not a multi-tenant model, its rows of non-tenant models have no tenant).
+pub const TENANT_FIELD: &str = "tenant";
+
+/// Whether `schema` is the audit trail's model (`AuditEntry` on `dataflow_audit`). Reads of it
+/// are scoped by the `tenant` field ([`crate::stmt::scope::predicates`]), and the API writes it
+/// never: only DataFlow appends to it.
+pub fn is_audit_log(schema: &ModelSchema) -> bool {
+    schema.table == TABLE && schema.name == MODEL
+}
+
 /// The user fields written per audit row, in schema order after `id` (which is generated).
 pub const FIELDS: [&str; 8] = ["at", "operation", "model", "record_id", "tenant", "actor", "outcome", "changes"];
 

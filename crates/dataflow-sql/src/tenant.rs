@@ -50,7 +50,13 @@ fn shorten(name: &str) -> String {
 
 /// Checks that `tenant` fits `schema` before any SQL: a multi-tenant model needs one (DF-608),
 /// any other model refuses one (DF-614), and the name must be valid (DF-613).
+///
+/// The audit trail ([`crate::audit::is_audit_log`]) takes a tenant or none: its reads are scoped
+/// by its `tenant` field either way.
 pub fn check_context(schema: &ModelSchema, tenant: Option<&str>) -> Result<()> {
+    if crate::audit::is_audit_log(schema) {
+        return tenant.map_or(Ok(()), |t| validate_name(t).map_err(|e| e.model(&schema.name)));
+    }
     match (schema.options.multi_tenant, tenant) {
         (true, None) => Err(Error::new(
             ErrorCode::MISSING_TENANT,
@@ -144,6 +150,23 @@ pub fn chosen_generated_id(schema: &ModelSchema, op: &str) -> Error {
     .fix("leave `id` out: the database generates it")
     .fix("to choose ids per tenant, declare `id` as String or Uuid (the key is then `(tenant_id, id)`)")
     .fix("to upsert, use a unique field as `conflict_on` (unique keys are per tenant)")
+}
+
+/// DF-614 when the cross-tenant handle (`db.all_tenants()`) addresses a record by id on a model
+/// whose ids are per tenant ([`tenant_primary_key`]): the id may name a record in several tenants.
+pub fn ambiguous_id(schema: &ModelSchema, op: &str) -> Error {
+    Error::new(
+        ErrorCode::TENANT_MISUSE,
+        format!(
+            "{op} by id of `{}` through `db.all_tenants()`: ids of this model are per tenant, so one id may name several records",
+            schema.name
+        ),
+    )
+    .model(&schema.name)
+    .field("id")
+    .operator(op)
+    .fix("list them instead: `db.all_tenants().list_json(..)` with `{\"filter\": {\"id\": ..}}` (each record carries `tenant_id`)")
+    .fix("or read through the owning tenant: `db.tenant(\"acme\").read(..)`")
 }
 
 /// `UPDATE <table> SET tenant_id = ? WHERE tenant_id IS NULL`: gives the rows that existed

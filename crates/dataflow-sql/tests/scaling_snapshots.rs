@@ -62,7 +62,7 @@ fn upsert_ones(d: Dialect) -> String {
     let rows =
         [vec![Value::String("a1".into()), Value::String("a@x".into()), Value::String("Ann".into()), Value::I64(0)]];
     let r = Rows { fields: &["id", "email", "name", "visits"], rows: &rows, now: now() };
-    let scope = Scope { include_deleted: false, tenant: None };
+    let scope = Scope { include_deleted: false, tenant: None, all_tenants: false };
     out.push_str(&one(
         "timestamps, update from the row",
         &stmt::upsert_one(&s, d, &r, scope, &["email"], &["name"], None),
@@ -76,7 +76,7 @@ fn upsert_ones(d: Dialect) -> String {
     let s = post();
     let rows = [vec![Value::String("hello".into()), Value::String("T".into())]];
     let r = Rows { fields: &["slug", "title"], rows: &rows, now: now() };
-    let scope = Scope { include_deleted: false, tenant: Some("t1") };
+    let scope = Scope { include_deleted: false, tenant: Some("t1"), all_tenants: false };
     out.push_str(&one("soft delete + tenant", &stmt::upsert_one(&s, d, &r, scope, &["slug"], &["title"], None)));
     out
 }
@@ -94,7 +94,7 @@ fn upsert_one_per_dialect() {
             rows: &[vec![Value::String("a1".into()), Value::String("a@x".into()), Value::String("Ann".into())]],
             now: now(),
         },
-        Scope { include_deleted: false, tenant: None },
+        Scope { include_deleted: false, tenant: None, all_tenants: false },
         &["email"],
         &["name"],
         None,
@@ -120,7 +120,7 @@ fn compat_profiles() {
             vec![Value::String("p2".into()), Value::String("Q".into())],
         ];
         let r = Rows { fields: &["code", "label"], rows: &rows, now: now() };
-        let scope = Scope { include_deleted: false, tenant: None };
+        let scope = Scope { include_deleted: false, tenant: None, all_tenants: false };
         let count = stmt::count_keys(&s, d, &r, scope, &["code"]);
         let bulk = stmt::upsert_distinct_portable(&s, d, &r, scope, &["code"], OnConflict::Update(None), false);
         assert!(bulk.iter().all(|b| !b.sql.contains("xmax")), "{bulk:?}");

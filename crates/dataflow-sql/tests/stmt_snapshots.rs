@@ -104,7 +104,11 @@ fn show(stmts: &[Sql], d: Dialect) -> String {
 
 fn run(schema: &ModelSchema, d: Dialect, fx: &J) -> Vec<Sql> {
     let tenant = fx["scope"]["tenant"].as_str();
-    let scope = Scope { include_deleted: fx["scope"]["include_deleted"].as_bool().unwrap_or(false), tenant };
+    let scope = Scope {
+        include_deleted: fx["scope"]["include_deleted"].as_bool().unwrap_or(false),
+        tenant,
+        all_tenants: false,
+    };
     let op = fx["op"].as_str().unwrap();
     match op {
         "select" => {

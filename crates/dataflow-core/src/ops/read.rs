@@ -19,8 +19,13 @@ pub(crate) async fn by_id(
     let s = cx.schema();
     let f = cx.id_field();
     let id = coerce_id(cx, id)?;
+    if cx.all_tenants && dataflow_sql::tenant::tenant_primary_key(s) {
+        return Err(dataflow_sql::tenant::ambiguous_id(s, "Read"));
+    }
     let st: Stmt = match (include_deleted, cx.tenant, cx.e.read_by_id_sql(cx.dialect)) {
-        (false, None, Some(sql)) => Stmt { sql: SqlText::Shared(sql), values: Values(vec![cx.sea(f, &id)]) },
+        (false, None, Some(sql)) if !cx.all_tenants => {
+            Stmt { sql: SqlText::Shared(sql), values: Values(vec![cx.sea(f, &id)]) }
+        }
         _ => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
     };
     conn.fetch_optional(st, &cx.e.cols, s).await

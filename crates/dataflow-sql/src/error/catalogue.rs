@@ -278,9 +278,9 @@ entries! {
         keys: ["is not registered", "not registered on this instance"],
     }
     APPEND_ONLY {
-        "The model is append-only: Update, Delete, Upsert and their bulk forms are refused before any SQL.",
-        causes: ["an audit/event model used with a mutating operation"],
-        fixes: ["insert a new record instead", "remove `append_only` from the model if records must change"],
+        "The model is append-only: Update, Delete, Upsert and their bulk forms are refused before any SQL. The audit trail (`AuditEntry`) refuses every write through the API, Create and BulkCreate included: only DataFlow appends to it.",
+        causes: ["an audit/event model used with a mutating operation", "a Create, Update or Delete of `AuditEntry` rows"],
+        fixes: ["insert a new record instead", "remove `append_only` from the model if records must change", "audit a model with `#[dataflow::model(audit)]`; read the trail with list/count/find_one"],
         keys: ["append-only", "append_only"],
     }
     CONFLICTING_OPTIONS {
@@ -315,8 +315,8 @@ entries! {
     }
     TENANT_MISUSE {
         "A tenant was used where it does not apply, so DataFlow refuses instead of guessing (docs/guide/multi-tenancy.md).",
-        causes: ["`.tenant(\"acme\")` on a model without `multi_tenant`", "`tx.express().tenant(\"b\")` in a transaction bound to tenant `a`", "`tenant_id` in the data of a write: it is stamped from the tenant context"],
-        fixes: ["drop `.tenant(..)` for models that are not multi-tenant, or add `multi_tenant` to the model", "open one transaction per tenant", "remove `tenant_id` from the data; use `db.tenant(\"acme\")`"],
+        causes: ["`.tenant(\"acme\")` on a model without `multi_tenant`", "`tx.express().tenant(\"b\")` in a transaction bound to tenant `a`", "`tenant_id` in the data of a write: it is stamped from the tenant context", "a write, `read_for_update` or `transaction` through the read-only `db.all_tenants()`", "reading a per-tenant (String/Uuid) id through `db.all_tenants()`"],
+        fixes: ["drop `.tenant(..)` for models that are not multi-tenant, or add `multi_tenant` to the model", "open one transaction per tenant", "remove `tenant_id` from the data; use `db.tenant(\"acme\")`", "write through the owning tenant: `db.tenant(\"acme\")`; on `db.all_tenants()` list with a filter on `id`"],
         keys: ["not multi-tenant", "bound to tenant", "tenant_id"],
     }
     TENANT_OWNER_REQUIRED {

@@ -3,6 +3,11 @@
 //! Every statement that reads or changes existing rows (`select`, `select_by_id`, `count`,
 //! `update`, `delete`, `soft_delete`, `restore`) combines its condition with [`where_clause`],
 //! and every insert stamps `tenant_id` through `tenant_value`.
+//!
+//! The audit trail's model (`AuditEntry`, [`crate::audit::is_audit_log`]) is scoped by its
+//! `tenant` field: a scope with a tenant sees only that tenant's audit rows, a scope without one
+//! only the rows of writes made without a tenant. Only [`Scope::all_tenants`] lifts the tenant
+//! predicates (the runtime's explicit admin handle, `db.all_tenants()`).
 
 use sea_query::{Alias, Condition, Expr, ExprTrait};
 
@@ -22,12 +27,20 @@ pub struct Scope<'a> {
     /// without a tenant fails closed: reads match nothing and inserts write NULL (rejected by the
     /// NOT NULL column); call [`check`] first to get a proper DF-608 error.
     pub tenant: Option<&'a str>,
+    /// Every tenant's rows: no tenant predicate at all (multi-tenant models and the audit trail).
+    /// Set only by the explicit cross-tenant admin handle; inserts are refused before SQL there.
+    pub all_tenants: bool,
 }
 
 impl<'a> Scope<'a> {
     /// Scope for a tenant.
     pub fn tenant(tenant: &'a str) -> Self {
-        Scope { include_deleted: false, tenant: Some(tenant) }
+        Scope { include_deleted: false, tenant: Some(tenant), all_tenants: false }
+    }
+
+    /// Scope over every tenant (no tenant predicate).
+    pub fn all_tenants() -> Self {
+        Scope { include_deleted: false, tenant: None, all_tenants: true }
     }
 
     /// This scope, including soft-deleted rows.
@@ -45,15 +58,28 @@ pub(crate) fn col(name: &str) -> Expr {
 /// Fails with DF-608 when a multi-tenant model is used without a tenant, DF-613 for an invalid
 /// tenant name and DF-614 for a tenant on a model that is not multi-tenant
 /// ([`crate::tenant::check_context`]).
+/// A scope over [`Scope::all_tenants`] needs no tenant.
 pub fn check(schema: &ModelSchema, scope: Scope) -> Result<()> {
+    if scope.all_tenants && scope.tenant.is_none() {
+        return Ok(());
+    }
     crate::tenant::check_context(schema, scope.tenant)
 }
 
 /// The scope predicates alone: `deleted_at IS NULL` (soft-delete models, unless
-/// `include_deleted`) and `tenant_id = ?` (multi-tenant models). Empty when neither applies.
+/// `include_deleted`), `tenant_id = ?` (multi-tenant models) and, on the audit trail,
+/// `tenant = ?` or `tenant IS NULL`. Empty when none applies.
 pub fn predicates(schema: &ModelSchema, scope: Scope) -> Condition {
     let mut c = Condition::all();
-    if schema.options.multi_tenant {
+    if scope.all_tenants {
+        // The explicit cross-tenant handle: no tenant predicate.
+    } else if crate::audit::is_audit_log(schema) {
+        let t = col(crate::audit::TENANT_FIELD);
+        c = c.add(match scope.tenant {
+            Some(v) => t.eq(v),
+            None => t.is_null(),
+        });
+    } else if schema.options.multi_tenant {
         c = match scope.tenant {
             Some(t) => c.add(col(ManagedField::TenantId.column()).eq(t)),
             // Fail closed: no tenant matches nothing.
@@ -121,5 +147,26 @@ mod tests {
         assert!(check(&schema(false, true), Scope::tenant("t")).is_ok());
         assert!(check(&schema(false, false), Scope::default()).is_ok());
         assert!(check(&schema(false, false), Scope::tenant("t")).is_err());
+        let all = render(&schema(true, true), Scope::all_tenants(), Dialect::Postgres);
+        assert_eq!(all, r#"SELECT $1 WHERE "deleted_at" IS NULL"#);
+        assert!(check(&schema(false, true), Scope::all_tenants()).is_ok());
+    }
+
+    #[test]
+    fn audit_trail_is_scoped_by_its_tenant_field() {
+        let a = crate::audit::schema();
+        assert_eq!(render(&a, Scope::tenant("acme"), Dialect::Postgres), r#"SELECT $1 WHERE "tenant" = $2"#);
+        assert_eq!(render(&a, Scope::default(), Dialect::MySql), "SELECT ? WHERE `tenant` IS NULL");
+        assert_eq!(render(&a, Scope::all_tenants(), Dialect::Sqlite), "SELECT ?");
+        assert!(check(&a, Scope::tenant("acme")).is_ok());
+        assert!(check(&a, Scope::default()).is_ok());
+        assert_eq!(check(&a, Scope::tenant("acme ")).unwrap_err().code(), crate::ErrorCode::INVALID_TENANT);
+        // A user model with a `tenant` field is not the audit trail.
+        let mut u = ModelSchema::new(
+            "Log",
+            vec![FieldDef::new("id", FieldType::I64), FieldDef::new("tenant", FieldType::String)],
+        );
+        u.table = "logs".into();
+        assert_eq!(render(&u, Scope::tenant("acme"), Dialect::Postgres), "SELECT $1");
     }
 }
