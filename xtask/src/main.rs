@@ -8,9 +8,12 @@
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
+//! cargo xtask bench --macro-compile [--runs N]     compile time of 50 `#[dataflow::model]`s vs plain structs
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
+
+mod macro_compile;
 
 use std::process::{Command, ExitCode};
 
@@ -138,6 +141,9 @@ fn soak(args: &[String]) -> Result {
 fn bench(args: &[String]) -> Result {
     if args.iter().any(|a| a == "--peers") {
         return bench_peers(args);
+    }
+    if args.iter().any(|a| a == "--macro-compile") {
+        return macro_compile::bench(args);
     }
     run(cargo().args(["bench", "--workspace"]).args(args))
 }
