@@ -155,11 +155,7 @@ fn scratch_cargo(dir: &Path, sub: &str, krate: &str) -> Command {
 
 fn run_quiet(mut c: Command) -> Result {
     let out = c.output().map_err(|e| format!("could not run {c:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{c:?} failed:\n{}", String::from_utf8_lossy(&out.stderr)))
-    }
+    if out.status.success() { Ok(()) } else { Err(format!("{c:?} failed:\n{}", String::from_utf8_lossy(&out.stderr))) }
 }
 
 /// Touches `lib.rs` of `krate` (new mtime, same content) and times one `cargo <sub>` of it.
@@ -246,7 +242,11 @@ pub fn bench(args: &[String]) -> Result {
         let mut c = scratch_cargo(&dir, "build", "mc-model");
         c.arg("--timings");
         run_quiet(c)?;
-        let _ = writeln!(report, "\ncargo's timing report of one model build: {}", root().join("target/cargo-timings").display());
+        let _ = writeln!(
+            report,
+            "\ncargo's timing report of one model build: {}",
+            root().join("target/cargo-timings").display()
+        );
     }
     println!("{report}");
     Ok(())
