@@ -9,6 +9,7 @@
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
 //! cargo xtask bench --import [--rows N] [--backend B]  `dataflow import` of a CSV vs `bulk_create_iter`
+//! cargo xtask bench --macro-compile [--runs N]     compile time of 50 `#[dataflow::model]`s vs plain structs
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
@@ -16,6 +17,7 @@
 use std::process::{Command, ExitCode};
 
 mod import_bench;
+mod macro_compile;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -144,6 +146,9 @@ fn bench(args: &[String]) -> Result {
     }
     if args.iter().any(|a| a == "--import") {
         return import_bench::bench_import(args);
+    }
+    if args.iter().any(|a| a == "--macro-compile") {
+        return macro_compile::bench(args);
     }
     run(cargo().args(["bench", "--workspace"]).args(args))
 }

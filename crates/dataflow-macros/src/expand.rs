@@ -24,7 +24,9 @@ pub(crate) fn private_path(m: &Model) -> TokenStream {
 
 /// Everything generated for a valid model, except the struct itself and the node structs.
 pub(crate) fn impls(m: &Model) -> TokenStream {
-    let p = private_path(m);
+    // One short name for the runtime path inside the block: fewer tokens to produce and parse.
+    let full = private_path(m);
+    let p = quote!(__dfp);
     let ident = &m.ident;
     let schema_fn = schema::schema_fn(m, &p);
     let conversions = convert::conversions(m, &p);
@@ -35,6 +37,7 @@ pub(crate) fn impls(m: &Model) -> TokenStream {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
+            use #full as __dfp;
             #assertions
 
             #[automatically_derived]

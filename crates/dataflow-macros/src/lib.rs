@@ -67,11 +67,16 @@ use quote::quote;
 /// - `impl dataflow::Model for User`: `schema()` (a `&'static ModelSchema` built once),
 ///   `to_values` / `into_values` / `from_values` (the fields as `dataflow::Value`s in schema
 ///   order, converted through `dataflow::FieldValue`, never through JSON).
-/// - Eleven public unit structs `UserCreateNode`, `UserReadNode`, `UserUpdateNode`,
+/// - Eleven public node types `UserCreateNode`, `UserReadNode`, `UserUpdateNode`,
 ///   `UserDeleteNode`, `UserListNode`, `UserCountNode`, `UserUpsertNode`, `UserBulkCreateNode`,
 ///   `UserBulkUpdateNode`, `UserBulkDeleteNode`, `UserBulkUpsertNode`, with the struct's
 ///   visibility, each implementing `dataflow::NodeType` (`type Model = User`, `OPERATION`,
 ///   `TYPE_NAME = "UserCreateNode"`), so a node can be named by type or registered by name.
+///   Each is a zero-sized `Copy + Default + Debug` type and, like a unit struct, also a value
+///   of that name (`name_of(UserCreateNode)`). To keep compile times low they are aliases of
+///   one generic type (`UserCreateNode = dataflow::__private::Node<User, op::Create>`) whose
+///   impls are compiled once in the runtime, so implement your own traits on the model, not on
+///   a node type.
 /// - `User::NODE_TYPES`: the eleven names, in `Operation::ALL` order.
 ///
 /// The struct itself is emitted unchanged (minus the `#[dataflow(...)]` helper attributes), so
@@ -148,7 +153,8 @@ pub(crate) fn model_inner(attr: TokenStream2, item: TokenStream2) -> TokenStream
     let model = parse::parse(attr, &input, &mut cx);
     check::check(&model, &mut cx);
     parse::strip_helper_attrs(&mut input);
-    let nodes = expand::node_structs(&model, &expand::private_path(&model));
+    let generic = !input.generics.params.is_empty();
+    let nodes = expand::node_structs(&model, &expand::private_path(&model), generic);
     match cx.finish() {
         Some(e) => {
             let e = e.to_compile_error();

@@ -104,3 +104,52 @@ fn all_errors_are_collected() {
     let count = out.matches("compile_error").count();
     assert_eq!(count, 8, "{out}");
 }
+
+/// The size of one expansion of the model `cargo xtask bench --macro-compile` generates (9
+/// fields of the documented types, with field options), as pretty-printed lines, tokens and
+/// items. Printed with `--nocapture` (docs/benchmarks.md quotes it); the bounds keep the
+/// expansion from silently growing back.
+#[test]
+fn expansion_size() {
+    let out = model_inner(
+        quote!(),
+        quote! {
+            #[derive(Debug, Clone)]
+            pub struct Model0 {
+                pub id: i64,
+                pub name: String,
+                #[dataflow(unique, max_len = 320)]
+                pub email: String,
+                #[dataflow(index)]
+                pub age: Option<i32>,
+                #[dataflow(default = true)]
+                pub active: bool,
+                pub score: f64,
+                pub tags: Vec<String>,
+                pub extra: serde_json::Value,
+                pub seen: chrono::DateTime<chrono::Utc>,
+            }
+        },
+    );
+    fn tokens(ts: TokenStream) -> usize {
+        ts.into_iter()
+            .map(|t| match t {
+                proc_macro2::TokenTree::Group(g) => 2 + tokens(g.stream()),
+                _ => 1,
+            })
+            .sum()
+    }
+    let token_count = tokens(out.clone());
+    let file: syn::File = syn::parse2(out).expect("valid Rust");
+    let text = prettyplease::unparse(&file);
+    let lines = text.lines().count();
+    let count = |needle: &str| text.lines().filter(|l| l.trim_start().starts_with(needle)).count();
+    let (structs, impls, fns, types, consts) =
+        (count("pub struct"), count("impl"), count("fn "), count("pub type"), count("const "));
+    let derives = text.matches("#[derive(").count();
+    println!(
+        "expansion of a 9-field model: {lines} lines, {token_count} tokens; {structs} structs, {types} type aliases, \
+         {impls} impls, {fns} fns, {consts} consts, {derives} derive attributes"
+    );
+    assert!(lines < 500 && token_count < 5000, "the expansion grew: {lines} lines, {token_count} tokens\n{text}");
+}

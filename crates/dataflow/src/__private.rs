@@ -24,6 +24,11 @@ pub use serde_json::Value as JsonValue;
 
 use uuid::Uuid;
 
+mod nodes;
+mod schema;
+pub use nodes::{ModelNodes, Node, Op, op};
+pub use schema::{DefaultLit, FieldSpec, SchemaDef, schema};
+
 /// Compile-time assertion, emitted on each field's type: `T` is a supported field type.
 pub const fn assert_field_value<T: FieldValue>() {}
 

@@ -1,4 +1,4 @@
-//! Type support checked by the compiler. Each field gets a const assertion on its type's span
+//! Type support checked by the compiler. Each field gets an assertion on its type's span
 //! (`T: FieldValue`, and `T: IdValue` for an `id` the macro cannot classify); both traits carry
 //! `#[diagnostic::on_unimplemented]` naming the supported types, so an unsupported type is one
 //! error, on the type.
@@ -19,17 +19,18 @@ fn needs_id_check(f: &Field) -> bool {
     f.name == "id" && f.info.is_some_and(|i| i.kind == Kind::Other)
 }
 
-/// One const assertion per field, spanned on its type.
+/// The field assertions, one statement per field spanned on its type, in a single `const` (one
+/// body for the compiler to check instead of one per field).
 pub(super) fn assertions(m: &Model, p: &TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     for f in &m.fields {
         let ty = &f.ty;
-        out.extend(quote_spanned!(ty.span()=> const _: () = #p::assert_field_value::<#ty>();));
+        out.extend(quote_spanned!(ty.span()=> #p::assert_field_value::<#ty>();));
         if needs_id_check(f) {
-            out.extend(quote_spanned!(ty.span()=> const _: () = #p::assert_id_value::<#ty>();));
+            out.extend(quote_spanned!(ty.span()=> #p::assert_id_value::<#ty>();));
         }
     }
-    out
+    quote!(const _: () = { #out };)
 }
 
 /// The `where` clause of the generated impls (which are generic over `'__df`).

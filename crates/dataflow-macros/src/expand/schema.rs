@@ -1,4 +1,4 @@
-//! `Model::schema()`: the static [`ModelSchema`], built once in a `OnceLock`. Field types and
+//! `Model::schema()`: the static [`ModelSchema`], described as constants and built once by the runtime. Field types and
 //! nullability come from `<T as FieldValue>::{TYPE, NULLABLE}`, so the macro never maps types.
 
 use proc_macro2::{Literal, TokenStream};
@@ -11,34 +11,35 @@ use crate::parse::{Field, Model, ModelArgs};
 
 fn default_tokens(lit: &DefaultLit, p: &TokenStream) -> TokenStream {
     match lit {
-        DefaultLit::Str(s) => quote!(#p::JsonValue::from(#s)),
+        DefaultLit::Str(s) => quote!(#p::DefaultLit::Str(#s)),
         DefaultLit::Int(i) => match i64::try_from(*i) {
             Ok(v) => {
                 let v = Literal::i64_suffixed(v);
-                quote!(#p::JsonValue::from(#v))
+                quote!(#p::DefaultLit::I64(#v))
             }
             Err(_) => {
                 let v = Literal::u64_suffixed(u64::try_from(*i).unwrap_or(u64::MAX));
-                quote!(#p::JsonValue::from(#v))
+                quote!(#p::DefaultLit::U64(#v))
             }
         },
         DefaultLit::Float(f) => {
             let v = Literal::f64_suffixed(*f);
-            quote!(#p::JsonValue::from(#v))
+            quote!(#p::DefaultLit::F64(#v))
         }
-        DefaultLit::Bool(b) => quote!(#p::JsonValue::Bool(#b)),
+        DefaultLit::Bool(b) => quote!(#p::DefaultLit::Bool(#b)),
     }
 }
 
+/// One `FieldSpec` (constants only: the schema is data, built by the runtime).
 fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     let ty = &f.ty;
     let name = &f.name;
     let ty_const = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::TYPE);
     let nullable = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::NULLABLE);
-    let mut sets = vec![quote!(nullable: #nullable)];
+    let mut sets = Vec::new();
     if let Some(c) = &f.args.column {
         let c = c.value();
-        sets.push(quote!(column: #p::Some(#p::String::from(#c))));
+        sets.push(quote!(column: #p::Some(#c)));
     }
     if ModelArgs::flag(&f.args.unique).is_some() {
         sets.push(quote!(unique: true));
@@ -56,7 +57,8 @@ fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     if let Some(n) = f.args.max_len.as_ref().and_then(|n| n.base10_parse::<u32>().ok()) {
         sets.push(quote!(max_len: #p::Some(#n)));
     }
-    quote!(#p::FieldDef { #(#sets,)* ..#p::FieldDef::new(#name, #ty_const) })
+    let new = quote!(#p::FieldSpec::new(#name, #ty_const, #nullable));
+    if sets.is_empty() { new } else { quote!(#p::FieldSpec { #(#sets,)* ..#new }) }
 }
 
 fn options(m: &Model, p: &TokenStream) -> Option<TokenStream> {
@@ -100,22 +102,33 @@ fn indexes(m: &Model, p: &TokenStream) -> Option<TokenStream> {
     Some(quote!(__s.indexes = #p::Vec::from([#(#defs),*]);))
 }
 
-/// The `schema()` method.
+/// The `schema()` method: a static table (an inline `const`, so it is data, not code) handed to the runtime's `schema()`, which builds the
+/// `ModelSchema` once. Options and indexes (rare) go through a small `fn` of the model.
 pub(super) fn schema_fn(m: &Model, p: &TokenStream) -> TokenStream {
     let name = &m.name;
     let table = m.args.table.as_ref().map_or_else(|| table_name(&m.name), syn::LitStr::value);
     let fields = m.fields.iter().map(|f| field_def(f, p));
     let options = options(m, p);
     let indexes = indexes(m, p);
+    let extra = if options.is_some() || indexes.is_some() {
+        quote!(#p::Some({
+            fn __extra(__s: &mut #p::ModelSchema) {
+                #options
+                #indexes
+            }
+            __extra
+        }))
+    } else {
+        quote!(#p::None)
+    };
     quote! {
         fn schema() -> &'static #p::ModelSchema {
             static __SCHEMA: #p::OnceLock<#p::ModelSchema> = #p::OnceLock::new();
-            __SCHEMA.get_or_init(|| {
-                let mut __s = #p::ModelSchema::new(#name, #p::Vec::from([#(#fields),*]));
-                __s.table = #p::String::from(#table);
-                #options
-                #indexes
-                __s
+            #p::schema(&__SCHEMA, &#p::SchemaDef {
+                name: #name,
+                table: #table,
+                fields: const { &[#(#fields),*] },
+                extra: #extra,
             })
         }
     }
