@@ -142,7 +142,9 @@ fn json_eq(a: &J, b: &J) -> bool {
     match (a, b) {
         (J::Number(x), J::Number(y)) => x.as_i64().zip(y.as_i64()).map_or(x.as_f64() == y.as_f64(), |(p, q)| p == q),
         (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
-        (J::Object(x), J::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -201,11 +203,18 @@ async fn bulk_forms_store_what_single_create_stores(t: &TestDb) {
         .collect();
     let out = ex.run("Nasty", Operation::BulkCreate, &json!({"data": dynamic, "return_ids": true})).await.unwrap();
     assert_eq!(out["ids"].as_array().map(Vec::len), Some(1_050), "{}", out["inserted"]);
-    let out = ex.run("Nasty", Operation::BulkCreate, &json!({"data": dynamic.iter().map(|d| {
+    let out = ex
+        .run(
+            "Nasty",
+            Operation::BulkCreate,
+            &json!({"data": dynamic.iter().map(|d| {
         let mut d = d.clone();
         d["key"] = json!(format!("b{}", d["key"].as_str().unwrap_or_default()));
         d
-    }).collect::<Vec<_>>(), "batch_size": 400})).await.unwrap();
+    }).collect::<Vec<_>>(), "batch_size": 400}),
+        )
+        .await
+        .unwrap();
     assert_eq!(out["inserted"], 1_050);
 
     let single_back = stored(&db, "s").await;

@@ -57,7 +57,10 @@ fn insert_stmt(cx: &Ctx<'_>, r: &Rows<'_>, with_id: bool, returning: bool) -> St
     let s = cx.schema();
     let slot = &cx.e.insert_sql[usize::from(with_id)];
     if let Some(sql) = slot.get() {
-        return Stmt { sql: SqlText::Shared(sql.clone()), values: stmt::insert_values(s, cx.dialect, r, cx.scope(false)) };
+        return Stmt {
+            sql: SqlText::Shared(sql.clone()),
+            values: stmt::insert_values(s, cx.dialect, r, cx.scope(false)),
+        };
     }
     let built = stmt::insert(s, cx.dialect, r, cx.scope(false), returning);
     let _ = slot.set(std::sync::Arc::from(built.sql.as_str()));

@@ -188,15 +188,18 @@ mod tests {
     use crate::stmt::Scope;
 
     fn schema() -> ModelSchema {
-        let mut s = ModelSchema::new("Item", vec![
-            FieldDef::new("id", FieldType::I64),
-            FieldDef::new("name", FieldType::String).nullable(),
-            FieldDef::new("n", FieldType::F64),
-            FieldDef::new("at", FieldType::DateTime),
-            FieldDef::new("day", FieldType::Date),
-            FieldDef::new("raw", FieldType::Bytes),
-            FieldDef::new("doc", FieldType::Json),
-        ]);
+        let mut s = ModelSchema::new(
+            "Item",
+            vec![
+                FieldDef::new("id", FieldType::I64),
+                FieldDef::new("name", FieldType::String).nullable(),
+                FieldDef::new("n", FieldType::F64),
+                FieldDef::new("at", FieldType::DateTime),
+                FieldDef::new("day", FieldType::Date),
+                FieldDef::new("raw", FieldType::Bytes),
+                FieldDef::new("doc", FieldType::Json),
+            ],
+        );
         s.options.timestamps = false;
         s
     }

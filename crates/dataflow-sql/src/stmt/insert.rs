@@ -59,7 +59,12 @@ impl<'s> InsertColumns<'s> {
 impl InsertColumns<'_> {
     /// The bound values of `rows`, row by row in column order: what [`insert_statement`] binds
     /// for the same rows (no NULL or value is ever inlined into its text).
-    pub(crate) fn flat_values(&self, schema: &ModelSchema, dialect: Dialect, rows: &[Vec<Value>]) -> Vec<sea_query::Value> {
+    pub(crate) fn flat_values(
+        &self,
+        schema: &ModelSchema,
+        dialect: Dialect,
+        rows: &[Vec<Value>],
+    ) -> Vec<sea_query::Value> {
         let na = schema.options.native_arrays;
         let mut out = Vec::with_capacity(rows.len() * (self.user.len() + self.managed.len()));
         for row in rows {
@@ -183,12 +188,15 @@ mod tests {
 
     #[test]
     fn reused_chunk_text_binds_what_a_fresh_render_binds() {
-        let mut schema = ModelSchema::new("Item", vec![
-            FieldDef::new("id", FieldType::I64),
-            FieldDef::new("name", FieldType::String).nullable(),
-            FieldDef::new("doc", FieldType::Json),
-            FieldDef::new("at", FieldType::DateTime).nullable(),
-        ]);
+        let mut schema = ModelSchema::new(
+            "Item",
+            vec![
+                FieldDef::new("id", FieldType::I64),
+                FieldDef::new("name", FieldType::String).nullable(),
+                FieldDef::new("doc", FieldType::Json),
+                FieldDef::new("at", FieldType::DateTime).nullable(),
+            ],
+        );
         schema.options.timestamps = true;
         let at = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
         let rows: Vec<Vec<Value>> = (0..10)
@@ -204,7 +212,10 @@ mod tests {
         let r = Rows { fields: &fields, rows: &rows, now: at };
         for d in Dialect::ALL {
             let one = Rows { fields: &fields, rows: &rows[1..2], now: at };
-            assert_eq!(insert(&schema, d, &one, Scope::default(), true).values, insert_values(&schema, d, &one, Scope::default()));
+            assert_eq!(
+                insert(&schema, d, &one, Scope::default(), true).values,
+                insert_values(&schema, d, &one, Scope::default())
+            );
             let got = insert_many(&schema, d, &r, Scope::default(), Some(4));
             assert_eq!(got.len(), 3, "{d}");
             let cols = InsertColumns::new(&schema, d, &r, Scope::default());
