@@ -430,7 +430,7 @@ impl Conn<'_> {
         let Conn::Postgres(c) = self else {
             return Err(Error::new(
                 ErrorCode::UNSUPPORTED_ON_BACKEND,
-                format!("COPY FROM STDIN is PostgreSQL only (model `{}`)", schema.name),
+                format!("bulk copy is PostgreSQL only (model `{}`)", schema.name),
             )
             .model(&schema.name)
             .fix("use BulkCreate, which picks the statement form for the backend"));
