@@ -4,7 +4,8 @@
 //! Backends: SQLite (temp file) always; PostgreSQL and MariaDB/MySQL at
 //! `DATAFLOW_TEST_POSTGRES_URL` / `DATAFLOW_TEST_MYSQL_URL` (local defaults) when reachable.
 //! `BENCH_ITERS` (default 2000) sets the loop length; `BENCH_BULK` (default "10000,100000") the bulk sizes.
-//! `BENCH_ONLY=tenant` runs only the tenant-scoped vs unscoped section (docs/guide/multi-tenancy.md).
+//! `BENCH_ONLY=tenant` runs only the tenant-scoped vs unscoped section (docs/guide/multi-tenancy.md);
+//! `BENCH_ONLY=bulk` only the bulk-create section (`BENCH_BULK_ROUNDS` rounds, default 1).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -499,50 +500,130 @@ async fn bench_backend(name: &str, url: &str, iters: usize, bulk: &[usize], rep:
     let dynamic = t.elapsed();
     rep.ratio(name, "dynamic/typed create (ratio col = dynamic÷typed)", dynamic, typed, n);
 
-    // Bulk create vs raw multi-row INSERT in one transaction.
+    bench_bulk(name, &db, bulk, rep).await;
+    let cleanup = format!("DROP TABLE {}", s.table);
+    match pool {
+        RawPool::Sqlite(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+        RawPool::Postgres(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+        RawPool::MySql(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
+    }
+    db.close().await;
+}
+
+/// Bulk create (`bulk_create_iter`, one transaction) vs raw sqlx doing the same inserts in one
+/// transaction: multi-row INSERTs chunked below the bind limit, and on PostgreSQL also one
+/// `INSERT .. SELECT * FROM UNNEST(..)` (five array binds). `BENCH_BULK_ROUNDS` (default 1)
+/// interleaved rounds; the medians are reported.
+async fn bench_bulk(name: &str, db: &DataFlow, bulk: &[usize], rep: &mut Report) {
+    let rounds: usize = std::env::var("BENCH_BULK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let s = Bench::schema();
+    let d = db.dialect();
+    let pool = db.raw_pool();
+    let mut ex = db.express();
+    let now = chrono::Utc::now();
+    fn median(mut v: Vec<Duration>) -> Duration {
+        v.sort();
+        v[v.len() / 2]
+    }
     for &size in bulk {
-        let t = Instant::now();
-        assert_eq!(ex.bulk_create_iter((0..size).map(row)).await.unwrap(), size as u64);
-        let ours = t.elapsed();
-        let per = stmt::rows_per_chunk(d, 5);
-        let t = Instant::now();
-        macro_rules! raw_bulk {
-            ($p:expr, $db:ty, $ts:expr) => {{
-                let mut tx = $p.begin().await.unwrap();
-                let mut i = 0;
-                while i < size {
-                    let end = (i + per).min(size);
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-                        "INSERT INTO {} (name, qty, score, created_at, updated_at) ",
-                        s.table
-                    ));
-                    qb.push_values(i..end, |mut b, k| {
-                        let r = row(k);
-                        b.push_bind(r.name).push_bind(r.qty).push_bind(r.score).push_bind($ts).push_bind($ts);
-                    });
-                    qb.build().execute(&mut *tx).await.unwrap();
-                    i = end;
+        let (mut ours, mut raw, mut unnest) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let t = Instant::now();
+            assert_eq!(ex.bulk_create_iter((0..size).map(row)).await.unwrap(), size as u64);
+            ours.push(t.elapsed());
+            let per = stmt::rows_per_chunk(d, 5);
+            let t = Instant::now();
+            macro_rules! raw_bulk {
+                ($p:expr, $db:ty, $ts:expr) => {{
+                    let mut tx = $p.begin().await.unwrap();
+                    let mut i = 0;
+                    while i < size {
+                        let end = (i + per).min(size);
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                            "INSERT INTO {} (name, qty, score, created_at, updated_at) ",
+                            s.table
+                        ));
+                        qb.push_values(i..end, |mut b, k| {
+                            let r = row(k);
+                            b.push_bind(r.name).push_bind(r.qty).push_bind(r.score).push_bind($ts).push_bind($ts);
+                        });
+                        qb.build().execute(&mut *tx).await.unwrap();
+                        i = end;
+                    }
+                    tx.commit().await.unwrap();
+                }};
+            }
+            match pool {
+                RawPool::Sqlite(p) => raw_bulk!(p, sqlx::Sqlite, dataflow_sql::value::canonical_datetime(&now)),
+                RawPool::Postgres(p) => raw_bulk!(p, sqlx::Postgres, now),
+                RawPool::MySql(p) => raw_bulk!(p, sqlx::MySql, now.naive_utc()),
+            }
+            raw.push(t.elapsed());
+            if let RawPool::Postgres(p) = pool {
+                let t = Instant::now();
+                let (mut names, mut qtys, mut scores, mut ats) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for k in 0..size {
+                    let r = row(k);
+                    names.push(r.name);
+                    qtys.push(r.qty);
+                    scores.push(r.score);
+                    ats.push(now);
                 }
+                let sql = format!(
+                    "INSERT INTO {} (name, qty, score, created_at, updated_at) SELECT * FROM \
+                     UNNEST($1::text[], $2::int4[], $3::float8[], $4::timestamptz[], $5::timestamptz[])",
+                    s.table
+                );
+                let mut tx = p.begin().await.unwrap();
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(names)
+                    .bind(qtys)
+                    .bind(scores)
+                    .bind(ats.clone())
+                    .bind(ats)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
-            }};
+                unnest.push(t.elapsed());
+            }
         }
-        match pool {
-            RawPool::Sqlite(p) => raw_bulk!(p, sqlx::Sqlite, dataflow_sql::value::canonical_datetime(&now)),
-            RawPool::Postgres(p) => raw_bulk!(p, sqlx::Postgres, now),
-            RawPool::MySql(p) => raw_bulk!(p, sqlx::MySql, now.naive_utc()),
-        }
-        let raw = t.elapsed();
+        let (ours, raw) = (median(ours), median(raw));
         let line = format!(
-            "| {name} | bulk create {size} | {:.0} rows/s | {:.0} rows/s | {:.3} (throughput ours÷raw) |",
+            "| {name} | bulk create {size} ({rounds} rounds, medians) | {:.0} rows/s | {:.0} rows/s | {:.3} (throughput ours÷raw multi-row VALUES) |",
             size as f64 / ours.as_secs_f64(),
             size as f64 / raw.as_secs_f64(),
             raw.as_secs_f64() / ours.as_secs_f64()
         );
         println!("{line}");
         rep.lines.push(line);
+        if !unnest.is_empty() {
+            let unnest = median(unnest);
+            let line = format!(
+                "| {name} | bulk create {size} vs raw UNNEST ({rounds} rounds, medians) | {:.0} rows/s | {:.0} rows/s | {:.3} (throughput ours÷raw UNNEST) |",
+                size as f64 / ours.as_secs_f64(),
+                size as f64 / unnest.as_secs_f64(),
+                unnest.as_secs_f64() / ours.as_secs_f64()
+            );
+            println!("{line}");
+            rep.lines.push(line);
+        }
     }
-    let cleanup = format!("DROP TABLE {}", s.table);
-    match pool {
+}
+
+/// `BENCH_ONLY=bulk`: only [`bench_bulk`] on a fresh `Bench` table.
+async fn bench_bulk_only(name: &str, url: &str, bulk: &[usize], rep: &mut Report) {
+    let db = match DataFlow::builder(url).max_connections(4).connect().await {
+        Ok(db) => db,
+        Err(e) => {
+            println!("| {name} | skipped: {e} |");
+            return;
+        }
+    };
+    db.register::<Bench>().await.unwrap();
+    bench_bulk(name, &db, bulk, rep).await;
+    let cleanup = format!("DROP TABLE {}", Bench::schema().table);
+    match db.raw_pool() {
         RawPool::Sqlite(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
         RawPool::Postgres(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
         RawPool::MySql(p) => drop(sqlx::query(AssertSqlSafe(cleanup)).execute(p).await),
@@ -560,6 +641,7 @@ async fn main() {
         .collect();
     let mut rep = Report { lines: Vec::new() };
     let tenant_only = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "tenant");
+    let bulk_only = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "bulk");
     println!("| backend | operation | DataFlow | raw sqlx | ratio |\n|---|---|---|---|---|");
     let path = std::env::temp_dir().join(format!("dataflow_bench_{}.db", std::process::id()));
     let sqlite = format!("sqlite://{}", path.display());
@@ -567,6 +649,10 @@ async fn main() {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let my = std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     for (name, url) in [("sqlite", &sqlite), ("postgres", &pg), ("mariadb", &my)] {
+        if bulk_only {
+            bench_bulk_only(name, url, &bulk, &mut rep).await;
+            continue;
+        }
         if !tenant_only {
             bench_backend(name, url, iters, &bulk, &mut rep).await;
         }

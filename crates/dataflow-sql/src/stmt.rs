@@ -9,6 +9,7 @@
 
 mod chunk;
 pub mod cond;
+mod copy;
 pub mod database;
 pub mod history;
 mod insert;
@@ -30,14 +31,15 @@ use crate::Dialect;
 use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
-pub use insert::{insert, insert_many, insert_many_returning};
+pub use copy::{CopyIn, copy_in};
+pub use insert::{insert, insert_many, insert_many_returning, insert_values};
 pub use isolation::Isolation;
 pub use order::parse_order_by;
 pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
 pub use unnest::{insert_unnest, insert_unnest_returning};
 pub use update::{delete, restore, soft_delete, update};
-pub use update_ops::{for_update, update_changes};
+pub use update_ops::{for_update, update_by_id_values, update_changes};
 pub use upsert::{
     CreatedBy, INSERTED_COLUMN, UPSERT_UPDATED_VARIABLE, UpsertOne, bulk_inserted_flag, count_keys, guarded_updated_at,
     last_wins, upsert, upsert_distinct, upsert_distinct_portable, upsert_one,

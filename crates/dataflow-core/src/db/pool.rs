@@ -63,6 +63,9 @@ impl From<Sql> for Stmt {
     }
 }
 
+/// Bytes of COPY data per `CopyData` message (the encoder's buffer is flushed at this size).
+pub(crate) const COPY_MESSAGE_BYTES: usize = 1 << 20;
+
 /// The outcome of a statement without rows.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Done {
@@ -412,6 +415,40 @@ impl Conn<'_> {
                 .map(|r| Done { rows: r.rows_affected(), last_id: Some(r.last_insert_rowid()) }),
         }
         .map_err(err)
+    }
+
+    /// PostgreSQL `COPY … FROM STDIN` ([`dataflow_sql::stmt::copy_in`]): sends the statement, then
+    /// every row encoded by `copy`, in messages of about [`COPY_MESSAGE_BYTES`], and returns the
+    /// number of rows the server copied. DF-402 (unsupported on backend) on MySQL and SQLite
+    /// (callers only use it on PostgreSQL).
+    pub(crate) async fn copy_in_unobserved(
+        &mut self,
+        copy: &dataflow_sql::stmt::CopyIn<'_>,
+        rows: &[Vec<Value>],
+        schema: &ModelSchema,
+    ) -> Result<u64> {
+        let Conn::Postgres(c) = self else {
+            return Err(Error::new(
+                ErrorCode::UNSUPPORTED_ON_BACKEND,
+                format!("bulk copy is PostgreSQL only (model `{}`)", schema.name),
+            )
+            .model(&schema.name)
+            .fix("use BulkCreate, which picks the statement form for the backend"));
+        };
+        let err = |e| classify(e, Some(schema));
+        let mut w = c.copy_in_raw(&copy.sql).await.map_err(err)?;
+        let mut buf = String::with_capacity(COPY_MESSAGE_BYTES + 4096);
+        for row in rows {
+            copy.encode_row(row, &mut buf);
+            if buf.len() >= COPY_MESSAGE_BYTES {
+                w.send(buf.as_bytes()).await.map_err(err)?;
+                buf.clear();
+            }
+        }
+        if !buf.is_empty() {
+            w.send(buf.as_bytes()).await.map_err(err)?;
+        }
+        w.finish().await.map_err(err)
     }
 
     /// Runs a query and decodes every row by `cols`.

@@ -20,6 +20,14 @@ pub struct ModelEntry {
     pub(crate) managed: Box<[dataflow_sql::ManagedField]>,
     /// Cached `SELECT ... WHERE id = ? [AND deleted_at IS NULL]` text (one bound value).
     pub(crate) read_by_id: OnceLock<Option<Arc<str>>>,
+    /// Cached single-row `INSERT` text, indexed by whether `id` is written (`[generated, supplied]`);
+    /// the values are re-bound per call (`dataflow_sql::stmt::insert_values`).
+    pub(crate) insert_sql: [OnceLock<Arc<str>>; 2],
+    /// Cached `UPDATE .. SET <every user field but id> .. WHERE id = ? [RETURNING ..]` text (the
+    /// typed `update(&record)`), or `None` when its values could not be re-bound exactly.
+    pub(crate) update_all_by_id: OnceLock<Option<Arc<str>>>,
+    /// Cached `DELETE FROM .. WHERE id = ?` text (hard delete, one bound value).
+    pub(crate) delete_by_id: OnceLock<Option<Arc<str>>>,
     /// Rendered WHERE fragments of the filter shapes seen on this model.
     pub(crate) filter_shapes: dataflow_sql::filter::ShapeCache,
     /// Address of the static schema of the typed model registered under this name.
@@ -35,6 +43,9 @@ impl ModelEntry {
             schema: Arc::new(schema),
             cols,
             read_by_id: OnceLock::new(),
+            insert_sql: [OnceLock::new(), OnceLock::new()],
+            update_all_by_id: OnceLock::new(),
+            delete_by_id: OnceLock::new(),
             filter_shapes: Default::default(),
             origin,
         }
@@ -52,6 +63,22 @@ impl ModelEntry {
                     &sample,
                     dataflow_sql::stmt::Scope::default(),
                 );
+                (s.values.0.len() == 1).then(|| Arc::from(s.sql.as_str()))
+            })
+            .clone()
+    }
+
+    /// The cached hard-delete-by-id statement text (no tenant scope; soft-deleted rows included,
+    /// as hard delete and delete on a model without soft delete need), when the statement has
+    /// exactly one bound value.
+    pub(crate) fn delete_by_id_sql(&self, dialect: Dialect) -> Option<Arc<str>> {
+        self.delete_by_id
+            .get_or_init(|| {
+                let id_field = self.schema.id_field()?;
+                let sample = sample_id(id_field);
+                let cond = dataflow_sql::stmt::cond::eq(&self.schema, dialect, id_field, &sample);
+                let scope = dataflow_sql::stmt::Scope { include_deleted: true, tenant: None };
+                let s = dataflow_sql::stmt::delete(&self.schema, dialect, Some(cond), scope);
                 (s.values.0.len() == 1).then(|| Arc::from(s.sql.as_str()))
             })
             .clone()

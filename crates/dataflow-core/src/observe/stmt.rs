@@ -132,6 +132,22 @@ impl Conn<'_> {
         r
     }
 
+    /// PostgreSQL `COPY … FROM STDIN` of `rows` (see [`Conn::copy_in_unobserved`]); one statement.
+    pub(crate) async fn copy_in(
+        &mut self,
+        copy: &dataflow_sql::stmt::CopyIn<'_>,
+        rows: &[Vec<Value>],
+        schema: &ModelSchema,
+    ) -> Result<u64> {
+        let Some(obs) = current() else { return self.copy_in_unobserved(copy, rows, schema).await };
+        let span = span(&obs, &copy.sql, None, Some(schema));
+        let t0 = Instant::now();
+        let r = self.copy_in_unobserved(copy, rows, schema).instrument(span.clone()).await;
+        let n = r.as_ref().ok().map(|n| ("dataflow.rows_affected", *n));
+        finish(&obs, &span, &copy.sql, Some(&schema.name), t0, n, r.as_ref().err());
+        r
+    }
+
     /// Runs a query and decodes every row by `cols`.
     pub(crate) async fn fetch_all(
         &mut self,

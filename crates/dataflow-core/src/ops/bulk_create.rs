@@ -1,5 +1,6 @@
 //! BulkCreate: validated up front (or chunk by chunk for iterators), inserted in chunks below
-//! the bind-parameter limit inside one transaction. PostgreSQL uses `UNNEST` for large chunks.
+//! the bind-parameter limit inside one transaction. PostgreSQL uses `UNNEST` for large chunks,
+//! and `COPY … FROM STDIN` for large ones that return nothing (no generated ids wanted).
 
 use dataflow_sql::stmt::{self, Rows};
 use dataflow_sql::{Dialect, FieldType, Result, Value};
@@ -154,10 +155,29 @@ fn use_unnest(cx: &Ctx<'_>, rows: usize) -> bool {
     cx.dialect == Dialect::Postgres && rows >= UNNEST_MIN && !cx.schema().options.native_arrays
 }
 
+/// Rows from which PostgreSQL inserts with `COPY … FROM STDIN` when nothing is returned (below
+/// it, the extra round trip of COPY's handshake costs more than `UNNEST`'s binding).
+const COPY_MIN: usize = 1_000;
+
+fn use_copy(cx: &Ctx<'_>, rows: usize) -> bool {
+    use_unnest(cx, rows) && rows >= COPY_MIN
+}
+
+/// Inserts rows without returning anything: `COPY` (PostgreSQL, large sets), `UNNEST`
+/// (PostgreSQL), or chunked multi-row `INSERT`s. `batch_size` bounds the rows per statement
+/// (per `COPY` too).
 async fn insert_rows(c: &mut Conn<'_>, cx: &Ctx<'_>, r: &Rows<'_>, batch_size: Option<usize>) -> Result<u64> {
     let s = cx.schema();
     let scope = cx.scope(false);
     let mut n = 0;
+    if use_copy(cx, r.rows.len())
+        && let Some(copy) = stmt::copy_in(s, r, scope)
+    {
+        for part in r.rows.chunks(batch_size.filter(|b| *b > 0).unwrap_or(usize::MAX)) {
+            n += c.copy_in(&copy, part, s).await?;
+        }
+        return Ok(n);
+    }
     if use_unnest(cx, r.rows.len()) {
         let per = batch_size.unwrap_or(UNNEST_CHUNK).max(1);
         for part in r.rows.chunks(per) {

@@ -3,7 +3,7 @@
 use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
 
 use super::Ctx;
-use crate::db::pool::Conn;
+use crate::db::pool::{Conn, SqlText, Stmt};
 
 /// Deletes one record; soft-delete models get `deleted_at` set. `false` when nothing changed.
 pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Result<bool> {
@@ -12,6 +12,12 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
     let s = cx.schema();
     let id = super::read::coerce_id(cx, id)?;
     let cond = cx.id_cond(&id);
+    if !s.options.soft_delete
+        && !cx.audited()
+        && let Some(st) = cached_delete(cx, &id)
+    {
+        return Ok(conn.execute(st, s).await?.rows > 0);
+    }
     let st = if s.options.soft_delete {
         stmt::soft_delete(s, cx.dialect, Some(cond.clone()), cx.scope(false), super::now())
     } else {
@@ -21,6 +27,16 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
         return Ok(crate::audit::removing(conn, cx, cond, false, st.into()).await? > 0);
     }
     Ok(conn.execute(st.into(), s).await?.rows > 0)
+}
+
+/// `DELETE .. WHERE id = ?` from the model's statement cache (rendered once, the id re-bound);
+/// `None` with a tenant scope (its predicate binds a second value).
+fn cached_delete(cx: &Ctx<'_>, id: &Value) -> Option<Stmt> {
+    if cx.tenant.is_some() {
+        return None;
+    }
+    let sql = cx.e.delete_by_id_sql(cx.dialect)?;
+    Some(Stmt { sql: SqlText::Shared(sql), values: sea_query::Values(vec![cx.sea(cx.id_field(), id)]) })
 }
 
 fn needs_soft_delete(cx: &Ctx<'_>, what: &str) -> Result<()> {
@@ -56,6 +72,11 @@ pub(crate) async fn hard_delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -
     cx.check()?;
     let s = cx.schema();
     let id = super::read::coerce_id(cx, id)?;
+    if !cx.audited()
+        && let Some(st) = cached_delete(cx, &id)
+    {
+        return Ok(conn.execute(st, s).await?.rows > 0);
+    }
     let st = stmt::delete(s, cx.dialect, Some(cx.id_cond(&id)), cx.scope(true));
     if cx.audited() {
         return Ok(crate::audit::removing(conn, cx, cx.id_cond(&id), true, st.into()).await? > 0);

@@ -56,6 +56,30 @@ impl<'s> InsertColumns<'s> {
     }
 }
 
+impl InsertColumns<'_> {
+    /// The bound values of `rows`, row by row in column order: what [`insert_statement`] binds
+    /// for the same rows (no NULL or value is ever inlined into its text).
+    pub(crate) fn flat_values(
+        &self,
+        schema: &ModelSchema,
+        dialect: Dialect,
+        rows: &[Vec<Value>],
+    ) -> Vec<sea_query::Value> {
+        let na = schema.options.native_arrays;
+        let mut out = Vec::with_capacity(rows.len() * (self.user.len() + self.managed.len()));
+        for row in rows {
+            for (i, f) in &self.user {
+                out.push(match row.get(*i) {
+                    Some(v) => v.to_sea(f.ty, dialect, na),
+                    None => null_of(f.ty, dialect, na),
+                });
+            }
+            out.extend(self.managed.iter().map(|(_, v)| v.clone()));
+        }
+        out
+    }
+}
+
 /// An INSERT of `rows.rows[range]` (no RETURNING, no conflict clause).
 pub(crate) fn insert_statement(
     schema: &ModelSchema,
@@ -94,6 +118,15 @@ pub fn insert(schema: &ModelSchema, dialect: Dialect, rows: &Rows, scope: Scope,
     Sql::build(&q, dialect)
 }
 
+/// The values [`insert`] binds for `rows`, without rendering the statement. The text of
+/// [`insert`] depends only on the schema, the dialect, `rows.fields` and `returning` — never on
+/// the values — so a caller may render it once and re-bind these values (the runtime's
+/// per-model statement cache).
+pub fn insert_values(schema: &ModelSchema, dialect: Dialect, rows: &Rows, scope: Scope) -> sea_query::Values {
+    let cols = InsertColumns::new(schema, dialect, rows, scope);
+    sea_query::Values(cols.flat_values(schema, dialect, rows.rows))
+}
+
 /// Multi-row INSERTs of all rows, chunked under the bind limit ([`super::rows_per_chunk`]),
 /// `batch_size` (when `Some` and non-zero) and, on MySQL, [`super::MYSQL_PACKET_BUDGET`].
 /// No rows: no statements.
@@ -105,9 +138,24 @@ pub fn insert_many(
     batch_size: Option<usize>,
 ) -> Vec<Sql> {
     let cols = InsertColumns::new(schema, dialect, rows, scope);
+    // Full chunks have the same row count, hence the same text: it is rendered once and reused
+    // (so is the prepared statement, by the driver's statement cache); only values are built.
+    let mut text: Option<(usize, String)> = None;
     chunk_ranges(dialect, rows.rows, cols.managed.len(), batch_size)
         .into_iter()
-        .map(|r| Sql::build(&insert_statement(schema, dialect, &cols, &rows.rows[r]), dialect))
+        .map(|r| {
+            let part = &rows.rows[r];
+            match &text {
+                Some((n, sql)) if *n == part.len() => {
+                    Sql { sql: sql.clone(), values: sea_query::Values(cols.flat_values(schema, dialect, part)) }
+                }
+                _ => {
+                    let st = Sql::build(&insert_statement(schema, dialect, &cols, part), dialect);
+                    text = Some((part.len(), st.sql.clone()));
+                    st
+                }
+            }
+        })
         .collect()
 }
 
@@ -131,4 +179,51 @@ pub fn insert_many_returning(
             Sql::build(&q, dialect)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FieldType;
+
+    #[test]
+    fn reused_chunk_text_binds_what_a_fresh_render_binds() {
+        let mut schema = ModelSchema::new(
+            "Item",
+            vec![
+                FieldDef::new("id", FieldType::I64),
+                FieldDef::new("name", FieldType::String).nullable(),
+                FieldDef::new("doc", FieldType::Json),
+                FieldDef::new("at", FieldType::DateTime).nullable(),
+            ],
+        );
+        schema.options.timestamps = true;
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+        let rows: Vec<Vec<Value>> = (0..10)
+            .map(|i| {
+                vec![
+                    if i % 3 == 0 { Value::Null } else { Value::String(format!("n{i}")) },
+                    Value::Json(serde_json::json!({"i": i})),
+                    if i % 2 == 0 { Value::Null } else { Value::DateTime(at) },
+                ]
+            })
+            .collect();
+        let fields = ["name", "doc", "at"];
+        let r = Rows { fields: &fields, rows: &rows, now: at };
+        for d in Dialect::ALL {
+            let one = Rows { fields: &fields, rows: &rows[1..2], now: at };
+            assert_eq!(
+                insert(&schema, d, &one, Scope::default(), true).values,
+                insert_values(&schema, d, &one, Scope::default())
+            );
+            let got = insert_many(&schema, d, &r, Scope::default(), Some(4));
+            assert_eq!(got.len(), 3, "{d}");
+            let cols = InsertColumns::new(&schema, d, &r, Scope::default());
+            for (k, st) in got.iter().enumerate() {
+                let part = &rows[k * 4..(k * 4 + 4).min(rows.len())];
+                let fresh = Sql::build(&insert_statement(&schema, d, &cols, part), d);
+                assert_eq!(st, &fresh, "{d} chunk {k}");
+            }
+        }
+    }
 }

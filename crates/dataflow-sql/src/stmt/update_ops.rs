@@ -75,6 +75,36 @@ pub fn update_changes(
     Sql::build(&q, dialect)
 }
 
+/// The values [`update_changes`] binds for plain changes (`Set`/`Unset` only; `None` otherwise)
+/// under the condition `id = <id>` without a tenant scope: the changed values in order, `now`
+/// (with timestamps), then the id. A caller that renders [`update_changes`] once per model may
+/// re-bind these instead — after checking, on its first render, that they equal what the full
+/// render bound (the runtime's per-model statement cache does).
+pub fn update_by_id_values(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    changes: &Changes,
+    id: &Value,
+    now: DateTime<Utc>,
+) -> Option<sea_query::Values> {
+    let na = schema.options.native_arrays;
+    let mut out = Vec::with_capacity(changes.items().len() + 2);
+    for c in changes.items() {
+        let Some(f) = schema.field(&c.field) else { continue };
+        out.push(match &c.op {
+            ChangeOp::Set(v) => v.to_sea(f.ty, dialect, na),
+            ChangeOp::Unset => null_of(f.ty, dialect, na),
+            _ => return None,
+        });
+    }
+    if schema.options.timestamps {
+        out.push(Value::DateTime(now).to_sea(FieldType::DateTime, dialect, false));
+    }
+    let id_field = schema.id_field()?;
+    out.push(id.to_sea(id_field.ty, dialect, na));
+    Some(sea_query::Values(out))
+}
+
 /// Appends the row lock of a read inside a transaction: `FOR UPDATE` on PostgreSQL and
 /// MySQL/MariaDB. SQLite has no row locks: a DataFlow write transaction (`BEGIN IMMEDIATE`)
 /// already holds the database's write lock, so the statement is returned unchanged.
@@ -166,5 +196,21 @@ mod tests {
         let my = update_changes(&s, Dialect::MySql, None, Scope::default(), &c, now, true);
         assert!(!my.sql.contains("RETURNING"), "{}", my.sql);
         assert!(my.sql.contains("JSON_MERGE_PRESERVE(COALESCE(`tags`, JSON_ARRAY()), ?)"), "{}", my.sql);
+    }
+
+    #[test]
+    fn update_by_id_values_are_what_the_full_render_binds() {
+        let mut s = schema();
+        s.options.soft_delete = true;
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let id = Value::String("p1".into());
+        let plain = Changes::parse(&json!({"views": 3, "tags": null}), &s).unwrap();
+        let ops = Changes::parse(&json!({"$inc": {"views": 2}}), &s).unwrap();
+        for d in Dialect::ALL {
+            let cond = crate::stmt::cond::eq(&s, d, s.field("id").unwrap(), &id);
+            let full = update_changes(&s, d, Some(cond), Scope::default(), &plain, now, true);
+            assert_eq!(update_by_id_values(&s, d, &plain, &id, now), Some(full.values), "{d}");
+            assert_eq!(update_by_id_values(&s, d, &ops, &id, now), None, "{d}");
+        }
     }
 }
