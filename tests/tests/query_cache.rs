@@ -193,10 +193,13 @@ async fn two_instances_share_invalidations_through_redis(t: &TestDb) {
     b.close().await;
 }
 
+/// A typed model opted in by its schema.
 #[dataflow::model(cache)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct QcTyped {
+    /// Key.
     pub id: String,
+    /// A number.
     pub n: i64,
 }
 
