@@ -345,11 +345,11 @@ pub fn parse_ttl(s: &str) -> std::result::Result<std::time::Duration, String> {
 /// The TTL in the largest unit that divides it (`30s`, `1500ms`).
 fn format_ttl(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms % 3_600_000 == 0 {
+    if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
