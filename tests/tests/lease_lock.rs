@@ -1,7 +1,10 @@
 //! The lease-row migration lock (docs/guide/scaling.md) with advisory locks disabled:
 //! eight OS processes migrate once; a holder process killed mid-migration is taken over after
 //! its lease expires (while alive, its heartbeat keeps the lease); dropping a registration
-//! future mid-migration releases the lock and leaves no half-applied step.
+//! future mid-migration releases the lock and leaves no half-applied step. And the automatic
+//! fallback: a real PostgreSQL database that refuses `pg_try_advisory_lock` to the connecting
+//! role makes the default lock (`MigrationLock::Auto`) use the lease, and eight processes
+//! still migrate exactly once.
 //!
 //! The blocking tests hold a table lock from a plain sqlx connection so that the migration's
 //! `ALTER TABLE` waits (PostgreSQL: `LOCK TABLE .. IN ACCESS SHARE MODE`; MariaDB: an open
@@ -251,3 +254,119 @@ backend_tests!(
     killed_holder_is_taken_over_after_expiry,
     dropped_registration_releases_lock
 );
+
+/// Drops a login role when dropped (after the test database that holds its objects and grants,
+/// which is declared after it and so dropped first), even when the test panics.
+struct RoleGuard {
+    admin: String,
+    name: String,
+}
+
+impl Drop for RoleGuard {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let joined = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use sqlx::Executor;
+                let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+                c.execute(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {name}"))).await.unwrap();
+            });
+        })
+        .join();
+        if joined.is_err() {
+            eprintln!("warning: could not drop the test role {}", self.name);
+        }
+    }
+}
+
+/// `url` with its user and password replaced.
+fn as_user(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+/// The privileges of `pg_catalog` functions are per database: in the test's own database the
+/// advisory lock functions are revoked from PUBLIC, and a non-superuser role (superusers bypass
+/// privileges) migrates there with the default lock. Other databases keep their privileges.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_that_rejects_advisory_locks_falls_back_to_the_lease() {
+    use sqlx::Executor;
+    let Some(admin) = Backend::Postgres.admin_url() else { return };
+    if sqlx::PgConnection::connect(&admin).await.is_err() {
+        assert!(!dataflow_tests::in_ci(), "PostgreSQL unreachable under CI");
+        eprintln!("skipped: PostgreSQL unreachable");
+        return;
+    }
+    // A role of this run only (re-runs and parallel runs never share it).
+    let role =
+        format!("df_noadv_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap());
+    {
+        let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+        c.execute(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN NOSUPERUSER PASSWORD '{role}'")))
+            .await
+            .unwrap();
+    }
+    let _role_guard = RoleGuard { admin: admin.clone(), name: role.clone() };
+    let Some(t) = TestDb::postgres().await else { return };
+    {
+        let mut c = sqlx::PgConnection::connect(t.url()).await.unwrap();
+        c.execute(
+            "REVOKE EXECUTE ON FUNCTION pg_try_advisory_lock(bigint), pg_advisory_lock(bigint), \
+             pg_advisory_unlock(bigint), pg_try_advisory_xact_lock(bigint), pg_advisory_xact_lock(bigint), \
+             pg_advisory_unlock_all() FROM PUBLIC",
+        )
+        .await
+        .unwrap();
+        c.execute(sqlx::AssertSqlSafe(format!("GRANT ALL ON SCHEMA public TO {role}"))).await.unwrap();
+    }
+    let url = as_user(t.url(), &role, &role);
+    // The premise: this role really cannot take an advisory lock here...
+    let mut rc = sqlx::PgConnection::connect(&url).await.unwrap();
+    let e = sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock(1)").fetch_one(&mut rc).await.unwrap_err();
+    assert_eq!(e.as_database_error().and_then(|d| d.code()).as_deref(), Some("42501"), "{e}");
+    drop(rc);
+    // ... and every other database is untouched: the privilege is per database.
+    let elsewhere = format!("SELECT has_function_privilege('{role}', 'pg_try_advisory_lock(bigint)', 'EXECUTE')");
+    let mut ac = sqlx::PgConnection::connect(&admin).await.unwrap();
+    let other: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(elsewhere.clone())).fetch_one(&mut ac).await.unwrap();
+    assert!(other, "the revoke must not leak into the admin database");
+    let mut tc = sqlx::PgConnection::connect(t.url()).await.unwrap();
+    let here: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(elsewhere)).fetch_one(&mut tc).await.unwrap();
+    assert!(!here);
+
+    // The default lock (Auto), as the role: the first registration creates the table.
+    let df = DataFlow::connect(&url).await.unwrap();
+    assert_eq!(df.config().migration_lock, MigrationLock::Auto);
+    df.register_schema(schema(&v1())).await.unwrap();
+    df.express().create_json("Job", &json!({"id": "j1", "title": "x"})).await.unwrap();
+    let lease_table: bool = sqlx::query_scalar("SELECT to_regclass('dataflow_migration_lock') IS NOT NULL")
+        .fetch_one(&mut tc)
+        .await
+        .unwrap();
+    assert!(lease_table, "the rejected advisory lock fell back to the lease table");
+
+    // Eight processes with the default lock migrate to v2: exactly once, through the lease.
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_migrate_worker"))
+                .args([url.as_str(), v2().to_string().as_str()])
+                .env("DF_WORKER_LOCK_TIMEOUT_MS", "60000")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.trim() == "ok", "worker failed: {text}");
+    }
+    assert_eq!(applied_runs(&df).await, 2, "one create + exactly one migration");
+    assert!(has_column(&t, "priority").await && has_column(&t, "owner").await);
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM jobs WHERE priority = 3").await, 1);
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM dataflow_migration_lock").await, 0, "every lease released");
+    df.close().await;
+    drop((tc, ac));
+}

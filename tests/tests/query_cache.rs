@@ -1,5 +1,6 @@
 //! The query cache (issue 18) on SQLite, PostgreSQL and MySQL/MariaDB: opt-in per call and per
-//! model, hits and misses counted, invalidation by every write path (typed, dynamic, bulk,
+//! model (configured, at run time, or in the schema: `#[dataflow(cache)]`, `"cache": {"ttl": ..}`
+//! with the model's own TTL), hits shared without copying, hits and misses counted, invalidation by every write path (typed, dynamic, bulk,
 //! transactions at commit, workflows), tenant-separated keys, and two instances sharing
 //! invalidations through Redis (127.0.0.1:6379, `DATAFLOW_TEST_REDIS_URL`; mandatory under
 //! `CI=true`).
@@ -192,7 +193,123 @@ async fn two_instances_share_invalidations_through_redis(t: &TestDb) {
     b.close().await;
 }
 
+/// A typed model opted in by its schema.
+#[dataflow::model(cache)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct QcTyped {
+    /// Key.
+    pub id: String,
+    /// A number.
+    pub n: i64,
+}
+
+/// The schema's `cache` option: cached without `.cached()`, expired after the model's TTL,
+/// overridden at run time; a hit of `list_json_shared` is the cached result itself.
+async fn the_schema_option_caches_a_model(t: &TestDb) {
+    let db = DataFlow::connect(t.url()).await.unwrap();
+    let mut j = serde_json::to_value(schema()).unwrap();
+    j["name"] = json!("QcTtl");
+    j["table"] = json!("qc_ttl");
+    j["options"] = json!({"cache": {"ttl": "400ms"}});
+    let s = ModelSchema::from_json(&j).unwrap();
+    assert_eq!(s.options.cache.and_then(|c| c.ttl), Some(std::time::Duration::from_millis(400)));
+    db.register_schema(s).await.unwrap();
+    db.express().create_json("QcTtl", &json!({"id": "a", "n": 1})).await.unwrap();
+    let q = json!({"order_by": ["n"]});
+
+    // Opted in by the schema: the second list is a hit, and shares the first one's result.
+    let first = db.express().list_json_shared("QcTtl", &q).await.unwrap();
+    let second = db.express().list_json_shared("QcTtl", &q).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &second), "a hit hands out the cached result, not a copy");
+    assert_eq!(db.express().list_json("QcTtl", &q).await.unwrap(), *first, "list_json: the same result, owned");
+    assert_eq!(n_of(&first), [1]);
+    let s = db.stats().query_cache;
+    assert_eq!((s.hits, s.misses), (2, 1), "{s:?}");
+
+    // Raw SQL is invisible to the cache: the cached result stays until the model's TTL ends.
+    let table = "qc_ttl";
+    let sql = format!("UPDATE {table} SET n = 2");
+    match db.raw_pool() {
+        dataflow_core::RawPool::Postgres(p) => drop(sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap()),
+        dataflow_core::RawPool::MySql(p) => drop(sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap()),
+        dataflow_core::RawPool::Sqlite(p) => drop(sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap()),
+    }
+    assert_eq!(n_of(&db.express().list_json("QcTtl", &q).await.unwrap()), [1], "still cached");
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert_eq!(n_of(&db.express().list_json("QcTtl", &q).await.unwrap()), [2], "expired after the model's TTL");
+
+    // A write through DataFlow invalidates at once; a run-time choice overrides the schema.
+    db.express().update_json("QcTtl", &json!({"id": "a"}), &json!({"n": 3})).await.unwrap();
+    assert_eq!(n_of(&db.express().list_json("QcTtl", &q).await.unwrap()), [3]);
+    db.set_query_cache("QcTtl", false).unwrap();
+    let before = db.stats().query_cache;
+    db.express().list_json("QcTtl", &q).await.unwrap();
+    let after = db.stats().query_cache;
+    assert_eq!((after.hits, after.misses), (before.hits, before.misses), "turned off at run time");
+
+    // The typed API with `#[dataflow::model(cache)]`: hits, and sees writes.
+    db.register::<QcTyped>().await.unwrap();
+    db.express().create(&QcTyped { id: "x".into(), n: 5 }).await.unwrap();
+    let query = dataflow_core::Query::new();
+    let before = db.stats().query_cache;
+    for _ in 0..3 {
+        let rows = db.express().list::<QcTyped>(&query).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.n).collect::<Vec<_>>(), [5]);
+        assert_eq!(db.express().read::<QcTyped>("x").await.unwrap().unwrap().n, 5);
+        assert_eq!(db.express().count::<QcTyped>(&json!({})).await.unwrap(), 1);
+    }
+    let after = db.stats().query_cache;
+    assert_eq!((after.hits - before.hits, after.misses - before.misses), (6, 3), "{after:?}");
+    db.express().update(&QcTyped { id: "x".into(), n: 6 }).await.unwrap();
+    assert_eq!(db.express().list::<QcTyped>(&query).await.unwrap()[0].n, 6);
+    assert_eq!(db.express().read::<QcTyped>("x").await.unwrap().unwrap().n, 6);
+    // The dynamic API on the same model caches its own shape of the same read.
+    assert_eq!(db.express().read_json("QcTyped", &json!("x")).await.unwrap().unwrap()["n"], 6);
+    assert_eq!(db.express().read_json("QcTyped", &json!("x")).await.unwrap().unwrap()["n"], 6);
+    db.close().await;
+}
+
+/// The JSON spellings of the option, and the ones rejected with DF-101.
+#[test]
+fn the_schema_option_in_json() {
+    let with = |cache: serde_json::Value| {
+        let mut j = serde_json::to_value(schema()).unwrap();
+        j["options"] = json!({"cache": cache});
+        ModelSchema::from_json(&j)
+    };
+    assert_eq!(with(json!(true)).unwrap().options.cache, Some(dataflow_sql::ModelCache::new()));
+    assert_eq!(with(json!(false)).unwrap().options.cache, None);
+    assert_eq!(with(json!({})).unwrap().options.cache, Some(dataflow_sql::ModelCache::new()));
+    for (ttl, ms) in [("250ms", 250), ("30s", 30_000), ("5m", 300_000), ("1h", 3_600_000)] {
+        let s = with(json!({"ttl": ttl})).unwrap();
+        assert_eq!(s.options.cache, Some(dataflow_sql::ModelCache::ttl_ms(ms)), "{ttl}");
+        // Written back in the same form.
+        let back = serde_json::to_value(&s).unwrap();
+        assert_eq!(back["options"]["cache"], json!({"ttl": ttl}));
+        assert_eq!(ModelSchema::from_json(&back).unwrap(), s);
+    }
+    assert_eq!(serde_json::to_value(with(json!(true)).unwrap()).unwrap()["options"]["cache"], json!(true));
+    assert!(serde_json::to_value(schema()).unwrap()["options"].get("cache").is_none(), "absent when off");
+    for (bad, why) in [
+        (json!("yes"), "expected true, false or an object"),
+        (json!({"ttl": "0s"}), "is zero"),
+        (json!({"ttl": "30"}), "has no unit"),
+        (json!({"ttl": "30 sec"}), "unknown unit"),
+        (json!({"ttl": 30}), "must be a string"),
+        (json!({"tll": "30s"}), "unknown key `tll`"),
+    ] {
+        let e = with(bad.clone()).unwrap_err();
+        assert_eq!(e.code(), dataflow_sql::ErrorCode::INVALID_MODEL, "{bad}: {e}");
+        assert!(e.to_string().contains("`cache`") && e.to_string().contains(why), "{bad}: {e}");
+    }
+    // Built in Rust: a zero TTL is refused by validation.
+    let mut s = schema();
+    s.options.cache = Some(dataflow_sql::ModelCache::ttl_ms(0));
+    assert_eq!(s.validate().unwrap_err().code(), dataflow_sql::ErrorCode::INVALID_MODEL);
+}
+
 backend_tests!(
+    the_schema_option_caches_a_model,
     cached_calls_hit_and_every_write_path_invalidates,
     transactions_invalidate_at_commit,
     tenants_have_separate_entries,

@@ -15,8 +15,17 @@ use crate::output::{CliError, read_small};
 const MODEL_KEYS: &[&str] = &["name", "table", "fields", "options", "indexes"];
 const FIELD_KEYS: &[&str] =
     &["name", "column", "type", "nullable", "unique", "index", "default", "max_len", "renamed_from", "read_only"];
-const OPTION_KEYS: &[&str] =
-    &["soft_delete", "native_arrays", "multi_tenant", "append_only", "timestamps", "read_only", "forbid", "audit"];
+const OPTION_KEYS: &[&str] = &[
+    "soft_delete",
+    "native_arrays",
+    "multi_tenant",
+    "append_only",
+    "timestamps",
+    "read_only",
+    "forbid",
+    "audit",
+    "cache",
+];
 const INDEX_KEYS: &[&str] = &["name", "fields", "unique"];
 /// Field type spellings of the models file.
 pub const TYPES: &[&str] = &[

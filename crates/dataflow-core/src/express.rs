@@ -166,7 +166,10 @@ macro_rules! with_conn {
     }};
     // A read (Read, List, Count, FindOne): routed to a replica outside transactions, served from
     // the query cache when enabled, retried once on a lost connection (reads are idempotent).
-    (@read $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, [$($arg:expr),*], $($body:tt)*) => {{
+    // `$fin` turns the statement's result into what the caller hands out (the finished JSON of
+    // the dynamic API); that is what the cache keeps, so a hit does none of that work again.
+    // The result is an `Arc`: shared with the cache, copied only by callers that need to own it.
+    (@read $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, [$($arg:expr),*], $fin:expr, $($body:tt)*) => {{
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
         let actor = $self.actor.clone();
@@ -174,9 +177,9 @@ macro_rules! with_conn {
         let op = $op;
         let r = crate::observe::trace::operation(db, op, &$e.schema.name, tenant.as_deref(), async {
             let model = &$e.schema.name;
-            let key = $self.cache_key(model, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
-            if let Some(k) = &key {
-                if let Some(v) = db.inner.query_cache.get(model, k) {
+            let slot = $self.cache_slot(&$e.schema, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
+            if let Some(s) = &slot {
+                if let Some(v) = db.inner.query_cache.get(model, s) {
                     return Ok(v);
                 }
             }
@@ -185,7 +188,7 @@ macro_rules! with_conn {
             let v = loop {
                 // A cache fill always reads the primary: a cached result is never older than the
                 // last write that bumped the generation.
-                let (mut g, route) = $self.read_guard(key.is_some(), avoid).await?;
+                let (mut g, route) = $self.read_guard(slot.is_some(), avoid).await?;
                 let r = async {
                     let mut $c = g.conn();
                     Ok::<_, dataflow_sql::Error>($($body)*)
@@ -201,22 +204,29 @@ macro_rules! with_conn {
                     (other, _) => break other,
                 }
             }?;
-            if let Some(k) = key {
-                db.inner.query_cache.put(k, &v);
+            let v = std::sync::Arc::new(crate::express::finish(v, $fin)?);
+            if let Some(s) = slot {
+                db.inner.query_cache.put(s, std::sync::Arc::clone(&v));
             }
             Ok::<_, dataflow_sql::Error>(v)
         })
         .await;
         r?
     }};
+    // A read whose result is finished by `=> $fin` (a closure `raw -> Result<out>`) before it is
+    // cached; the result is an `Arc` of it.
+    ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) .await? => $fin:expr) => {
+        with_conn!(@read crate::observe::trace::op_name(stringify!($m), stringify!($f)), $self, $e, $cx, $c, [$($arg),*], $fin, ops::$m::$f(&mut $c2, &$cx2 $(, $arg)*).await?)
+    };
+    // A read handed out as the statement returned it (an `Arc` of it).
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::read::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
-        with_conn!(@read crate::observe::trace::op_name("read", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::read::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+        with_conn!(@read crate::observe::trace::op_name("read", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], Ok::<_, dataflow_sql::Error>, ops::read::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
     };
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::list::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
-        with_conn!(@read crate::observe::trace::op_name("list", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::list::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+        with_conn!(@read crate::observe::trace::op_name("list", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], Ok::<_, dataflow_sql::Error>, ops::list::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
     };
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::count::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) $($rest:tt)*) => {
-        with_conn!(@read crate::observe::trace::op_name("count", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], ops::count::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
+        with_conn!(@read crate::observe::trace::op_name("count", stringify!($f)), $self, $e, $cx, $c, [$($arg),*], Ok::<_, dataflow_sql::Error>, ops::count::$f(&mut $c2, &$cx2 $(, $arg)*) $($rest)*)
     };
     // The operation's span and metrics name come from the called `ops::<module>::<function>`.
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident $($rest:tt)*) => {
@@ -237,6 +247,18 @@ macro_rules! with_conn {
     };
 }
 use with_conn;
+
+/// Applies a read's finishing step (`with_conn!(.. => $fin)`), typed so that the closure's
+/// error type is known.
+pub(crate) fn finish<R, T>(raw: R, f: impl FnOnce(R) -> Result<T>) -> Result<T> {
+    f(raw)
+}
+
+/// An owned copy of a read's shared result: free when nothing else holds it (an uncached
+/// read), a clone when the query cache does.
+pub(crate) fn owned<T: Clone>(v: Arc<T>) -> T {
+    Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone())
+}
 
 impl<'a> Express<'a> {
     /// Runs every following call under a tenant. Calls on a model that is not multi-tenant then
@@ -294,24 +316,24 @@ impl<'a> Express<'a> {
         self
     }
 
-    /// The query-cache key of a read, when this read uses the cache.
-    pub(crate) async fn cache_key(
+    /// Where a read's result is cached, when this read uses the cache.
+    pub(crate) async fn cache_slot<T: 'static>(
         &self,
-        model: &str,
+        schema: &dataflow_sql::ModelSchema,
         tenant: Option<&str>,
         op: &str,
         args: impl FnOnce() -> String,
-    ) -> Option<String> {
+    ) -> Option<crate::query_cache::CacheSlot<T>> {
         let qc = &self.db.inner.query_cache;
         // The all-tenants handle reads other rows than an unscoped handle with the same key.
         if self.txn.is_some()
             || self.primary
             || self.tenant.is_all()
-            || !self.cached.unwrap_or_else(|| qc.model_enabled(model))
+            || !self.cached.unwrap_or_else(|| qc.model_enabled(schema))
         {
             return None;
         }
-        qc.key(model, tenant, op, args()).await
+        qc.slot(schema, tenant, op, args()).await
     }
 
     /// A connection for a read: the transaction's, a replica's, or the primary's, and where it

@@ -1,6 +1,12 @@
 //! The query cache: results of Read, List, Count and FindOne kept in memory (`moka`), opt-in
-//! per model ([`QueryCacheConfig::models`], [`DataFlow::set_query_cache`]) or per call
+//! per model (the model's `cache` option, `#[dataflow(cache)]` / `"cache": true`;
+//! [`QueryCacheConfig::models`]; [`DataFlow::set_query_cache`]) or per call
 //! ([`Express::cached`](crate::Express::cached)), invalidated by every write to the model.
+//!
+//! A result is cached as it is handed out (the finished JSON of the dynamic API, the decoded
+//! rows of the typed one) behind an `Arc`: a hit copies nothing inside the cache, and
+//! [`Express::list_json_shared`](crate::Express::list_json_shared) hands the shared result out as
+//! it is.
 //!
 //! Not to be confused with [`crate::cache`], the schema cache of `register`.
 //!
@@ -18,13 +24,14 @@
 //! with `.primary()` bypass the cache. Writes made with raw SQL beside DataFlow are not seen:
 //! call [`DataFlow::invalidate_query_cache`] after them. See docs/guide/scaling.md, "Query cache".
 
-use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use dataflow_sql::{Error, ErrorCode, Result};
+use dataflow_sql::{Error, ErrorCode, ModelSchema, Result};
 
 use crate::DataFlow;
 
@@ -36,11 +43,13 @@ pub const QUERY_CACHE_MISSES: &str = "dataflow_query_cache_misses_total";
 pub const QUERY_CACHE_INVALIDATIONS: &str = "dataflow_query_cache_invalidations_total";
 
 /// Query-cache settings (part of [`Config`](crate::Config)). The cache exists on every instance;
-/// nothing is cached unless a model opts in here or with [`DataFlow::set_query_cache`], or a call
+/// nothing is cached unless a model opts in (its schema's `cache` option, here, or with
+/// [`DataFlow::set_query_cache`]), or a call
 /// asks with [`Express::cached`](crate::Express::cached).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryCacheConfig {
-    /// Models whose Read/List/Count/FindOne results are cached by default.
+    /// Models whose Read/List/Count/FindOne results are cached by default (besides models whose
+    /// schema has the `cache` option).
     pub models: Vec<String>,
     /// Maximum cached results (default 10,000; least recently used go first).
     pub max_entries: u64,
@@ -91,7 +100,34 @@ impl QueryCacheStats {
     }
 }
 
-type Entry = Arc<dyn Any + Send + Sync>;
+/// A cached result: shared, never copied by the cache (a hit hands out another `Arc`), with
+/// its model's TTL when the model sets one.
+#[derive(Clone)]
+struct Slot {
+    value: Arc<dyn Any + Send + Sync>,
+    ttl: Option<Duration>,
+}
+
+/// Each result expires after its model's TTL (`#[dataflow(cache(ttl = ".."))]`), or else the
+/// instance's (`QueryCacheConfig::ttl`).
+struct SlotTtl(Option<Duration>);
+
+/// A cache key: the result's type (the typed and the dynamic API cache different shapes of
+/// the same read) and the read (model, generation, tenant, operation, normalized arguments).
+type Key = (TypeId, String);
+
+impl moka::Expiry<Key, Slot> for SlotTtl {
+    fn expire_after_create(&self, _: &Key, v: &Slot, _: std::time::Instant) -> Option<Duration> {
+        v.ttl.or(self.0)
+    }
+}
+
+/// Where a cacheable read's result of type `T` is stored: its key and its TTL.
+pub(crate) struct CacheSlot<T> {
+    key: Key,
+    ttl: Option<Duration>,
+    ty: PhantomData<fn() -> T>,
+}
 
 struct RedisGens {
     conn: redis::aio::ConnectionManager,
@@ -100,9 +136,11 @@ struct RedisGens {
 
 /// The query cache of one instance.
 pub(crate) struct QueryCache {
-    local: moka::sync::Cache<String, Entry>,
+    local: moka::sync::Cache<Key, Slot>,
     gens: Mutex<HashMap<String, u64>>,
-    models: RwLock<HashSet<String>>,
+    /// Run-time and configured choices per model ([`DataFlow::set_query_cache`],
+    /// [`QueryCacheConfig::models`]); a model not listed follows its schema's `cache` option.
+    models: RwLock<HashMap<String, bool>>,
     redis: Option<RedisGens>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -119,10 +157,7 @@ impl std::fmt::Debug for QueryCache {
 impl QueryCache {
     /// Builds the cache; connects to Redis when configured (DF-403 when it cannot).
     pub(crate) async fn new(c: &QueryCacheConfig, db_url: &str) -> Result<QueryCache> {
-        let mut b = moka::sync::Cache::builder().max_capacity(c.max_entries);
-        if let Some(ttl) = c.ttl {
-            b = b.time_to_live(ttl);
-        }
+        let b = moka::sync::Cache::builder().max_capacity(c.max_entries).expire_after(SlotTtl(c.ttl));
         let redis = match &c.redis_url {
             None => None,
             Some(url) => {
@@ -143,7 +178,7 @@ impl QueryCache {
         Ok(QueryCache {
             local: b.build(),
             gens: Mutex::new(HashMap::new()),
-            models: RwLock::new(c.models.iter().cloned().collect()),
+            models: RwLock::new(c.models.iter().map(|m| (m.clone(), true)).collect()),
             redis,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -152,9 +187,11 @@ impl QueryCache {
         })
     }
 
-    /// Whether `model` is cached by default.
-    pub(crate) fn model_enabled(&self, model: &str) -> bool {
-        self.models.read().unwrap_or_else(|p| p.into_inner()).contains(model)
+    /// Whether the model is cached by default: the run-time or configured choice, or else its
+    /// schema's `cache` option.
+    pub(crate) fn model_enabled(&self, schema: &ModelSchema) -> bool {
+        let m = self.models.read().unwrap_or_else(|p| p.into_inner());
+        m.get(&schema.name).copied().unwrap_or(schema.options.cache.is_some())
     }
 
     /// The model's current generation; `None` when Redis failed (the read bypasses the cache).
@@ -176,16 +213,28 @@ impl QueryCache {
         }
     }
 
-    /// The cache key of a read (model, generation, tenant, operation, normalized arguments), or
-    /// `None` when the generation cannot be had.
-    pub(crate) async fn key(&self, model: &str, tenant: Option<&str>, op: &str, args: String) -> Option<String> {
+    /// Where a read's result of type `T` is cached, or `None` when the model's generation cannot
+    /// be had.
+    pub(crate) async fn slot<T: 'static>(
+        &self,
+        schema: &ModelSchema,
+        tenant: Option<&str>,
+        op: &str,
+        args: String,
+    ) -> Option<CacheSlot<T>> {
+        let model = &schema.name;
         let g = self.generation(model).await?;
-        Some(format!("{model}\u{1f}{g}\u{1f}{}\u{1f}{op}\u{1f}{args}", tenant.unwrap_or("")))
+        let key = format!("{model}\u{1f}{g}\u{1f}{}\u{1f}{op}\u{1f}{args}", tenant.unwrap_or(""));
+        Some(CacheSlot {
+            key: (TypeId::of::<T>(), key),
+            ttl: schema.options.cache.and_then(|c| c.ttl),
+            ty: PhantomData,
+        })
     }
 
-    /// A cached result.
-    pub(crate) fn get<T: Clone + Send + Sync + 'static>(&self, model: &str, key: &str) -> Option<T> {
-        let v = self.local.get(key).and_then(|e| e.downcast_ref::<T>().cloned());
+    /// A cached result, shared (no copy).
+    pub(crate) fn get<T: Send + Sync + 'static>(&self, model: &str, slot: &CacheSlot<T>) -> Option<Arc<T>> {
+        let v = self.local.get(&slot.key).and_then(|e| e.value.downcast::<T>().ok());
         if v.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
             ::metrics::counter!(QUERY_CACHE_HITS, "model" => model.to_owned()).increment(1);
@@ -196,9 +245,9 @@ impl QueryCache {
         v
     }
 
-    /// Stores a result.
-    pub(crate) fn put<T: Clone + Send + Sync + 'static>(&self, key: String, v: &T) {
-        self.local.insert(key, Arc::new(v.clone()));
+    /// Stores a result (shared with the caller, not copied).
+    pub(crate) fn put<T: Send + Sync + 'static>(&self, slot: CacheSlot<T>, v: Arc<T>) {
+        self.local.insert(slot.key, Slot { value: v, ttl: slot.ttl });
     }
 
     /// Bumps the model's generation: every result cached before is unreachable from now on.
@@ -231,7 +280,8 @@ impl QueryCache {
 
 impl DataFlow {
     /// Turns default caching of `model`'s Read/List/Count/FindOne results on or off at run time
-    /// (the dynamic counterpart of [`QueryCacheConfig::models`]). DF-604 for an unknown model.
+    /// (the dynamic counterpart of [`QueryCacheConfig::models`]; overrides the schema's `cache`
+    /// option either way). DF-604 for an unknown model.
     ///
     /// ```no_run
     /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
@@ -242,11 +292,7 @@ impl DataFlow {
     pub fn set_query_cache(&self, model: &str, on: bool) -> Result<()> {
         self.model(model)?;
         let mut m = self.inner.query_cache.models.write().unwrap_or_else(|p| p.into_inner());
-        if on {
-            m.insert(model.to_owned());
-        } else {
-            m.remove(model);
-        }
+        m.insert(model.to_owned(), on);
         Ok(())
     }
 

@@ -118,6 +118,37 @@ fn log_filter() {
     }
 }
 
+#[test]
+fn read_urls() {
+    assert!(cfg(&[]).unwrap().read_urls.is_empty(), "no replicas unless asked");
+    let pg = ("DATABASE_URL", "postgres://app@primary/app");
+    let c = cfg(&[pg, ("DATAFLOW_READ_URLS", "postgres://app@r1/app")]).unwrap();
+    assert_eq!(c.read_urls, ["postgres://app@r1/app"]);
+    let c = cfg(&[pg, ("DATAFLOW_READ_URLS", " postgres://app@r1/app , postgresql://app:pw@r2:5433/app ")]).unwrap();
+    assert_eq!(c.read_urls, ["postgres://app@r1/app", "postgresql://app:pw@r2:5433/app"], "entries are trimmed");
+    let my = ("DATABASE_URL", "mysql://root@primary/app");
+    assert_eq!(cfg(&[my, ("DATAFLOW_READ_URLS", "mariadb://root@r1/app")]).unwrap().read_urls.len(), 1);
+    let lite = ("DATABASE_URL", "sqlite://app.db");
+    assert_eq!(cfg(&[lite, ("DATAFLOW_READ_URLS", "sqlite://copy.db")]).unwrap().read_urls, ["sqlite://copy.db"]);
+    assert!(cfg(&[pg, ("DATAFLOW_READ_URLS", "  ")]).unwrap().read_urls.is_empty(), "empty counts as unset");
+
+    let bad_urls = |primary: (&str, &str), v: &str, why: &str| {
+        let e = cfg(&[primary, ("DATAFLOW_READ_URLS", v)]).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::INVALID_CONFIG, "{v}: {e}");
+        let msg = e.to_string();
+        assert!(msg.contains("DATAFLOW_READ_URLS") && msg.contains(why), "{v}: {msg}");
+        assert!(!msg.contains("secret"), "{v}: passwords are not shown: {msg}");
+        assert!(!e.fixes().is_empty(), "{v}: a fix is offered");
+    };
+    bad_urls(pg, "postgres://app@r1/app,,postgres://app@r2/app", "entry 2 is empty");
+    bad_urls(pg, "postgres://app:secret@r1/app,", "entry 2 is empty");
+    bad_urls(pg, "replica-1", "entry 1");
+    bad_urls(pg, "postgres://app:secret@r1/app,oracle://r2", "unsupported scheme `oracle`");
+    bad_urls(pg, "mysql://root:secret@r1/app", "is a mysql database but DATABASE_URL is postgres");
+    bad_urls(my, "postgres://app@r1/app", "DATABASE_URL is mysql");
+    bad_urls(lite, "sqlite::memory:", "in-memory");
+}
+
 #[tokio::test]
 async fn a_config_from_the_environment_connects() {
     let vars = [("DATABASE_URL", "sqlite::memory:"), ("DATAFLOW_POOL_SIZE", "2"), ("DATAFLOW_AUTO_MIGRATE", "false")];

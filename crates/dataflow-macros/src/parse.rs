@@ -1,6 +1,7 @@
 //! Parse: the struct and its options into a [`Model`]. Shape errors (enums, tuple structs,
 //! generics, ...) and option errors are reported here; cross-field rules are in `check`.
 
+mod cache;
 mod forbid;
 mod indexes;
 mod options;

@@ -24,5 +24,5 @@ pub use compat::Compat;
 pub use dialect::Dialect;
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use model::{FieldValue, Model, NodeType, Operation, Record};
-pub use schema::{ArrayElem, FieldDef, FieldType, IndexDef, ManagedField, ModelOptions, ModelSchema};
+pub use schema::{ArrayElem, FieldDef, FieldType, IndexDef, ManagedField, ModelCache, ModelOptions, ModelSchema};
 pub use value::Value;

@@ -290,6 +290,122 @@ pub struct ModelOptions {
     /// `dataflow_audit` table, in the same transaction (docs/guide/protection-and-audit.md).
     #[serde(skip_serializing_if = "is_false")]
     pub audit: bool,
+    /// Query cache on by default for this model's Read/List/Count/FindOne results
+    /// (`#[dataflow(cache)]`, `"cache": true` or `"cache": {"ttl": "30s"}`; docs/guide/scaling.md,
+    /// "Query cache"). `None`: not cached unless the instance or the call asks.
+    #[serde(skip_serializing_if = "Option::is_none", with = "model_cache_serde")]
+    pub cache: Option<ModelCache>,
+}
+
+/// The query-cache opt-in of a model ([`ModelOptions::cache`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModelCache {
+    /// How long a cached result of this model is kept; `None`: the instance's TTL
+    /// (`QueryCacheConfig::ttl`, default 60 s).
+    pub ttl: Option<std::time::Duration>,
+}
+
+impl ModelCache {
+    /// Cached with the instance's TTL.
+    pub const fn new() -> Self {
+        ModelCache { ttl: None }
+    }
+
+    /// Cached for `ms` milliseconds.
+    pub const fn ttl_ms(ms: u64) -> Self {
+        ModelCache { ttl: Some(std::time::Duration::from_millis(ms)) }
+    }
+}
+
+/// Parses a cache TTL: a whole number with a unit, `500ms`, `30s`, `5m` or `1h`, greater than
+/// zero. The error says why (for DF-101 and the macro's compile error).
+pub fn parse_ttl(s: &str) -> std::result::Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a duration: expected a whole number with a unit (`500ms`, `30s`, `5m`, `1h`)")
+    })?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "" => return Err(format!("`{s}` has no unit: write `{n}s` (or `ms`, `m`, `h`)")),
+        u => return Err(format!("`{s}` has an unknown unit `{u}`: use `ms`, `s`, `m` or `h`")),
+    };
+    if d.is_zero() {
+        return Err(format!(
+            "`{s}` is zero: a cache TTL must be greater than zero (leave `ttl` out for the instance's)"
+        ));
+    }
+    Ok(d)
+}
+
+/// The TTL in the largest unit that divides it (`30s`, `1500ms`).
+fn format_ttl(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(3_600_000) {
+        format!("{}h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// `"cache": true | false | {"ttl": "30s"}`.
+mod model_cache_serde {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{ModelCache, format_ttl, parse_ttl};
+
+    #[derive(Serialize)]
+    struct WithTtl {
+        ttl: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Flag(bool),
+        Obj(serde_json::Map<String, serde_json::Value>),
+    }
+
+    // serde's `with` hands the field by reference.
+    #[allow(clippy::ref_option, reason = "the signature serde's `with` expects")]
+    pub(super) fn serialize<S: Serializer>(v: &Option<ModelCache>, s: S) -> Result<S::Ok, S::Error> {
+        match v.and_then(|c| c.ttl) {
+            None => v.is_some().serialize(s),
+            Some(t) => WithTtl { ttl: format_ttl(t) }.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ModelCache>, D::Error> {
+        let bad = |why: &str| {
+            D::Error::custom(format!(
+                "invalid `cache` option: {why}; write `\"cache\": true` or `\"cache\": {{\"ttl\": \"30s\"}}`"
+            ))
+        };
+        match Form::deserialize(d).map_err(|_| bad("expected true, false or an object"))? {
+            Form::Flag(b) => Ok(b.then(ModelCache::new)),
+            Form::Obj(m) => {
+                if let Some(k) = m.keys().find(|k| *k != "ttl") {
+                    return Err(bad(&format!("unknown key `{k}` (the only key is `ttl`)")));
+                }
+                match m.get("ttl") {
+                    None => Ok(Some(ModelCache::new())),
+                    Some(serde_json::Value::String(t)) => {
+                        parse_ttl(t).map(|t| Some(ModelCache { ttl: Some(t) })).map_err(|e| bad(&e))
+                    }
+                    Some(other) => Err(bad(&format!("`ttl` must be a string such as \"30s\", got {other}"))),
+                }
+            }
+        }
+    }
 }
 
 impl Default for ModelOptions {
@@ -303,6 +419,7 @@ impl Default for ModelOptions {
             read_only: false,
             forbid: Vec::new(),
             audit: false,
+            cache: None,
         }
     }
 }

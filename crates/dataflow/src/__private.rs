@@ -17,8 +17,8 @@ pub use std::vec::Vec;
 pub use dataflow_sql::model::decode_error;
 pub use dataflow_sql::naming::table_name;
 pub use dataflow_sql::{
-    ArrayElem, Error, ErrorCode, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelOptions, ModelSchema, NodeType,
-    Operation, Record, Result, Value,
+    ArrayElem, Error, ErrorCode, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelCache, ModelOptions,
+    ModelSchema, NodeType, Operation, Record, Result, Value,
 };
 pub use serde_json::Value as JsonValue;
 

@@ -12,7 +12,7 @@ extern crate self as dataflow;
 
 pub use dataflow_sql::{
     ArrayElem, Dialect, Error, ErrorCode, ErrorKind, FieldDef, FieldType, FieldValue, IndexDef, ManagedField, Model,
-    ModelOptions, ModelSchema, NodeType, Operation, Result, Value,
+    ModelCache, ModelOptions, ModelSchema, NodeType, Operation, Result, Value,
 };
 
 pub use dataflow_macros::model;

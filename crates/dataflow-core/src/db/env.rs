@@ -9,6 +9,7 @@
 //! | `DATAFLOW_AUTO_MIGRATE` | create missing tables on `register`: `true/false/1/0/yes/no/on/off` | true |
 //! | `DATAFLOW_SLOW_QUERY_MS` | warn about statements slower than this many ms; `0` turns it off | 1000 |
 //! | `DATAFLOW_LOG` | install a default `tracing` subscriber with this `EnvFilter` (e.g. `info`, `dataflow::sql=debug`) | none installed |
+//! | `DATAFLOW_READ_URLS` | read replicas, comma-separated URLs of `DATABASE_URL`'s kind ([`Config::read_urls`], docs/guide/scaling.md) | none |
 //!
 //! An empty variable counts as unset. A value that cannot be used is DF-405 naming the variable.
 
@@ -69,6 +70,56 @@ fn boolean(var: &str, v: &str) -> Result<bool> {
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(bad(var, v, "not a boolean", "use true/false, 1/0, yes/no or on/off")),
     }
+}
+
+/// `DATAFLOW_READ_URLS`: comma-separated replica URLs, each of the primary's database kind and
+/// not an in-memory SQLite database. Messages show the URLs without passwords.
+fn read_urls(v: &str, primary: &super::url::DbUrl) -> Result<Vec<String>> {
+    const VAR: &str = "DATAFLOW_READ_URLS";
+    let shown = v.split(',').map(|u| super::url::redact(u.trim())).collect::<Vec<_>>().join(",");
+    let mut out = Vec::new();
+    for (i, u) in v.split(',').map(str::trim).enumerate() {
+        let n = i + 1;
+        if u.is_empty() {
+            return Err(bad(
+                VAR,
+                &shown,
+                &format!("entry {n} is empty"),
+                "list replica URLs separated by single commas: `postgres://app@replica1/app,postgres://app@replica2/app`",
+            ));
+        }
+        let r = super::url::parse(u).map_err(|e| {
+            bad(
+                VAR,
+                &shown,
+                &format!("entry {n}: {}", e.message()),
+                "give every entry as a URL: `postgres://user:pass@host/db`",
+            )
+        })?;
+        if r.dialect != primary.dialect || r.in_memory {
+            let why = if r.in_memory {
+                format!(
+                    "entry {n} (`{}`) is an in-memory SQLite database, private to its connection",
+                    super::url::redact(u)
+                )
+            } else {
+                format!(
+                    "entry {n} (`{}`) is a {} database but DATABASE_URL is {}: a replica serves reads of its primary",
+                    super::url::redact(u),
+                    r.dialect.name(),
+                    primary.dialect.name()
+                )
+            };
+            return Err(bad(
+                VAR,
+                &shown,
+                &why,
+                "give every read replica URL DATABASE_URL's database kind (postgres://, mysql://, sqlite://file)",
+            ));
+        }
+        out.push(u.to_owned());
+    }
+    Ok(out)
 }
 
 impl Config {
@@ -132,6 +183,9 @@ impl Config {
                 )
             })?;
             c.observe.slow_query = (ms > 0).then(|| Duration::from_millis(ms));
+        }
+        if let Some(v) = var("DATAFLOW_READ_URLS") {
+            c.read_urls = read_urls(&v, &parsed)?;
         }
         if let Some(v) = var("DATAFLOW_LOG") {
             tracing_subscriber::EnvFilter::try_new(&v).map_err(|e| {

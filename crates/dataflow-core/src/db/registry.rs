@@ -77,7 +77,7 @@ impl ModelEntry {
                 let id_field = self.schema.id_field()?;
                 let sample = sample_id(id_field);
                 let cond = dataflow_sql::stmt::cond::eq(&self.schema, dialect, id_field, &sample);
-                let scope = dataflow_sql::stmt::Scope { include_deleted: true, tenant: None };
+                let scope = dataflow_sql::stmt::Scope { include_deleted: true, tenant: None, all_tenants: false };
                 let s = dataflow_sql::stmt::delete(&self.schema, dialect, Some(cond), scope);
                 (s.values.0.len() == 1).then(|| Arc::from(s.sql.as_str()))
             })

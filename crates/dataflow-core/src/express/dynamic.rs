@@ -159,13 +159,15 @@ impl Express<'_> {
                 let id = id_param(&s, "Read", p)?;
                 let inc = bool_param(&s, p, "include_deleted", false)?;
                 let raise = bool_param(&s, p, "raise_on_not_found", true)?;
-                let out = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, inc).await?);
-                match out {
-                    Some(r) => {
+                let out = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, inc).await? => |r: Option<Vec<Value>>| {
+                    Ok(r.map(|r| {
                         let mut m = rec(r);
                         m.insert("found".into(), J::Bool(true));
-                        Ok(J::Object(m))
-                    }
+                        J::Object(m)
+                    }))
+                });
+                match super::owned(out) {
+                    Some(r) => Ok(r),
                     None if raise => {
                         Err(Error::new(ErrorCode::NOT_FOUND, format!("no `{}` with id {}", s.name, id.to_json()))
                             .model(&s.name)
@@ -211,21 +213,7 @@ impl Express<'_> {
             Operation::List => {
                 let p = object(&s, "List", params, "{\"filter\": {..}, \"limit\": 10}")?;
                 let spec = list_spec(&s, p)?;
-                let page = with_conn!(self, e, cx, c, ops::list::list(&mut c, &cx, &spec).await?);
-                let n = page.rows.len();
-                let records: Vec<J> = page.rows.into_iter().map(|r| J::Object(row_json(&page.cols, r))).collect();
-                let mut m = Map::new();
-                m.insert("records".into(), J::Array(records));
-                m.insert("count".into(), json!(n));
-                m.insert("limit".into(), json!(spec.limit));
-                m.insert("offset".into(), json!(spec.offset.unwrap_or(0)));
-                if spec.limit.is_some() || spec.after.is_some() {
-                    m.insert(
-                        "next_cursor".into(),
-                        page.next_cursor.map_or(J::Null, |c| J::Array(c.iter().map(Value::to_json).collect())),
-                    );
-                }
-                Ok(J::Object(m))
+                Ok(super::owned(self.list_shared(e, &spec).await?))
             }
             Operation::Count => {
                 let p = object(&s, "Count", params, "{\"filter\": {..}}")?;
@@ -233,7 +221,7 @@ impl Express<'_> {
                 let f = filter_param(&s, p)?;
                 let inc = bool_param(&s, p, "include_deleted", false)?;
                 let n = with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), inc).await?);
-                Ok(json!({"count": n}))
+                Ok(json!({"count": *n}))
             }
             Operation::Upsert => {
                 let ex = "{\"where\": {\"email\": \"a@x\"}, \"create\": {..}, \"update\": {..}}";
@@ -442,13 +430,57 @@ impl Express<'_> {
         self.run(model, Operation::List, params).await
     }
 
+    /// [`Express::list_json`] handing out the result shared: with the query cache, a hit is the
+    /// cached result itself (no copy of the records), for callers that only read it (serialize
+    /// it into a response, say). The same result, cache and errors as `list_json`.
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// let page = db.express().cached().list_json_shared("Product", &serde_json::json!({"limit": 20})).await?;
+    /// let body = serde_json::to_string(&*page).unwrap_or_default();
+    /// # let _ = body; Ok(()) }
+    /// ```
+    pub async fn list_json_shared(&mut self, model: &str, params: &J) -> Result<std::sync::Arc<J>> {
+        let e = self.db.model(model)?;
+        crate::tenant::reject_in_params(&e.schema, Operation::List, params)?;
+        let p = object(&e.schema, "List", params, "{\"filter\": {..}, \"limit\": 10}")?;
+        let spec = list_spec(&e.schema, p)?;
+        self.list_shared(e, &spec).await
+    }
+
+    /// A List's node result, shared with the query cache.
+    async fn list_shared(
+        &mut self,
+        e: std::sync::Arc<crate::db::registry::ModelEntry>,
+        spec: &ListSpec,
+    ) -> Result<std::sync::Arc<J>> {
+        Ok(with_conn!(self, e, cx, c, ops::list::list(&mut c, &cx, spec).await? => |page: ops::list::Page| {
+            let n = page.rows.len();
+            let records: Vec<J> = page.rows.into_iter().map(|r| J::Object(row_json(&page.cols, r))).collect();
+            let mut m = Map::new();
+            m.insert("records".into(), J::Array(records));
+            m.insert("count".into(), json!(n));
+            m.insert("limit".into(), json!(spec.limit));
+            m.insert("offset".into(), json!(spec.offset.unwrap_or(0)));
+            if spec.limit.is_some() || spec.after.is_some() {
+                m.insert(
+                    "next_cursor".into(),
+                    page.next_cursor.map_or(J::Null, |c| J::Array(c.iter().map(Value::to_json).collect())),
+                );
+            }
+            Ok(J::Object(m))
+        }))
+    }
+
     /// The first record matching a non-empty filter.
     pub async fn find_one_json(&mut self, model: &str, filter: &J) -> Result<Option<J>> {
         let e = self.db.model(model)?;
         let f = Filter::parse(filter, &e.schema)?;
         let cols = e.cols.clone();
-        let r = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
-        Ok(r.map(|r| J::Object(row_json(&cols, r))))
+        let r = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await? => |r: Option<Vec<Value>>| {
+            Ok(r.map(|r| J::Object(row_json(&cols, r))))
+        });
+        Ok(super::owned(r))
     }
 
     /// Counts records matching a filter.

@@ -225,7 +225,7 @@ impl Express<'_> {
         let e = self.db.typed_entry::<M>()?;
         let id = id.into_id();
         let row = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, include_deleted).await?);
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
     }
 
     /// Writes every field of `record` to the row with its id; `None` when there is none.
@@ -339,6 +339,7 @@ impl Express<'_> {
             self.require_tx("list(..).for_update()", &e.schema.name)?;
         }
         let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update, cursor).await?);
+        let page = super::owned(page);
         let records = page.rows.into_iter().map(|r| Stored::from_row(&e, r)).collect::<Result<Vec<_>>>()?;
         Ok(Page { records, next_cursor: page.next_cursor })
     }
@@ -348,14 +349,14 @@ impl Express<'_> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
         let row = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
     }
 
     /// Counts records matching a filter (`{}`: all).
     pub async fn count<M: Model>(&mut self, filter: &serde_json::Value) -> Result<u64> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
-        Ok(with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), false).await?))
+        Ok(*with_conn!(self, e, cx, c, ops::count::count(&mut c, &cx, Some(&f), false).await?))
     }
 
     /// Inserts `record`, or updates the record with the same `conflict_on` key. Returns

@@ -3,7 +3,7 @@
 
 use dataflow_sql::ddl::alter as sql;
 use dataflow_sql::mysql_server::MySqlServer;
-use dataflow_sql::dialect::{Backend, ColumnChange};
+use dataflow_sql::dialect::ColumnChange;
 use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
 
 use super::introspect::LiveTable;

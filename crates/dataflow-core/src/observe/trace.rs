@@ -62,6 +62,18 @@ impl<T: Observed> Observed for Option<T> {
         self.as_ref().map_or(0, Observed::rows)
     }
 }
+impl<T: Observed> Observed for std::sync::Arc<T> {
+    fn rows(&self) -> u64 {
+        T::rows(self)
+    }
+}
+/// A read's finished JSON (what the query cache keeps): a List's node result counts its
+/// records, a record counts one.
+impl Observed for serde_json::Value {
+    fn rows(&self) -> u64 {
+        self.get("records").and_then(serde_json::Value::as_array).map_or(1, |r| r.len() as u64)
+    }
+}
 impl Observed for Vec<Value> {
     fn rows(&self) -> u64 {
         1

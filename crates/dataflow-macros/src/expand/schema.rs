@@ -83,6 +83,10 @@ fn options(m: &Model, p: &TokenStream) -> Option<TokenStream> {
         let ops = f.0.iter().map(|v| syn::Ident::new(v, proc_macro2::Span::call_site()));
         sets.push(quote!(forbid: #p::Vec::from([#(#p::Operation::#ops),*])));
     }
+    if let Some(c) = &a.cache {
+        let c = c.ttl_ms.map_or_else(|| quote!(#p::ModelCache::new()), |ms| quote!(#p::ModelCache::ttl_ms(#ms)));
+        sets.push(quote!(cache: #p::Some(#c)));
+    }
     (!sets.is_empty()).then(|| quote!(__s.options = #p::ModelOptions { #(#sets,)* ..#p::Default::default() };))
 }
 

@@ -14,6 +14,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, LitStr, Meta};
 
+use super::cache::CacheOpt;
 use super::forbid::ForbidList;
 use super::indexes::IndexList;
 use crate::ctxt::{Ctxt, closest};
@@ -39,6 +40,7 @@ pub(crate) const MODEL_OPTS: &[OptSpec] = &[
     spec("read_only", "read_only"),
     spec("forbid", "forbid(delete, bulk_delete)"),
     spec("audit", "audit"),
+    spec("cache", "cache(ttl = \"30s\")"),
     spec("indexes", "indexes([\"email\"], unique([\"org_id\", \"slug\"]))"),
     spec("crate", "crate = \"::dataflow\""),
 ];
@@ -76,6 +78,8 @@ pub(crate) struct ModelArgs {
     pub(crate) forbid: Option<ForbidList>,
     /// `audit`: every write recorded in `dataflow_audit`.
     pub(crate) audit: Option<SpannedValue<bool>>,
+    /// `cache` / `cache(ttl = "30s")`: query cache on by default.
+    pub(crate) cache: Option<CacheOpt>,
     /// `indexes([...], unique([...]))`
     pub(crate) indexes: Option<IndexList>,
     /// `crate = "..."`: path of the `dataflow` facade.
@@ -94,6 +98,7 @@ impl ModelArgs {
         self.read_only = self.read_only.take().or(o.read_only);
         self.forbid = self.forbid.take().or(o.forbid);
         self.audit = self.audit.take().or(o.audit);
+        self.cache = self.cache.take().or(o.cache);
         self.indexes = self.indexes.take().or(o.indexes);
         self.krate = self.krate.take().or(o.krate);
     }
@@ -236,8 +241,8 @@ fn value_errors(e: darling::Error, spec: &OptSpec, item: &NestedMeta, cx: &mut C
         let full = e.to_string();
         let suffix = format!(" at {}", spec.name);
         let raw = full.strip_suffix(suffix.as_str()).unwrap_or(&full);
-        if spec.name == "indexes" || spec.name == "forbid" {
-            // `IndexList` and `ForbidList` write complete messages themselves.
+        if spec.name == "indexes" || spec.name == "forbid" || spec.name == "cache" {
+            // `IndexList`, `ForbidList` and `CacheOpt` write complete messages themselves.
             cx.push(syn::Error::new(span, raw));
             continue;
         }

@@ -107,6 +107,14 @@ impl ModelSchema {
             .fix("forbid write operations only: Create, Update, Delete, Upsert, BulkCreate, BulkUpdate, BulkDelete, BulkUpsert")
             .fix("to refuse every write, mark the model `read_only`"));
         }
+        if self.options.cache.and_then(|c| c.ttl).is_some_and(|t| t.is_zero()) {
+            return Err(Error::new(
+                ErrorCode::INVALID_MODEL,
+                format!("model `{model}` has a query-cache TTL of zero: nothing would ever be served from the cache"),
+            )
+            .model(model)
+            .fix("give a TTL greater than zero (`\"cache\": {\"ttl\": \"30s\"}`), or `\"cache\": true` for the instance's TTL"));
+        }
         for ix in &self.indexes {
             if ix.fields.is_empty() {
                 return Err(Error::new(ErrorCode::INVALID_MODEL, "an index needs at least one field")
