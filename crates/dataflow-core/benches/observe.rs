@@ -6,7 +6,8 @@
 //! `cargo bench -p dataflow-core --bench observe`. SQLite (temp file) always; PostgreSQL and
 //! MariaDB/MySQL at `DATAFLOW_TEST_POSTGRES_URL` / `DATAFLOW_TEST_MYSQL_URL` when reachable.
 //! `BENCH_ITERS` (default 1000) operations per round, `BENCH_ROUNDS` (default 5) interleaved
-//! rounds; the median round is reported.
+//! rounds; the median round is reported, as wall time and as the process's on-CPU time (the
+//! client-side cost, robust to other load on the machine).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -71,20 +72,35 @@ async fn connect(url: &str, enabled: bool) -> DataFlow {
     db
 }
 
-/// µs per operation of one round: (read by id, insert).
-async fn round(db: &DataFlow, ids: &[i64], n: usize) -> (f64, f64) {
-    let t = Instant::now();
+/// On-CPU time of this process so far, in ns: the sum of every thread's run time from
+/// `/proc/self/task/*/schedstat` (Linux; 0 elsewhere). Unlike wall time it does not count the
+/// database server's work nor time other processes take the CPU, so it stays comparable on a
+/// busy machine; it is the client-side cost the instrumentation adds to.
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+        .sum()
+}
+
+/// µs per operation of one round: wall (read by id, insert) and on-CPU (read by id, insert).
+async fn round(db: &DataFlow, ids: &[i64], n: usize) -> [f64; 4] {
+    let (t, c) = (Instant::now(), cpu_ns());
     for i in 0..n {
         let r = db.express().read::<Probe>(ids[i % ids.len()]).await.unwrap();
         assert!(r.is_some());
     }
     let read = t.elapsed().as_secs_f64() * 1e6 / n as f64;
-    let t = Instant::now();
+    let read_cpu = cpu_ns().saturating_sub(c) as f64 / 1e3 / n as f64;
+    let (t, c) = (Instant::now(), cpu_ns());
     for i in 0..n {
         db.express().create(&Probe { id: 0, name: format!("p{i}"), qty: 1 }).await.unwrap();
     }
     let insert = t.elapsed().as_secs_f64() * 1e6 / n as f64;
-    (read, insert)
+    let insert_cpu = cpu_ns().saturating_sub(c) as f64 / 1e3 / n as f64;
+    [read, insert, read_cpu, insert_cpu]
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -105,13 +121,13 @@ async fn bench(label: &str, url: &str) {
     round(&off, &ids, 50).await;
     round(&on, &ids, 50).await;
     let modes = [Mode::Off, Mode::On, Mode::OnExporter];
-    let mut res: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); 3];
+    let mut res: Vec<[Vec<f64>; 4]> = vec![Default::default(); 3];
     for r in 0..rounds {
         // Alternate the order per round so drift (WAL growth, checkpoints) does not favour one mode.
         let order: Vec<usize> = if r % 2 == 0 { vec![0, 1, 2] } else { vec![2, 1, 0] };
         for k in order {
             let m = &modes[k];
-            let (r, i) = if *m == Mode::OnExporter {
+            let out = if *m == Mode::OnExporter {
                 // Every span enabled and built (registry), every metric handed to a recorder.
                 // DataFlow's targets only: sqlx's own per-query events would otherwise be measured too.
                 let only_dataflow =
@@ -124,27 +140,22 @@ async fn bench(label: &str, url: &str) {
             } else {
                 round(if *m == Mode::Off { &off } else { &on }, &ids, n).await
             };
-            res[k].0.push(r);
-            res[k].1.push(i);
+            for (series, v) in res[k].iter_mut().zip(out) {
+                series.push(v);
+            }
         }
     }
-    let r: Vec<(f64, f64)> = res.into_iter().map(|(a, b)| (median(a), median(b))).collect();
-    println!(
-        "{label:<9} read by id: off {:>7.1} µs | on {:>7.1} µs ({:.3}×) | on + no-op exporter {:>7.1} µs ({:.3}×)",
-        r[0].0,
-        r[1].0,
-        r[1].0 / r[0].0,
-        r[2].0,
-        r[2].0 / r[0].0
-    );
-    println!(
-        "{label:<9} insert:     off {:>7.1} µs | on {:>7.1} µs ({:.3}×) | on + no-op exporter {:>7.1} µs ({:.3}×)",
-        r[0].1,
-        r[1].1,
-        r[1].1 / r[0].1,
-        r[2].1,
-        r[2].1 / r[0].1
-    );
+    let r: Vec<[f64; 4]> = res.into_iter().map(|m| m.map(median)).collect();
+    for (j, what) in ["read by id, wall", "insert, wall", "read by id, CPU", "insert, CPU"].into_iter().enumerate() {
+        println!(
+            "{label:<9} {what:<17} off {:>7.1} µs | on {:>7.1} µs ({:.3}×) | on + no-op exporter {:>7.1} µs ({:.3}×)",
+            r[0][j],
+            r[1][j],
+            r[1][j] / r[0][j],
+            r[2][j],
+            r[2][j] / r[0][j]
+        );
+    }
     if let dataflow_core::RawPool::Postgres(_) | dataflow_core::RawPool::MySql(_) = off.raw_pool() {
         drop_table(&off, &Probe::schema().table).await;
     }
