@@ -73,7 +73,11 @@ pub fn bench_import(args: &[String]) -> Result {
             let url = fresh_database(backend, &dir)?;
             let (secs, rss) =
                 timed(Command::new(&baseline).arg(&url).arg(rows.to_string()), &dir.join("baseline.out"))?;
-            println!("| {backend} | bulk_create_iter | {rows} | {secs:.2} | {:.0} | {} MB |", rows as f64 / secs, rss / 1024);
+            println!(
+                "| {backend} | bulk_create_iter | {rows} | {secs:.2} | {:.0} | {} MB |",
+                rows as f64 / secs,
+                rss / 1024
+            );
             base_rates.push(rows as f64 / secs);
             let url = fresh_database(backend, &dir)?;
             let (secs, rss) = timed(
@@ -87,7 +91,11 @@ pub fn bench_import(args: &[String]) -> Result {
                     .args(["--batch-size", "5000", "--no-progress"]),
                 &dir.join("import.out"),
             )?;
-            println!("| {backend} | dataflow import | {rows} | {secs:.2} | {:.0} | {} MB |", rows as f64 / secs, rss / 1024);
+            println!(
+                "| {backend} | dataflow import | {rows} | {secs:.2} | {:.0} | {} MB |",
+                rows as f64 / secs,
+                rss / 1024
+            );
             imp_rates.push(rows as f64 / secs);
         }
         let ratio = median(&mut imp_rates) / median(&mut base_rates);

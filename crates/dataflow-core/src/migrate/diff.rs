@@ -2,8 +2,8 @@
 //! filled in afterwards by `probe`.
 
 use dataflow_sql::ddl::alter as sql;
-use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::dialect::ColumnChange;
+use dataflow_sql::mysql_server::MySqlServer;
 use dataflow_sql::{Dialect, FieldDef, ModelSchema, Result, ddl};
 
 use super::introspect::LiveTable;

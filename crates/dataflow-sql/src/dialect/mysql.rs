@@ -5,7 +5,8 @@
 use sea_query::Value as S;
 
 use super::{
-    Backend, ColumnChange, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base, paren_num,
+    Backend, ColumnChange, Dialect, DiscoveredType, IntrospectionQueries, LockStatements, common_null, live_base,
+    paren_num,
 };
 use crate::mysql_server::MySqlServer;
 use crate::schema::ArrayElem;
