@@ -42,9 +42,9 @@ pub fn bench_import(args: &[String]) -> Result {
     if !Path::new("/usr/bin/time").exists() {
         return Err("`/usr/bin/time` (Debian package `time`) is needed for the peak RSS".into());
     }
-    // Two invocations: `--example` would apply to both packages and skip the CLI binary.
-    run(cargo().args(["build", "--release", "-p", "dataflow-cli", "--bin", "dataflow"]))?;
-    run(cargo().args(["build", "--release", "-p", "dataflow", "--example", "bulk_create_baseline"]))?;
+    // The `bench` profile (release + line tables) over the whole workspace, the same build as
+    // `cargo bench --workspace`: one set of optimized dependencies serves every benchmark.
+    run(cargo().args(["build", "--profile", "bench", "--workspace", "--bins", "--examples", "--benches"]))?;
     let dir = root().join("target/import-bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let csv = dir.join(format!("users_{rows}.csv"));
