@@ -137,7 +137,7 @@ macro_rules! with_conn {
         crate::audit::refuse_api_write(&$e.schema, $op)?;
         let actor = $self.actor.clone();
         let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
-        let r = crate::observe::trace::operation(db, $op, &$e.schema.name, tenant.as_deref(), async {
+        let r = crate::observe::trace::operation(db, $op, &$e, tenant.as_deref(), async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.
             if let Err(err) = $cx.protection.check(&$e.schema, $op) {
                 if crate::audit::records_blocked(&$cx) {
@@ -175,7 +175,7 @@ macro_rules! with_conn {
         let actor = $self.actor.clone();
         let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
         let op = $op;
-        let r = crate::observe::trace::operation(db, op, &$e.schema.name, tenant.as_deref(), async {
+        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), async {
             let model = &$e.schema.name;
             let slot = $self.cache_slot(&$e.schema, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
             if let Some(s) = &slot {

@@ -81,15 +81,19 @@ pub(crate) struct Observer {
     pub(crate) stats: stats::Stats,
     pub(crate) waiters: AtomicI64,
     pub(crate) dialect: &'static str,
+    /// Statement and pool metric keys (labelled with `dialect`), built once.
+    pub(crate) keys: metrics::InstanceKeys,
 }
 
 impl Observer {
     pub(crate) fn new(config: ObserveConfig, dialect: dataflow_sql::Dialect) -> Arc<Observer> {
+        let dialect = db_system(dialect);
         Arc::new(Observer {
             config,
             stats: stats::Stats::default(),
             waiters: AtomicI64::new(0),
-            dialect: db_system(dialect),
+            dialect,
+            keys: metrics::InstanceKeys::new(dialect),
         })
     }
 }

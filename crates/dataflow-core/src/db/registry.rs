@@ -32,6 +32,8 @@ pub struct ModelEntry {
     pub(crate) filter_shapes: dataflow_sql::filter::ShapeCache,
     /// Address of the static schema of the typed model registered under this name.
     pub(crate) origin: Option<usize>,
+    /// The operation metric keys of this model, built on its first operation.
+    pub(crate) metric_keys: OnceLock<crate::observe::metrics::ModelKeys>,
 }
 
 impl ModelEntry {
@@ -48,6 +50,7 @@ impl ModelEntry {
             delete_by_id: OnceLock::new(),
             filter_shapes: Default::default(),
             origin,
+            metric_keys: OnceLock::new(),
         }
     }
 

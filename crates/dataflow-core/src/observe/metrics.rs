@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ::metrics::{counter, gauge, histogram};
+use ::metrics::{Key, Label, Level, Metadata, counter, histogram};
 
 /// Counter: operations run, by `model`, `operation`, `outcome`.
 pub const OPERATIONS_TOTAL: &str = "dataflow_operations_total";
@@ -33,29 +33,127 @@ pub const SCHEMA_CACHE_HITS: &str = "dataflow_schema_cache_hits_total";
 /// Counter: schema-cache misses.
 pub const SCHEMA_CACHE_MISSES: &str = "dataflow_schema_cache_misses_total";
 
-pub(crate) fn operation(model: &str, op: &'static str, ok: bool, elapsed: Duration, written: Option<u64>) {
-    let outcome = if ok { "ok" } else { "error" };
-    let labels = [("model", model.to_owned()), ("operation", op.to_owned()), ("outcome", outcome.to_owned())];
-    counter!(OPERATIONS_TOTAL, &labels).increment(1);
-    histogram!(OPERATION_DURATION, &labels).record(elapsed.as_secs_f64());
-    if let Some(n) = written.filter(|n| *n > 0) {
-        counter!(ROWS_WRITTEN_TOTAL, "model" => model.to_owned(), "operation" => op).increment(n);
+/// Metadata of every DataFlow metric (what the `counter!`/`histogram!` macros would pass).
+static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The keys of one (model, operation, outcome): built once, so recording an operation
+/// allocates nothing and hashes nothing (a key carries its precomputed hash).
+#[derive(Debug)]
+struct OpKeys {
+    total: Key,
+    duration: Key,
+    written: Key,
+}
+
+/// The operation metric keys of one model, one entry per (operation of
+/// [`OPERATIONS`](super::stats::OPERATIONS), outcome). Built on the model's first operation
+/// and kept with its registry entry. The keys are handed to whatever recorder is current at
+/// each call ([`::metrics::with_recorder`]), so a recorder installed later (or a test's local
+/// recorder) sees every operation.
+#[derive(Debug)]
+pub(crate) struct ModelKeys {
+    ops: Box<[OpKeys]>,
+}
+
+impl ModelKeys {
+    pub(crate) fn new(model: &str) -> Self {
+        let mut ops = Vec::with_capacity(super::stats::OPERATIONS.len() * 2);
+        for op in super::stats::OPERATIONS {
+            for outcome in ["ok", "error"] {
+                let labels = || {
+                    vec![
+                        Label::new("model", model.to_owned()),
+                        Label::from_static_parts("operation", op),
+                        Label::from_static_parts("outcome", outcome),
+                    ]
+                };
+                ops.push(OpKeys {
+                    total: Key::from_parts(OPERATIONS_TOTAL, labels()),
+                    duration: Key::from_parts(OPERATION_DURATION, labels()),
+                    written: Key::from_parts(
+                        ROWS_WRITTEN_TOTAL,
+                        vec![Label::new("model", model.to_owned()), Label::from_static_parts("operation", op)],
+                    ),
+                });
+            }
+        }
+        ModelKeys { ops: ops.into() }
     }
 }
 
-pub(crate) fn statement(db_system: &'static str, ok: bool, elapsed: Duration, slow: bool) {
-    counter!(STATEMENTS_TOTAL, "db_system" => db_system, "outcome" => if ok { "ok" } else { "error" }).increment(1);
-    histogram!(STATEMENT_DURATION, "db_system" => db_system).record(elapsed.as_secs_f64());
-    if slow {
-        counter!(SLOW_STATEMENTS_TOTAL, "db_system" => db_system).increment(1);
+/// Records one finished operation. `op` is the index of its name in
+/// [`OPERATIONS`](super::stats::OPERATIONS), `None` for an operation outside the list (which
+/// takes the slower path that builds its labels).
+pub(crate) fn operation(
+    keys: &ModelKeys,
+    model: &str,
+    op: (&'static str, Option<usize>),
+    ok: bool,
+    elapsed: Duration,
+    written: Option<u64>,
+) {
+    let written = written.filter(|n| *n > 0);
+    let Some(k) = op.1.and_then(|i| keys.ops.get(i * 2 + usize::from(!ok))) else {
+        let outcome = if ok { "ok" } else { "error" };
+        let labels = [("model", model.to_owned()), ("operation", op.0.to_owned()), ("outcome", outcome.to_owned())];
+        counter!(OPERATIONS_TOTAL, &labels).increment(1);
+        histogram!(OPERATION_DURATION, &labels).record(elapsed.as_secs_f64());
+        if let Some(n) = written {
+            counter!(ROWS_WRITTEN_TOTAL, "model" => model.to_owned(), "operation" => op.0).increment(n);
+        }
+        return;
+    };
+    ::metrics::with_recorder(|r| {
+        r.register_counter(&k.total, &META).increment(1);
+        r.register_histogram(&k.duration, &META).record(elapsed.as_secs_f64());
+        if let Some(n) = written {
+            r.register_counter(&k.written, &META).increment(n);
+        }
+    });
+}
+
+/// The statement and pool metric keys of one instance (labels: its `db_system`), built once.
+#[derive(Debug)]
+pub(crate) struct InstanceKeys {
+    statements: [Key; 2],
+    statement_duration: Key,
+    slow: Key,
+    pool: [Key; 3],
+}
+
+impl InstanceKeys {
+    pub(crate) fn new(db_system: &'static str) -> Self {
+        let sys = || Label::from_static_parts("db_system", db_system);
+        let with = |name: &'static str| Key::from_parts(name, vec![sys()]);
+        let stmt = |outcome: &'static str| {
+            Key::from_parts(STATEMENTS_TOTAL, vec![sys(), Label::from_static_parts("outcome", outcome)])
+        };
+        InstanceKeys {
+            statements: [stmt("ok"), stmt("error")],
+            statement_duration: with(STATEMENT_DURATION),
+            slow: with(SLOW_STATEMENTS_TOTAL),
+            pool: [with(POOL_SIZE), with(POOL_IDLE), with(POOL_WAITERS)],
+        }
     }
+}
+
+pub(crate) fn statement(keys: &InstanceKeys, ok: bool, elapsed: Duration, slow: bool) {
+    ::metrics::with_recorder(|r| {
+        r.register_counter(&keys.statements[usize::from(!ok)], &META).increment(1);
+        r.register_histogram(&keys.statement_duration, &META).record(elapsed.as_secs_f64());
+        if slow {
+            r.register_counter(&keys.slow, &META).increment(1);
+        }
+    });
 }
 
 #[allow(clippy::cast_precision_loss, reason = "gauges are f64")]
-pub(crate) fn pool(db_system: &'static str, size: u32, idle: usize, waiters: i64) {
-    gauge!(POOL_SIZE, "db_system" => db_system).set(f64::from(size));
-    gauge!(POOL_IDLE, "db_system" => db_system).set(idle as f64);
-    gauge!(POOL_WAITERS, "db_system" => db_system).set(waiters as f64);
+pub(crate) fn pool(keys: &InstanceKeys, size: u32, idle: usize, waiters: i64) {
+    ::metrics::with_recorder(|r| {
+        r.register_gauge(&keys.pool[0], &META).set(f64::from(size));
+        r.register_gauge(&keys.pool[1], &META).set(idle as f64);
+        r.register_gauge(&keys.pool[2], &META).set(waiters as f64);
+    });
 }
 
 /// A migration run under the lock: the number of steps applied, or a failure.
@@ -72,9 +170,7 @@ pub(crate) fn schema_cache(hit: bool) {
     if !hit {
         tracing::debug!(target: "dataflow::cache", "schema cache miss: the table will be introspected");
     }
-    if hit {
-        counter!(SCHEMA_CACHE_HITS).increment(1);
-    } else {
-        counter!(SCHEMA_CACHE_MISSES).increment(1);
-    }
+    static HITS: Key = Key::from_static_name(SCHEMA_CACHE_HITS);
+    static MISSES: Key = Key::from_static_name(SCHEMA_CACHE_MISSES);
+    ::metrics::with_recorder(|r| r.register_counter(if hit { &HITS } else { &MISSES }, &META).increment(1));
 }

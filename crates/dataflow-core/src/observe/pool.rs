@@ -28,6 +28,6 @@ pub(crate) async fn acquire(db: &DataFlow) -> Result<PoolConn> {
     let r = db.inner.pools.acquire().await;
     let waiters = obs.waiters.fetch_sub(1, Ordering::Relaxed) - 1;
     let (size, idle) = db.inner.pools.size_idle();
-    metrics::pool(obs.dialect, size, idle, waiters);
+    metrics::pool(&obs.keys, size, idle, waiters);
     r
 }

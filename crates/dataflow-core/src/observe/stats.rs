@@ -133,9 +133,10 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Stats {
-    pub(crate) fn operation(&self, op: &str, elapsed: Duration, ok: bool) {
-        if let Some(i) = OPERATIONS.iter().position(|o| *o == op) {
-            self.ops[i].record(micros(elapsed), ok);
+    /// Records an operation; `op` is its index in [`OPERATIONS`] (`None`: not tracked).
+    pub(crate) fn operation(&self, op: Option<usize>, elapsed: Duration, ok: bool) {
+        if let Some(h) = op.and_then(|i| self.ops.get(i)) {
+            h.record(micros(elapsed), ok);
         }
     }
 
@@ -337,10 +338,12 @@ mod tests {
     #[test]
     fn percentiles_and_slowest() {
         let s = Stats::default();
+        let idx = |op: &str| OPERATIONS.iter().position(|o| *o == op);
         for i in 1..=100u64 {
-            s.operation("Read", Duration::from_micros(i * 100), true);
+            s.operation(idx("Read"), Duration::from_micros(i * 100), true);
         }
-        s.operation("Create", Duration::from_micros(50), false);
+        s.operation(idx("Create"), Duration::from_micros(50), false);
+        s.operation(None, Duration::from_micros(50), false);
         for i in 0..15u64 {
             s.statement(&format!("S{i}"), Some("M"), Duration::from_micros(i), true);
         }

@@ -105,7 +105,7 @@ fn finish(
             "slow statement"
         );
     }
-    metrics::statement(obs.dialect, err.is_none(), elapsed, slow);
+    metrics::statement(&obs.keys, err.is_none(), elapsed, slow);
     obs.stats.statement(sql, model, elapsed, err.is_none());
 }
 

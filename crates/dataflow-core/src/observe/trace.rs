@@ -114,7 +114,7 @@ impl Observed for crate::UpsertCounts {
 pub(crate) async fn operation<T: Observed>(
     db: &DataFlow,
     op: &'static str,
-    model: &str,
+    entry: &crate::db::registry::ModelEntry,
     tenant: Option<&str>,
     fut: impl Future<Output = T>,
 ) -> T {
@@ -122,6 +122,7 @@ pub(crate) async fn operation<T: Observed>(
     if !obs.config.enabled {
         return fut.await;
     }
+    let model = entry.schema.name.as_str();
     let span = tracing::info_span!(
         target: "dataflow::ops",
         "dataflow.operation",
@@ -149,8 +150,10 @@ pub(crate) async fn operation<T: Observed>(
         span.record("error.type", e.code().to_string());
         tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
     }
-    metrics::operation(model, op, err.is_none(), elapsed, (!reads(op) && err.is_none()).then_some(rows));
-    obs.stats.operation(op, elapsed, err.is_none());
+    let idx = super::stats::OPERATIONS.iter().position(|o| *o == op);
+    let keys = entry.metric_keys.get_or_init(|| metrics::ModelKeys::new(model));
+    metrics::operation(keys, model, (op, idx), err.is_none(), elapsed, (!reads(op) && err.is_none()).then_some(rows));
+    obs.stats.operation(idx, elapsed, err.is_none());
     out
 }
 
