@@ -151,3 +151,11 @@ pub fn insert_unnest_returning(schema: &ModelSchema, rows: &Rows, scope: Scope) 
     sql.sql.push_str(&cols.join(", "));
     sql
 }
+
+/// [`insert_unnest`] followed by `RETURNING "id"` (the ids of the stored rows, in input order).
+pub fn insert_unnest_returning_id(schema: &ModelSchema, rows: &Rows, scope: Scope) -> Sql {
+    let mut sql = insert_unnest(schema, rows, scope);
+    sql.sql.push_str(" RETURNING ");
+    sql.sql.push_str(&quote(PG, "id"));
+    sql
+}
