@@ -176,6 +176,73 @@ async fn typed_paths_do_not_leak(t: &TestDb) {
     db.close().await;
 }
 
+/// Tenant `t`'s `TKv` rows as (id, n).
+async fn kv_rows(db: &DataFlow, t: &str) -> Vec<(String, i64)> {
+    let rows = db.tenant(t).list::<TKv>(&Query::new().order_by(["id"]).limit(100)).await.unwrap();
+    rows.iter().map(|r| (r.id.clone(), r.n)).collect()
+}
+
+/// The by-id statements (read, `update(&record)`, delete, hard delete) are cached per model with
+/// the tenant as a bound value. Once tenant `a` has rendered them, the same texts run for `b`
+/// (which holds the same ids) and for `c` (which holds none) read and change only that tenant's
+/// row with that id.
+async fn cached_by_id_statements_stay_in_their_tenant(t: &TestDb) {
+    let db = connect(t).await;
+    seed(&db).await;
+    for (tn, n) in [("a", 1), ("b", 2)] {
+        db.tenant(tn).create(&TKv { id: "k".into(), n }).await.unwrap();
+        db.tenant(tn).create(&TKv { id: "k2".into(), n: 10 * n }).await.unwrap();
+    }
+    let (mut a, mut b, mut c) = (db.tenant("a"), db.tenant("b"), db.tenant("c"));
+    // Reads: `a` renders the cached texts, `b` and `c` reuse them.
+    assert_eq!(a.read::<TKv>("k").await.unwrap().unwrap().n, 1);
+    assert_eq!(a.read::<TDoc>("d1").await.unwrap().unwrap().n, 1);
+    assert_eq!(a.read_opt::<TDoc>("d1", true).await.unwrap().unwrap().n, 1);
+    let bk = b.read::<TKv>("k").await.unwrap().unwrap();
+    assert_eq!((bk.n, bk.tenant_id.as_deref()), (2, Some("b")));
+    assert_eq!(b.read::<TDoc>("d1").await.unwrap().unwrap().n, 101);
+    assert_eq!(b.read_opt::<TDoc>("d1", true).await.unwrap().unwrap().n, 101);
+    assert!(c.read::<TKv>("k").await.unwrap().is_none());
+    assert!(c.read::<TDoc>("d1").await.unwrap().is_none());
+    assert!(c.read_opt::<TDoc>("d1", true).await.unwrap().is_none());
+    // Update of every field by id.
+    assert_eq!(a.update(&TKv { id: "k".into(), n: 11 }).await.unwrap().unwrap().n, 11);
+    assert!(c.update(&TKv { id: "k".into(), n: 99 }).await.unwrap().is_none());
+    assert_eq!(b.update(&TKv { id: "k".into(), n: 22 }).await.unwrap().unwrap().n, 22);
+    assert_eq!(kv_rows(&db, "a").await, [("k".into(), 11), ("k2".into(), 10)]);
+    assert_eq!(kv_rows(&db, "b").await, [("k".into(), 22), ("k2".into(), 20)]);
+    assert!(kv_rows(&db, "c").await.is_empty());
+    let b0 = snapshot(&db, "b").await;
+    assert_eq!(a.update(&doc("d1", "s1", 12)).await.unwrap().unwrap().n, 12);
+    assert!(c.update(&doc("d1", "s1", 99)).await.unwrap().is_none());
+    assert_eq!(snapshot(&db, "b").await, b0, "b untouched by a's and c's updates");
+    // Delete (no soft delete: the cached DELETE) and hard delete.
+    assert!(!c.delete::<TKv>("k").await.unwrap());
+    assert!(a.delete::<TKv>("k").await.unwrap());
+    assert!(!a.delete::<TKv>("k").await.unwrap(), "already gone in a");
+    assert!(a.read::<TKv>("k").await.unwrap().is_none());
+    assert_eq!(kv_rows(&db, "b").await, [("k".into(), 22), ("k2".into(), 20)]);
+    assert!(b.hard_delete::<TKv>("k2").await.unwrap());
+    assert_eq!(kv_rows(&db, "a").await, [("k2".into(), 10)]);
+    assert_eq!(kv_rows(&db, "b").await, [("k".into(), 22)]);
+    assert!(!c.hard_delete::<TDoc>("d2").await.unwrap());
+    assert!(a.hard_delete::<TDoc>("d2").await.unwrap());
+    assert!(a.read_opt::<TDoc>("d2", true).await.unwrap().is_none());
+    assert_eq!(snapshot(&db, "b").await, b0, "b untouched by a's and c's deletes");
+    // Integer ids are table-wide: another tenant cannot reach a's row by its id.
+    let s = a.create(&TSeq { id: 0, code: "x".into(), n: 1 }).await.unwrap();
+    assert!(b.read::<TSeq>(s.id).await.unwrap().is_none());
+    assert!(b.update(&TSeq { id: s.id, code: "y".into(), n: 9 }).await.unwrap().is_none());
+    assert!(!b.delete::<TSeq>(s.id).await.unwrap());
+    assert!(!b.hard_delete::<TSeq>(s.id).await.unwrap());
+    let kept = a.read::<TSeq>(s.id).await.unwrap().unwrap();
+    assert_eq!((kept.code.as_str(), kept.n), ("x", 1));
+    // The all-tenants handle still refuses ambiguous ids and reads table-wide ones.
+    assert_eq!(code(db.all_tenants().read::<TKv>("k").await), 614);
+    assert_eq!(db.all_tenants().read::<TSeq>(s.id).await.unwrap().unwrap().tenant_id.as_deref(), Some("a"));
+    db.close().await;
+}
+
 async fn dynamic_paths_do_not_leak(t: &TestDb) {
     let db = connect(t).await;
     seed(&db).await;
@@ -785,6 +852,7 @@ dataflow_tests::backend_tests!(
     workflow_audit_rows_carry_the_actor,
     ids_are_per_tenant,
     typed_paths_do_not_leak,
+    cached_by_id_statements_stay_in_their_tenant,
     dynamic_paths_do_not_leak,
     transactions_carry_their_tenant,
     workflows_run_under_their_tenant,

@@ -27,7 +27,7 @@ use dataflow_sql::audit::{AuditRow, OUTCOME_BLOCKED, OUTCOME_OK};
 use dataflow_sql::stmt::{self, SelectSpec};
 use dataflow_sql::{Error, ManagedField, ModelSchema, Result, Value};
 use sea_query::Condition;
-use serde_json::{Map, Value as J, json};
+use serde_json::{Value as J, json};
 
 use crate::db::pool::Conn;
 use crate::ops::Ctx;
@@ -50,7 +50,8 @@ pub(crate) fn records_blocked(cx: &Ctx<'_>) -> bool {
 
 /// Records a write refused with DF-609 (`outcome = "blocked"`).
 pub(crate) async fn blocked(c: &mut Conn<'_>, cx: &Ctx<'_>, op: &str, err: &Error) -> Result<()> {
-    let mut row = audit_row(cx, None, Some(json!({"error": err.code().as_str(), "message": err.message()})));
+    let changes = json!({"error": err.code().as_str(), "message": err.message()}).to_string();
+    let mut row = audit_row(cx, None, Some(changes));
     row.operation = op.to_owned();
     row.outcome = OUTCOME_BLOCKED;
     write(c, cx, vec![row]).await
@@ -73,7 +74,7 @@ pub(crate) fn refuse_api_write(schema: &ModelSchema, op: &str) -> Result<()> {
     .fix("read the trail with list, count or find_one, e.g. `db.tenant(\"acme\").list_json(\"AuditEntry\", ..)`"))
 }
 
-fn audit_row(cx: &Ctx<'_>, record_id: Option<String>, changes: Option<J>) -> AuditRow {
+fn audit_row(cx: &Ctx<'_>, record_id: Option<String>, changes: Option<String>) -> AuditRow {
     AuditRow {
         at: crate::ops::now(),
         operation: cx.op.to_owned(),
@@ -93,6 +94,77 @@ pub(crate) async fn write(c: &mut Conn<'_>, cx: &Ctx<'_>, rows: Vec<AuditRow>) -
         c.execute(st.into(), s).await?;
     }
     Ok(())
+}
+
+/// The JSON text of one audit row's `changes`, written field by field (no `serde_json::Map` or
+/// per-field object): the same text `serde_json` prints for the object
+/// `{"field": {"old": .., "new": ..}, ..}` with keys in insertion order (`preserve_order`).
+struct ChangesText(Vec<u8>);
+
+impl ChangesText {
+    fn new() -> Self {
+        let mut b = Vec::with_capacity(128);
+        b.push(b'{');
+        ChangesText(b)
+    }
+
+    /// Whether no field was written.
+    fn is_empty(&self) -> bool {
+        self.0.len() == 1
+    }
+
+    /// `"name":{"old":..,"new":..}` (each part only when given).
+    fn field(&mut self, name: &str, old: Option<&Value>, new: Option<&Value>) {
+        if !self.is_empty() {
+            self.0.push(b',');
+        }
+        self.string(name);
+        self.0.extend_from_slice(b":{");
+        if let Some(v) = old {
+            self.0.extend_from_slice(b"\"old\":");
+            self.value(v);
+        }
+        if let Some(v) = new {
+            if old.is_some() {
+                self.0.push(b',');
+            }
+            self.0.extend_from_slice(b"\"new\":");
+            self.value(v);
+        }
+        self.0.push(b'}');
+    }
+
+    fn string(&mut self, s: &str) {
+        // Writing to a Vec cannot fail, and a `str` always serializes.
+        let _ = serde_json::to_writer(&mut self.0, s);
+    }
+
+    /// `v` as `serde_json` prints `v.to_json()`, without building it for the common scalars.
+    fn value(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.0.extend_from_slice(b"null"),
+            Value::Bool(b) => self.0.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::I32(i) => {
+                let _ = serde_json::to_writer(&mut self.0, i);
+            }
+            Value::I64(i) => {
+                let _ = serde_json::to_writer(&mut self.0, i);
+            }
+            Value::String(s) => self.string(s),
+            Value::Json(j) => {
+                let _ = serde_json::to_writer(&mut self.0, j);
+            }
+            other => {
+                let _ = serde_json::to_writer(&mut self.0, &other.to_json());
+            }
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push(b'}');
+        // serde_json writes UTF-8 only.
+        String::from_utf8(self.0).unwrap_or_default()
+    }
 }
 
 fn id_text(v: &Value) -> String {
@@ -143,11 +215,11 @@ pub(crate) async fn created_rows(c: &mut Conn<'_>, cx: &Ctx<'_>, rows: &[Vec<Val
     let out = rows
         .iter()
         .map(|r| {
-            let mut m = Map::new();
+            let mut m = ChangesText::new();
             for (i, name) in recorded(cx).take(cx.e.n_user) {
-                m.insert(name.to_owned(), json!({"new": r[i].to_json()}));
+                m.field(name, None, Some(&r[i]));
             }
-            audit_row(cx, Some(id_text(&row_id(cx, r))), Some(J::Object(m)))
+            audit_row(cx, Some(id_text(&row_id(cx, r))), Some(m.finish()))
         })
         .collect();
     write(c, cx, out).await
@@ -161,18 +233,20 @@ pub(crate) async fn created_values(
     rows: &[Vec<Value>],
     ids: &[Value],
 ) -> Result<()> {
+    // A generated id is not among the written fields: recorded first.
+    let id_first = !fields.contains(&"id");
     let out = rows
         .iter()
         .zip(ids)
         .map(|(r, id)| {
-            let mut m = Map::new();
-            if !fields.contains(&"id") {
-                m.insert("id".to_owned(), json!({"new": id.to_json()}));
+            let mut m = ChangesText::new();
+            if id_first {
+                m.field("id", None, Some(id));
             }
             for (name, v) in fields.iter().zip(r) {
-                m.insert((*name).to_owned(), json!({"new": v.to_json()}));
+                m.field(name, None, Some(v));
             }
-            audit_row(cx, Some(id_text(id)), Some(J::Object(m)))
+            audit_row(cx, Some(id_text(id)), Some(m.finish()))
         })
         .collect();
     write(c, cx, out).await
@@ -183,11 +257,11 @@ pub(crate) async fn removed(c: &mut Conn<'_>, cx: &Ctx<'_>, before: &[Vec<Value>
     let out = before
         .iter()
         .map(|r| {
-            let mut m = Map::new();
+            let mut m = ChangesText::new();
             for (i, name) in recorded(cx) {
-                m.insert(name.to_owned(), json!({"old": r[i].to_json()}));
+                m.field(name, Some(&r[i]), None);
             }
-            audit_row(cx, Some(id_text(&row_id(cx, r))), Some(J::Object(m)))
+            audit_row(cx, Some(id_text(&row_id(cx, r))), Some(m.finish()))
         })
         .collect();
     write(c, cx, out).await
@@ -206,14 +280,14 @@ pub(crate) async fn changed(c: &mut Conn<'_>, cx: &Ctx<'_>, before: &[Vec<Value>
             fresh.push(r.clone());
             continue;
         };
-        let mut m = Map::new();
+        let mut m = ChangesText::new();
         for (i, name) in recorded(cx) {
             if o[i] != r[i] {
-                m.insert(name.to_owned(), json!({"old": o[i].to_json(), "new": r[i].to_json()}));
+                m.field(name, Some(&o[i]), Some(&r[i]));
             }
         }
         if !m.is_empty() {
-            out.push(audit_row(cx, Some(id), Some(J::Object(m))));
+            out.push(audit_row(cx, Some(id), Some(m.finish())));
         }
     }
     write(c, cx, out).await?;
@@ -307,4 +381,51 @@ pub(crate) async fn by_keys(
         out.extend(snapshot(c, cx, any, true).await?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text written field by field is exactly what `serde_json` printed for the map the
+    /// audit trail built before (same keys, same order, same number and string formatting).
+    #[test]
+    fn changes_text_matches_serde_json_map() {
+        let d = chrono::DateTime::parse_from_rfc3339("2024-01-31T12:00:00.123456Z").unwrap().to_utc();
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::I32(i32::MIN),
+            Value::I64(i64::MAX),
+            Value::F64(0.1),
+            Value::F64(1e300),
+            Value::F64(-0.0),
+            Value::F64(f64::NAN),
+            Value::String("quote \" backslash \\ newline \n tab \t ctrl \u{1} é 🚀".into()),
+            Value::DateTime(d),
+            Value::Uuid(uuid::Uuid::nil()),
+            Value::Json(json!({"b": [1, 2.5, null], "a": {"x": "y"}})),
+            Value::Array(vec![Value::String("a".into()), Value::I64(2)]),
+            Value::Bytes(vec![0, 255]),
+        ];
+        for (k, v) in values.iter().enumerate() {
+            let other = &values[(k + 1) % values.len()];
+            let name = format!("f\"{k}");
+            let mut t = ChangesText::new();
+            t.field("id", None, Some(&Value::I64(7)));
+            t.field(&name, Some(v), Some(other));
+            t.field("old_only", Some(v), None);
+            t.field("new_only", None, Some(v));
+            let mut m = serde_json::Map::new();
+            m.insert("id".into(), json!({"new": 7}));
+            m.insert(name.clone(), json!({"old": v.to_json(), "new": other.to_json()}));
+            m.insert("old_only".into(), json!({"old": v.to_json()}));
+            m.insert("new_only".into(), json!({"new": v.to_json()}));
+            assert_eq!(t.finish(), J::Object(m).to_string(), "{v:?}");
+        }
+        let empty = ChangesText::new();
+        assert!(empty.is_empty());
+        assert_eq!(empty.finish(), "{}");
+    }
 }

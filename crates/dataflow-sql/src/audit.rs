@@ -75,13 +75,17 @@ pub struct AuditRow {
     pub actor: Option<String>,
     /// [`OUTCOME_OK`] or [`OUTCOME_BLOCKED`].
     pub outcome: &'static str,
-    /// `{"field": {"old": .., "new": ..}}` (creates: `new` only; deletes: `old` only); for a
-    /// blocked write `{"error": "DF-609", "message": ..}`.
-    pub changes: Option<serde_json::Value>,
+    /// The JSON text of `{"field": {"old": .., "new": ..}}` (creates: `new` only; deletes: `old`
+    /// only); for a blocked write `{"error": "DF-609", "message": ..}`. Kept as text: the runtime
+    /// writes it once per row and it is bound as it is (stored as JSON by the `changes` column).
+    pub changes: Option<String>,
 }
 
 impl AuditRow {
-    fn values(self) -> Vec<Value> {
+    /// The bound values. `json_value`: bind `changes` as a JSON document (PostgreSQL's `jsonb`
+    /// takes no text parameter in a plain `VALUES` list); otherwise as its text (SQLite and
+    /// MySQL/MariaDB store JSON text, PostgreSQL's `UNNEST` form casts `text[]` to `jsonb`).
+    fn values(self, json_value: bool) -> Vec<Value> {
         let opt = |s: Option<String>| s.map_or(Value::Null, Value::String);
         vec![
             Value::DateTime(self.at),
@@ -91,7 +95,14 @@ impl AuditRow {
             opt(self.tenant),
             opt(self.actor),
             Value::String(self.outcome.to_owned()),
-            self.changes.map_or(Value::Null, Value::Json),
+            match self.changes {
+                None => Value::Null,
+                Some(t) if json_value => match serde_json::from_str(&t) {
+                    Ok(j) => Value::Json(j),
+                    Err(_) => Value::String(t),
+                },
+                Some(t) => Value::String(t),
+            },
         ]
     }
 }
@@ -109,10 +120,12 @@ pub fn insert(schema: &ModelSchema, dialect: Dialect, rows: Vec<AuditRow>) -> Ve
         return Vec::new();
     }
     let now = rows[0].at;
-    let values: Vec<Vec<Value>> = rows.into_iter().map(AuditRow::values).collect();
-    let r = Rows { fields: &FIELDS, rows: &values, now };
     // PostgreSQL: one `UNNEST` statement (one array bind per column) from 256 rows on, as BulkCreate.
-    if dialect == Dialect::Postgres && values.len() >= UNNEST_MIN {
+    let unnest = dialect == Dialect::Postgres && rows.len() >= UNNEST_MIN;
+    let json_value = dialect == Dialect::Postgres && !unnest;
+    let values: Vec<Vec<Value>> = rows.into_iter().map(|r| r.values(json_value)).collect();
+    let r = Rows { fields: &FIELDS, rows: &values, now };
+    if unnest {
         return values
             .chunks(UNNEST_CHUNK)
             .map(|part| insert_unnest(schema, &Rows { fields: &FIELDS, rows: part, now }, Scope::default()))
@@ -134,7 +147,7 @@ mod tests {
             tenant: None,
             actor: Some("alice".into()),
             outcome: OUTCOME_OK,
-            changes: Some(serde_json::json!({"total": {"new": i}})),
+            changes: Some(serde_json::json!({"total": {"new": i}}).to_string()),
         }
     }
 

@@ -32,12 +32,12 @@ use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
 pub use copy::{CopyIn, copy_in};
-pub use insert::{insert, insert_many, insert_many_returning, insert_values};
+pub use insert::{insert, insert_many, insert_many_returning, insert_many_returning_id, insert_values};
 pub use isolation::Isolation;
 pub use order::parse_order_by;
 pub use scope::Scope;
 pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
-pub use unnest::{insert_unnest, insert_unnest_returning};
+pub use unnest::{insert_unnest, insert_unnest_returning, insert_unnest_returning_id};
 pub use update::{delete, restore, soft_delete, update};
 pub use update_ops::{for_update, update_by_id_values, update_changes};
 pub use upsert::{

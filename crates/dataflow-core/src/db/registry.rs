@@ -18,16 +18,19 @@ pub struct ModelEntry {
     pub n_user: usize,
     /// The managed columns after the user fields in `cols` ([`ModelSchema::managed_fields`]).
     pub(crate) managed: Box<[dataflow_sql::ManagedField]>,
-    /// Cached `SELECT ... WHERE id = ? [AND deleted_at IS NULL]` text (one bound value).
-    pub(crate) read_by_id: OnceLock<Option<Arc<str>>>,
+    /// Cached `SELECT ... WHERE id = ? [AND tenant_id = ?] [AND deleted_at IS NULL]` texts,
+    /// indexed `[include_deleted][scoped]` ([`scope_slot`]); the tenant is a bound value.
+    pub(crate) read_by_id: [[OnceLock<Option<Arc<str>>>; 2]; 2],
     /// Cached single-row `INSERT` text, indexed by whether `id` is written (`[generated, supplied]`);
     /// the values are re-bound per call (`dataflow_sql::stmt::insert_values`).
     pub(crate) insert_sql: [OnceLock<Arc<str>>; 2],
-    /// Cached `UPDATE .. SET <every user field but id> .. WHERE id = ? [RETURNING ..]` text (the
-    /// typed `update(&record)`), or `None` when its values could not be re-bound exactly.
-    pub(crate) update_all_by_id: OnceLock<Option<Arc<str>>>,
-    /// Cached `DELETE FROM .. WHERE id = ?` text (hard delete, one bound value).
-    pub(crate) delete_by_id: OnceLock<Option<Arc<str>>>,
+    /// Cached `UPDATE .. SET <every user field but id> .. WHERE id = ? [AND tenant_id = ?]
+    /// [RETURNING ..]` texts (the typed `update(&record)`), indexed by [`scope_slot`], or `None`
+    /// when its values could not be re-bound exactly.
+    pub(crate) update_all_by_id: [OnceLock<Option<Arc<str>>>; 2],
+    /// Cached `DELETE FROM .. WHERE id = ? [AND tenant_id = ?]` texts (hard delete), indexed by
+    /// [`scope_slot`].
+    pub(crate) delete_by_id: [OnceLock<Option<Arc<str>>>; 2],
     /// Rendered WHERE fragments of the filter shapes seen on this model.
     pub(crate) filter_shapes: dataflow_sql::filter::ShapeCache,
     /// Address of the static schema of the typed model registered under this name.
@@ -44,48 +47,81 @@ impl ModelEntry {
             managed: schema.managed_fields().into(),
             schema: Arc::new(schema),
             cols,
-            read_by_id: OnceLock::new(),
+            read_by_id: Default::default(),
             insert_sql: [OnceLock::new(), OnceLock::new()],
-            update_all_by_id: OnceLock::new(),
-            delete_by_id: OnceLock::new(),
+            update_all_by_id: Default::default(),
+            delete_by_id: Default::default(),
             filter_shapes: Default::default(),
             origin,
             metric_keys: OnceLock::new(),
         }
     }
 
-    /// The cached read-by-id statement text, when the statement has exactly one bound value.
-    pub(crate) fn read_by_id_sql(&self, dialect: Dialect) -> Option<Arc<str>> {
-        self.read_by_id
+    /// The cached read-by-id statement text of a scope: bind the id, then the tenant when
+    /// `tenant` is set ([`by_id_values`]). `None` when the rendered statement binds anything else
+    /// (checked on the first render). Not for `all_tenants` scopes.
+    pub(crate) fn read_by_id_sql(
+        &self,
+        dialect: Dialect,
+        include_deleted: bool,
+        tenant: Option<&str>,
+    ) -> Option<Arc<str>> {
+        self.read_by_id[usize::from(include_deleted)][scope_slot(tenant)]
             .get_or_init(|| {
                 let id_field = self.schema.id_field()?;
                 let sample = sample_id(id_field);
-                let s = dataflow_sql::stmt::select_by_id(
-                    &self.schema,
-                    dialect,
-                    &sample,
-                    dataflow_sql::stmt::Scope::default(),
-                );
-                (s.values.0.len() == 1).then(|| Arc::from(s.sql.as_str()))
+                let scope = sample_scope(include_deleted, tenant);
+                let s = dataflow_sql::stmt::select_by_id(&self.schema, dialect, &sample, scope);
+                let want = by_id_values(sample.to_sea(id_field.ty, dialect, false), scope.tenant);
+                (s.values == want).then(|| Arc::from(s.sql.as_str()))
             })
             .clone()
     }
 
-    /// The cached hard-delete-by-id statement text (no tenant scope; soft-deleted rows included,
-    /// as hard delete and delete on a model without soft delete need), when the statement has
-    /// exactly one bound value.
-    pub(crate) fn delete_by_id_sql(&self, dialect: Dialect) -> Option<Arc<str>> {
-        self.delete_by_id
+    /// The cached hard-delete-by-id statement text of a scope (soft-deleted rows included, as
+    /// hard delete and delete on a model without soft delete need): bind the id, then the tenant
+    /// when `tenant` is set ([`by_id_values`]). `None` when the rendered statement binds anything
+    /// else (checked on the first render).
+    pub(crate) fn delete_by_id_sql(&self, dialect: Dialect, tenant: Option<&str>) -> Option<Arc<str>> {
+        self.delete_by_id[scope_slot(tenant)]
             .get_or_init(|| {
                 let id_field = self.schema.id_field()?;
                 let sample = sample_id(id_field);
                 let cond = dataflow_sql::stmt::cond::eq(&self.schema, dialect, id_field, &sample);
-                let scope = dataflow_sql::stmt::Scope { include_deleted: true, tenant: None, all_tenants: false };
+                let scope = sample_scope(true, tenant);
                 let s = dataflow_sql::stmt::delete(&self.schema, dialect, Some(cond), scope);
-                (s.values.0.len() == 1).then(|| Arc::from(s.sql.as_str()))
+                let want = by_id_values(sample.to_sea(id_field.ty, dialect, false), scope.tenant);
+                (s.values == want).then(|| Arc::from(s.sql.as_str()))
             })
             .clone()
     }
+}
+
+/// The statement-cache slot of a scope: `0` without a tenant, `1` with one (the text binds the
+/// tenant as a value, so one text serves every tenant; the tenant is never part of the text).
+pub(crate) fn scope_slot(tenant: Option<&str>) -> usize {
+    usize::from(tenant.is_some())
+}
+
+/// The bound values of a cached by-id statement: the id, then the tenant when scoped (the scope
+/// predicates follow the caller's condition, `dataflow_sql::stmt::scope::where_clause`).
+pub(crate) fn by_id_values(id: sea_query::Value, tenant: Option<&str>) -> sea_query::Values {
+    let mut v = Vec::with_capacity(2);
+    v.push(id);
+    push_tenant(&mut v, tenant);
+    sea_query::Values(v)
+}
+
+/// Appends the tenant of a scoped statement to its bound values (nothing without a tenant).
+pub(crate) fn push_tenant(values: &mut Vec<sea_query::Value>, tenant: Option<&str>) {
+    if let Some(t) = tenant {
+        values.push(sea_query::Value::String(Some(t.to_owned())));
+    }
+}
+
+/// The scope a cached text is rendered with: a sample tenant stands for every tenant.
+fn sample_scope(include_deleted: bool, tenant: Option<&str>) -> dataflow_sql::stmt::Scope<'static> {
+    dataflow_sql::stmt::Scope { include_deleted, tenant: tenant.map(|_| "sample-tenant"), all_tenants: false }
 }
 
 fn sample_id(f: &FieldDef) -> dataflow_sql::Value {
@@ -167,5 +203,56 @@ impl Registry {
         let mut v: Vec<String> = self.models.keys().cloned().collect();
         v.sort();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataflow_sql::{FieldType, stmt::Scope};
+
+    fn tenant_schema(id: FieldType) -> ModelSchema {
+        let mut s = ModelSchema::new("Doc", vec![FieldDef::new("id", id), FieldDef::new("n", FieldType::I64)]);
+        s.table = "docs".into();
+        s.options.multi_tenant = true;
+        s.options.soft_delete = true;
+        s
+    }
+
+    /// The cached scoped texts bind the tenant (never spell it) and are what a fresh render with
+    /// any tenant produces.
+    #[test]
+    fn scoped_texts_bind_the_tenant() {
+        for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            for ty in [FieldType::String, FieldType::I64, FieldType::Uuid] {
+                let e = ModelEntry::new(tenant_schema(ty), None);
+                for include_deleted in [false, true] {
+                    let sql = e.read_by_id_sql(d, include_deleted, Some("acme")).expect("cached read");
+                    assert!(sql.contains("tenant_id") && !sql.contains("acme") && !sql.contains("sample"), "{sql}");
+                    let id = sample_id(e.schema.id_field().unwrap());
+                    let scope = Scope { include_deleted, tenant: Some("other"), all_tenants: false };
+                    let fresh = dataflow_sql::stmt::select_by_id(&e.schema, d, &id, scope);
+                    assert_eq!(&*sql, fresh.sql, "{d}");
+                    assert_eq!(fresh.values.0.last(), Some(&sea_query::Value::String(Some("other".into()))));
+                    // The slot of the other scope shape is another text.
+                    let unscoped = e.read_by_id_sql(d, include_deleted, None).expect("cached unscoped read");
+                    assert_ne!(unscoped, sql);
+                }
+                let del = e.delete_by_id_sql(d, Some("acme")).expect("cached delete");
+                assert!(del.contains("tenant_id") && !del.contains("acme"), "{del}");
+                assert_ne!(e.delete_by_id_sql(d, None).unwrap(), del);
+            }
+        }
+    }
+
+    /// The audit trail is scoped by its `tenant` field: `tenant = ?` with a tenant, `tenant IS
+    /// NULL` without; both cached, neither spelling the tenant.
+    #[test]
+    fn audit_trail_texts_per_scope() {
+        let e = ModelEntry::new(dataflow_sql::audit::schema(), None);
+        let scoped = e.read_by_id_sql(Dialect::Postgres, false, Some("acme")).unwrap();
+        let unscoped = e.read_by_id_sql(Dialect::Postgres, false, None).unwrap();
+        assert!(scoped.contains(r#""tenant" = $2"#) && !scoped.contains("acme"), "{scoped}");
+        assert!(unscoped.contains(r#""tenant" IS NULL"#), "{unscoped}");
     }
 }

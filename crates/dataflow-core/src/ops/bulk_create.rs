@@ -102,20 +102,21 @@ pub(crate) async fn insert_prepared(
             }
             out.inserted += insert_rows(c, cx, &r, batch_size).await?;
         } else if return_ids && cx.dialect == Dialect::Postgres {
-            // Generated ids: INSERT .. RETURNING (the UNNEST form for large sets).
-            let id_pos = cx.e.cols.iter().position(|f| f.name == "id").unwrap_or(0);
+            // Generated ids: INSERT .. RETURNING "id" (the UNNEST form for large sets); only the
+            // ids are wanted, so only they are returned and decoded.
             let sts = if use_unnest(cx, r.rows.len()) {
                 r.rows
                     .chunks(batch_size.unwrap_or(UNNEST_CHUNK).max(1))
-                    .map(|part| stmt::insert_unnest_returning(s, &Rows { fields: &fields, rows: part, now }, scope))
+                    .map(|part| stmt::insert_unnest_returning_id(s, &Rows { fields: &fields, rows: part, now }, scope))
                     .collect()
             } else {
-                stmt::insert_many_returning(s, cx.dialect, &r, scope, batch_size)
+                stmt::insert_many_returning_id(s, cx.dialect, &r, scope, batch_size)
             };
+            let id_col = std::slice::from_ref(cx.id_field());
             for st in sts {
-                let got = c.fetch_all(st.into(), &cx.e.cols, s).await?;
+                let got = c.fetch_all(st.into(), id_col, s).await?;
                 out.inserted += got.len() as u64;
-                out.ids.extend(got.into_iter().map(|mut r| r.swap_remove(id_pos)));
+                out.ids.extend(got.into_iter().map(|mut r| r.pop().unwrap_or(Value::Null)));
             }
         } else if !return_ids {
             out.inserted += insert_rows(c, cx, &r, batch_size).await?;

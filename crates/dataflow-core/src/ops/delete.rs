@@ -4,6 +4,7 @@ use dataflow_sql::{Error, ErrorCode, Operation, Result, Value, stmt};
 
 use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
+use crate::db::registry::by_id_values;
 
 /// Deletes one record; soft-delete models get `deleted_at` set. `false` when nothing changed.
 pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Result<bool> {
@@ -29,14 +30,15 @@ pub(crate) async fn delete(conn: &mut Conn<'_>, cx: &Ctx<'_>, id: &Value) -> Res
     Ok(conn.execute(st.into(), s).await?.rows > 0)
 }
 
-/// `DELETE .. WHERE id = ?` from the model's statement cache (rendered once, the id re-bound);
-/// `None` with a tenant scope (its predicate binds a second value).
+/// `DELETE .. WHERE id = ? [AND tenant_id = ?]` from the model's statement cache (rendered once
+/// per scope shape; the id and the tenant re-bound). `None` on the all-tenants handle (which
+/// refuses writes before this point anyway).
 fn cached_delete(cx: &Ctx<'_>, id: &Value) -> Option<Stmt> {
-    if cx.tenant.is_some() {
+    if cx.all_tenants {
         return None;
     }
-    let sql = cx.e.delete_by_id_sql(cx.dialect)?;
-    Some(Stmt { sql: SqlText::Shared(sql), values: sea_query::Values(vec![cx.sea(cx.id_field(), id)]) })
+    let sql = cx.e.delete_by_id_sql(cx.dialect, cx.tenant)?;
+    Some(Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(cx.id_field(), id), cx.tenant) })
 }
 
 fn needs_soft_delete(cx: &Ctx<'_>, what: &str) -> Result<()> {

@@ -3,10 +3,10 @@
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::{self, SelectSpec};
 use dataflow_sql::{Error, ErrorCode, Result, Value};
-use sea_query::Values;
 
 use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
+use crate::db::registry::by_id_values;
 
 /// Reads one record by id; `None` when missing (or soft-deleted without `include_deleted`).
 pub(crate) async fn by_id(
@@ -22,11 +22,12 @@ pub(crate) async fn by_id(
     if cx.all_tenants && dataflow_sql::tenant::tenant_primary_key(s) {
         return Err(dataflow_sql::tenant::ambiguous_id(s, "Read"));
     }
-    let st: Stmt = match (include_deleted, cx.tenant, cx.e.read_by_id_sql(cx.dialect)) {
-        (false, None, Some(sql)) if !cx.all_tenants => {
-            Stmt { sql: SqlText::Shared(sql), values: Values(vec![cx.sea(f, &id)]) }
-        }
-        _ => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
+    // The cached text (rendered once per scope shape; the tenant, if any, is a bound value),
+    // except on the all-tenants handle, which has no tenant predicate.
+    let cached = (!cx.all_tenants).then(|| cx.e.read_by_id_sql(cx.dialect, include_deleted, cx.tenant)).flatten();
+    let st: Stmt = match cached {
+        Some(sql) => Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(f, &id), cx.tenant) },
+        None => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
     };
     conn.fetch_optional(st, &cx.e.cols, s).await
 }

@@ -9,6 +9,7 @@ use sea_query::Condition;
 
 use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
+use crate::db::registry::{push_tenant, scope_slot};
 
 /// Validates a `set` list: known user fields, not `id`, values checked. No SQL.
 pub(crate) fn check_set(cx: &Ctx<'_>, set: &[(String, Value)]) -> Result<()> {
@@ -94,7 +95,7 @@ pub(crate) async fn update_by_id_changes(
     check_changes(cx, &mut changes)?;
     let id = super::read::coerce_id(cx, id)?;
     if !cx.audited()
-        && cx.tenant.is_none()
+        && !cx.all_tenants
         && let Some(st) = cached_update_all(cx, &id, &changes)
     {
         // What `write_one_unaudited` runs for plain changes of a known id, with the cached text.
@@ -111,9 +112,10 @@ pub(crate) async fn update_by_id_changes(
 }
 
 /// The update of every user field but `id` (in schema order, plain values: the typed
-/// `update(&record)`) with its text from the model's statement cache. Rendered once; on that
-/// first render the re-bound values are checked against the full render's and the cache stays
-/// off for the model if they differ. `None` for any other shape.
+/// `update(&record)`) with its text from the model's statement cache (one text without a tenant,
+/// one with: the tenant is bound after the id, never part of the text). Rendered once per scope
+/// shape; on that first render the re-bound values are checked against the full render's and the
+/// cache stays off for that shape if they differ. `None` for any other shape.
 fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes) -> Option<Stmt> {
     let s = cx.schema();
     let items = changes.items();
@@ -125,10 +127,9 @@ fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes) -> Option<Stmt
         return None;
     }
     let now = super::now();
-    let values = stmt::update_by_id_values(s, cx.dialect, changes, id, now)?;
-    let sql = cx
-        .e
-        .update_all_by_id
+    let mut values = stmt::update_by_id_values(s, cx.dialect, changes, id, now)?;
+    push_tenant(&mut values.0, cx.tenant);
+    let sql = cx.e.update_all_by_id[scope_slot(cx.tenant)]
         .get_or_init(|| {
             let full = stmt::update_changes(s, cx.dialect, Some(cx.id_cond(id)), cx.scope(false), changes, now, true);
             (full.values == values).then(|| std::sync::Arc::from(full.sql.as_str()))

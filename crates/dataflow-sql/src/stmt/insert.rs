@@ -107,6 +107,11 @@ pub(crate) fn returning_all(schema: &ModelSchema) -> sea_query::ReturningClause 
     Query::returning().columns(select_columns(schema, None).iter().map(|f| Alias::new(f.column())).collect::<Vec<_>>())
 }
 
+/// `RETURNING "id"` for PostgreSQL and SQLite.
+fn returning_id() -> sea_query::ReturningClause {
+    Query::returning().columns([Alias::new("id")])
+}
+
 /// A single INSERT of every row in `rows` (normally one). With `returning`, PostgreSQL and
 /// SQLite append `RETURNING <select_columns>`; MySQL never does (see the module docs).
 pub fn insert(schema: &ModelSchema, dialect: Dialect, rows: &Rows, scope: Scope, returning: bool) -> Sql {
@@ -168,13 +173,36 @@ pub fn insert_many_returning(
     scope: Scope,
     batch_size: Option<usize>,
 ) -> Vec<Sql> {
+    insert_many_with(schema, dialect, rows, scope, batch_size, || returning_all(schema))
+}
+
+/// [`insert_many_returning`] whose statements return only the `id` column (in input order): what
+/// a caller that needs just the generated ids reads back, without decoding the stored rows.
+pub fn insert_many_returning_id(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    rows: &Rows,
+    scope: Scope,
+    batch_size: Option<usize>,
+) -> Vec<Sql> {
+    insert_many_with(schema, dialect, rows, scope, batch_size, returning_id)
+}
+
+fn insert_many_with(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    rows: &Rows,
+    scope: Scope,
+    batch_size: Option<usize>,
+    returning: impl Fn() -> sea_query::ReturningClause,
+) -> Vec<Sql> {
     let cols = InsertColumns::new(schema, dialect, rows, scope);
     chunk_ranges(dialect, rows.rows, cols.managed.len(), batch_size)
         .into_iter()
         .map(|r| {
             let mut q = insert_statement(schema, dialect, &cols, &rows.rows[r]);
             if dialect != Dialect::MySql {
-                q.returning(returning_all(schema));
+                q.returning(returning());
             }
             Sql::build(&q, dialect)
         })

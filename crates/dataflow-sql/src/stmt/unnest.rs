@@ -95,20 +95,19 @@ pub fn insert_unnest(schema: &ModelSchema, rows: &Rows, scope: Scope) -> Sql {
         let (at, cast, placeholder) = carrier(f.ty);
         let elems: Vec<Option<S>> = rows.rows.iter().map(|r| r.get(*i).and_then(|v| element(v, f))).collect();
         let masked = f.nullable || elems.iter().any(Option::is_none);
+        // The NULL mask first, so the elements can move into their array (no second copy).
+        let mask: Option<Vec<S>> = masked.then(|| elems.iter().map(|e| S::Bool(Some(e.is_none()))).collect());
         let v = quote(PG, &format!("v{k}"));
         values.push(S::Array(
             at,
-            Some(Box::new(elems.iter().map(|e| e.clone().unwrap_or_else(|| placeholder.clone())).collect())),
+            Some(Box::new(elems.into_iter().map(|e| e.unwrap_or_else(|| placeholder.clone())).collect())),
         ));
         unnest_args.push(format!("${}::{cast}", values.len()));
         aliases.push(v.clone());
         let mut expr = select_expr(f, &v, native);
-        if masked {
+        if let Some(mask) = mask {
             let n = quote(PG, &format!("n{k}"));
-            values.push(S::Array(
-                ArrayType::Bool,
-                Some(Box::new(elems.iter().map(|e| S::Bool(Some(e.is_none()))).collect())),
-            ));
+            values.push(S::Array(ArrayType::Bool, Some(Box::new(mask))));
             unnest_args.push(format!("${}::boolean[]", values.len()));
             aliases.push(n.clone());
             expr = format!("CASE WHEN {n} THEN NULL ELSE {expr} END");
@@ -149,5 +148,13 @@ pub fn insert_unnest_returning(schema: &ModelSchema, rows: &Rows, scope: Scope) 
     let cols: Vec<String> = super::select_columns(schema, None).iter().map(|f| quote(PG, f.column())).collect();
     sql.sql.push_str(" RETURNING ");
     sql.sql.push_str(&cols.join(", "));
+    sql
+}
+
+/// [`insert_unnest`] followed by `RETURNING "id"` (the ids of the stored rows, in input order).
+pub fn insert_unnest_returning_id(schema: &ModelSchema, rows: &Rows, scope: Scope) -> Sql {
+    let mut sql = insert_unnest(schema, rows, scope);
+    sql.sql.push_str(" RETURNING ");
+    sql.sql.push_str(&quote(PG, "id"));
     sql
 }

@@ -76,7 +76,8 @@ pub fn update_changes(
 }
 
 /// The values [`update_changes`] binds for plain changes (`Set`/`Unset` only; `None` otherwise)
-/// under the condition `id = <id>` without a tenant scope: the changed values in order, `now`
+/// under the condition `id = <id>` without a tenant scope (with one, the tenant is bound after the
+/// id: the runtime appends it): the changed values in order, `now`
 /// (with timestamps), then the id. A caller that renders [`update_changes`] once per model may
 /// re-bind these instead — after checking, on its first render, that they equal what the full
 /// render bound (the runtime's per-model statement cache does).
