@@ -225,8 +225,13 @@ fn csv_columns(schema: &ModelSchema, headers: &csv::StringRecord) -> Result<Vec<
             cols.push(Some(Column::new(schema, slot)));
         } else if schema.managed_fields().iter().any(|m| m.column() == h) {
             if h == ManagedField::TenantId.column() {
-                return Err(dataflow_sql::tenant::tenant_in_data(schema, h)
-                    .fix("remove the `tenant_id` column and pass --tenant"));
+                return Err(Error::new(
+                    ErrorCode::TENANT_MISUSE,
+                    format!("the CSV has a `{h}` column, but the tenant of `{}` comes from --tenant", schema.name),
+                )
+                .model(&schema.name)
+                .field(h)
+                .fix("remove the `tenant_id` column and pass --tenant <id> (one import per tenant)"));
             }
             tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %h, "managed column in the CSV ignored");
             cols.push(None);
