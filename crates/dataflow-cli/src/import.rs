@@ -1,11 +1,14 @@
 //! `dataflow import`: stream CSV (header row), JSON Lines or a JSON array into a model's table in
 //! bounded memory.
 //!
-//! A reader thread parses the file and sends one record at a time through a bounded channel;
-//! the importer validates each record (the operation's own checks: DF-101/102/103) and inserts
-//! full batches with BulkCreate (one transaction per batch). A batch the database refuses (a
-//! unique or foreign key violation) is retried row by row so the bad rows can be named.
-//! Memory is bounded by the batch size and the channel, never by the file.
+//! A reader thread parses the file and turns every record into a typed row (one
+//! `Option<Value>` per field, in schema order): CSV cells through one converter per column chosen
+//! once from the header, JSON objects through the dynamic API's `json_row`. It runs the cheap
+//! per-row checks there (DF-101/102/103) and sends rows in chunks through a bounded channel. The
+//! importer inserts full batches with `Express::bulk_create_rows` (one transaction per batch, the
+//! BulkCreate validation, tenant, protection and audit). A batch the database refuses (a unique
+//! or foreign key violation) is retried row by row so the bad rows can be named. Memory is bounded
+//! by the batch size and the channel, never by the file.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -15,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dataflow_core::DataFlow;
-use dataflow_sql::{Error, ErrorCode, FieldType, ModelSchema};
+use dataflow_core::express::dynamic::json_row;
+use dataflow_sql::{Error, ErrorCode, FieldDef, FieldType, ManagedField, ModelSchema, Value};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value as J};
@@ -25,17 +29,31 @@ use crate::args::{DataFormat, ImportArgs, OnError};
 use crate::output::{CliError, usage};
 use crate::{database, models_file};
 
-/// One record read from the file: where it was and either its fields or why it is unreadable.
-struct Item {
+/// One typed row: a slot per user field, in schema order (`None`: not supplied).
+type Row = Vec<Option<Value>>;
+
+/// A row that passed the reader's checks, with a copy kept for the row-by-row retry of a batch
+/// the database refuses (made on the reader thread, off the inserting task).
+struct Good {
     line: u64,
-    record: Result<Map<String, J>, Error>,
+    row: Row,
+    spare: Row,
 }
 
-/// A fatal reader error (the file cannot be read on).
+/// One record read from the file: where it was and either its row or why it is unreadable.
+enum Item {
+    Good(Good),
+    Bad(u64, Error),
+}
+
+/// What the reader sends: a chunk of records, or a fatal error (the file cannot be read on).
 enum Msg {
-    Item(Item),
+    Items(Vec<Item>),
     Fatal(Error),
 }
+
+/// Records per message: the channel's synchronisation is paid per chunk, not per row.
+const CHUNK: usize = 512;
 
 /// Counts bytes read, for the progress bar.
 struct Counting<R> {
@@ -67,98 +85,250 @@ pub fn format_of(path: &Path, given: Option<DataFormat>) -> Result<DataFormat, C
     }
 }
 
-/// CSV text → the JSON value the field takes. An empty cell is NULL, except for a non-nullable
-/// string field, where it is the empty string.
-pub fn csv_cell(schema: &ModelSchema, f: Option<&dataflow_sql::FieldDef>, field: &str, text: &str) -> Result<J, Error> {
-    let Some(f) = f else {
-        return Ok(J::String(text.to_owned()));
-    };
-    if text.is_empty() {
-        return Ok(if f.ty == FieldType::String && !f.nullable { J::String(String::new()) } else { J::Null });
+/// How a CSV cell becomes a value, decided once per column from the field's type.
+#[derive(Clone, Copy)]
+enum Conv {
+    Str,
+    I32,
+    I64,
+    F64,
+    Bool,
+    /// JSON text: `json`, arrays and bytes (as `export` writes them).
+    JsonText,
+    /// Text parsed like a JSON string of the type: date-time, date, UUID, decimal.
+    Text,
+}
+
+/// What an empty cell means for a column, decided once from the field.
+#[derive(Clone, Copy)]
+enum Empty {
+    /// NULL (nullable fields).
+    Null,
+    /// The empty string (non-nullable string fields).
+    Blank,
+    /// Not supplied: the default, a generated `id`, or DF-101 for a required field.
+    Absent,
+    /// The JSON document `null` (non-nullable JSON fields without a default).
+    JsonNull,
+}
+
+/// A CSV column mapped onto a field.
+struct Column {
+    slot: usize,
+    def: FieldDef,
+    conv: Conv,
+    empty: Empty,
+    /// Whether converted values need [`Value::check`] (a `max_len`).
+    check_len: bool,
+}
+
+impl Column {
+    fn new(schema: &ModelSchema, slot: usize) -> Column {
+        let def = schema.fields[slot].clone();
+        let conv = match def.ty {
+            FieldType::String => Conv::Str,
+            FieldType::I32 => Conv::I32,
+            FieldType::I64 => Conv::I64,
+            FieldType::F64 => Conv::F64,
+            FieldType::Bool => Conv::Bool,
+            FieldType::Json | FieldType::Array(_) | FieldType::Bytes => Conv::JsonText,
+            FieldType::DateTime | FieldType::Date | FieldType::Uuid | FieldType::Decimal => Conv::Text,
+        };
+        let empty = if def.nullable {
+            Empty::Null
+        } else if def.ty == FieldType::String {
+            Empty::Blank
+        } else if def.ty == FieldType::Json && def.default.is_none() {
+            Empty::JsonNull
+        } else {
+            Empty::Absent
+        };
+        let check_len = def.max_len.is_some();
+        Column { slot, def, conv, empty, check_len }
     }
-    let bad = |want: &str| {
+
+    fn bad(&self, schema: &ModelSchema, want: &str, text: &str) -> Error {
+        let field = &self.def.name;
         Error::new(ErrorCode::WRONG_TYPE, format!("field `{field}` expects {want}, got `{text}`"))
             .model(&schema.name)
             .field(field)
             .fix(format!("write {want} in the `{field}` column"))
-    };
-    let t = text.trim();
-    Ok(match f.ty {
-        FieldType::I32 | FieldType::I64 => t.parse::<i64>().map(J::from).map_err(|_| bad("an integer"))?,
-        FieldType::F64 => t
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(J::Number)
-            .ok_or_else(|| bad("a number"))?,
-        FieldType::Bool => match t.to_ascii_lowercase().as_str() {
-            "true" | "t" | "1" | "yes" | "y" => J::Bool(true),
-            "false" | "f" | "0" | "no" | "n" => J::Bool(false),
-            _ => return Err(bad("true or false")),
-        },
-        FieldType::Json | FieldType::Array(_) => {
-            serde_json::from_str(t).map_err(|_| bad("JSON text (e.g. [\"a\", \"b\"] or {\"k\": 1})"))?
+    }
+
+    /// CSV text → the field's value. `Ok(None)`: not supplied (see [`Empty`]).
+    fn convert(&self, schema: &ModelSchema, text: &str) -> Result<Option<Value>, Error> {
+        if text.is_empty() {
+            return Ok(match self.empty {
+                Empty::Null => Some(Value::Null),
+                Empty::Blank => Some(Value::String(String::new())),
+                Empty::Absent => None,
+                Empty::JsonNull => Some(Value::Json(J::Null)),
+            });
         }
-        FieldType::String
-        | FieldType::DateTime
-        | FieldType::Date
-        | FieldType::Uuid
-        | FieldType::Decimal
-        | FieldType::Bytes => J::String(text.to_owned()),
-    })
+        let t = text.trim();
+        let v = match self.conv {
+            Conv::Str => Value::String(text.to_owned()),
+            Conv::I64 => Value::I64(t.parse().map_err(|_| self.bad(schema, "an integer", text))?),
+            Conv::I32 => match t.parse::<i64>() {
+                Ok(n) => Value::I32(i32::try_from(n).map_err(|_| self.bad(schema, self.def.ty.expected(), text))?),
+                Err(_) => return Err(self.bad(schema, "an integer", text)),
+            },
+            Conv::F64 => match t.parse::<f64>() {
+                Ok(x) if x.is_finite() => Value::F64(x),
+                _ => return Err(self.bad(schema, "a number", text)),
+            },
+            Conv::Bool => match t {
+                "true" | "t" | "1" | "yes" | "y" => Value::Bool(true),
+                "false" | "f" | "0" | "no" | "n" => Value::Bool(false),
+                _ => match t.to_ascii_lowercase().as_str() {
+                    "true" | "t" | "1" | "yes" | "y" => Value::Bool(true),
+                    "false" | "f" | "0" | "no" | "n" => Value::Bool(false),
+                    _ => return Err(self.bad(schema, "true or false", text)),
+                },
+            },
+            Conv::JsonText => {
+                let want = match self.def.ty {
+                    FieldType::Bytes => "a JSON array of bytes (e.g. [0, 127, 255])",
+                    _ => "JSON text (e.g. [\"a\", \"b\"] or {\"k\": 1})",
+                };
+                let j: J = serde_json::from_str(t).map_err(|_| self.bad(schema, want, text))?;
+                if j.is_null() {
+                    return Ok(Some(Value::from_json(&j, &self.def).map_err(|e| e.or_model(&schema.name))?));
+                }
+                Value::from_json_typed(&j, self.def.ty).ok_or_else(|| self.bad(schema, self.def.ty.expected(), text))?
+            }
+            Conv::Text => Value::from_json_typed(&J::String(t.to_owned()), self.def.ty)
+                .ok_or_else(|| self.bad(schema, self.def.ty.expected(), text))?,
+        };
+        if self.check_len {
+            v.check(&self.def).map_err(|e| e.model(&schema.name))?;
+        }
+        Ok(Some(v))
+    }
+}
+
+/// The header → one entry per CSV column: the field it fills, or `None` for a managed column
+/// (`created_at`, ...), which the database fills (ignored with a warning, as on every write).
+/// Unknown columns (DF-103), a `tenant_id` column of a multi-tenant model and a repeated column
+/// stop the import before any row is read.
+fn csv_columns(schema: &ModelSchema, headers: &csv::StringRecord) -> Result<Vec<Option<Column>>, Error> {
+    let mut cols = Vec::with_capacity(headers.len());
+    let mut seen = vec![false; schema.fields.len()];
+    for h in headers.iter().map(str::trim) {
+        if let Some(slot) = schema.fields.iter().position(|f| f.name == h) {
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(Error::new(ErrorCode::WRONG_SHAPE, format!("the CSV header names `{h}` twice"))
+                    .model(&schema.name)
+                    .field(h)
+                    .fix("keep one column per field"));
+            }
+            cols.push(Some(Column::new(schema, slot)));
+        } else if schema.managed_fields().iter().any(|m| m.column() == h) {
+            if h == ManagedField::TenantId.column() {
+                return Err(Error::new(
+                    ErrorCode::TENANT_MISUSE,
+                    format!("the CSV has a `{h}` column, but the tenant of `{}` comes from --tenant", schema.name),
+                )
+                .model(&schema.name)
+                .field(h)
+                .fix("remove the `tenant_id` column and pass --tenant <id> (one import per tenant)"));
+            }
+            tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %h, "managed column in the CSV ignored");
+            cols.push(None);
+        } else {
+            return Err(schema.unknown_field(h).fix("rename or remove the CSV column"));
+        }
+    }
+    Ok(cols)
+}
+
+/// DF-101 for a required field the row leaves out (or NULL), before the row joins a batch.
+fn check_required(schema: &ModelSchema, row: &Row) -> Result<(), Error> {
+    for (f, v) in schema.fields.iter().zip(row) {
+        if matches!(v, None | Some(Value::Null)) && f.required_on_create() {
+            return Err(Error::new(ErrorCode::MISSING_FIELD, format!("field `{}` is required", f.name))
+                .model(&schema.name)
+                .field(&f.name)
+                .fix(format!("give every row a `{}` value", f.name)));
+        }
+    }
+    Ok(())
+}
+
+/// Buffers the reader's records and sends them in chunks.
+struct Sender<'a> {
+    tx: &'a mpsc::Sender<Msg>,
+    buf: Vec<Item>,
+    schema: &'a ModelSchema,
+}
+
+impl Sender<'_> {
+    /// Queues a converted record (checks required fields); `false` when the importer is gone.
+    fn row(&mut self, line: u64, row: Result<Row, Error>) -> bool {
+        let item = match row.and_then(|r| check_required(self.schema, &r).map(|()| r)) {
+            Ok(row) => Item::Good(Good { line, spare: row.clone(), row }),
+            Err(e) => Item::Bad(line, e),
+        };
+        self.buf.push(item);
+        self.buf.len() < CHUNK || self.send()
+    }
+
+    fn send(&mut self) -> bool {
+        if self.buf.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Msg::Items(chunk)).is_ok()
+    }
+
+    /// Sends what is queued, then the fatal error.
+    fn fatal(&mut self, e: Error) {
+        if self.send() {
+            let _ = self.tx.blocking_send(Msg::Fatal(e));
+        }
+    }
 }
 
 fn shape_err(line: u64, msg: String) -> Error {
     Error::new(ErrorCode::WRONG_SHAPE, format!("line {line}: {msg}")).fix("each record must be a JSON object")
 }
 
-fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
+fn read_csv<R: Read>(r: R, out: &mut Sender<'_>) {
+    let schema = out.schema;
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(r);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
+    let cols = match rdr.headers() {
+        Ok(h) => match csv_columns(schema, h) {
+            Ok(c) => c,
+            Err(e) => return out.fatal(e),
+        },
         Err(e) => {
-            let _ = tx.blocking_send(Msg::Fatal(Error::new(
-                ErrorCode::WRONG_SHAPE,
-                format!("cannot read the CSV header: {e}"),
-            )));
-            return;
+            return out.fatal(Error::new(ErrorCode::WRONG_SHAPE, format!("cannot read the CSV header: {e}")));
         }
     };
-    let mut defs = Vec::with_capacity(headers.len());
-    for h in &headers {
-        match schema.any_field(h) {
-            Some(f) => defs.push(f),
-            None => {
-                let _ = tx.blocking_send(Msg::Fatal(schema.unknown_field(h).fix("rename or remove the CSV column")));
-                return;
-            }
-        }
-    }
     let mut rec = csv::StringRecord::new();
     loop {
         let line = rdr.position().line();
         match rdr.read_record(&mut rec) {
-            Ok(false) => return,
+            Ok(false) => {
+                out.send();
+                return;
+            }
             Ok(true) => {
                 let line = rec.position().map_or(line, |p| p.line());
-                let mut m = Map::with_capacity(headers.len());
-                let mut err = None;
-                for ((h, f), v) in headers.iter().zip(&defs).zip(rec.iter()) {
-                    match csv_cell(schema, Some(f), h, v) {
-                        Ok(j) => {
-                            m.insert(h.clone(), j);
-                        }
-                        Err(e) => {
-                            err = Some(e);
-                            break;
+                let mut row: Row = vec![None; schema.fields.len()];
+                let mut res = Ok(());
+                for (c, text) in cols.iter().zip(rec.iter()) {
+                    if let Some(c) = c {
+                        match c.convert(schema, text) {
+                            Ok(v) => row[c.slot] = v,
+                            Err(e) => {
+                                res = Err(e);
+                                break;
+                            }
                         }
                     }
                 }
-                let record = match err {
-                    Some(e) => Err(e),
-                    None => Ok(m),
-                };
-                if tx.blocking_send(Msg::Item(Item { line, record })).is_err() {
+                if !out.row(line, res.map(|()| row)) {
                     return;
                 }
             }
@@ -167,9 +337,10 @@ fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
                 let err = Error::new(ErrorCode::WRONG_SHAPE, format!("line {line}: {e}"))
                     .fix("every CSV row needs as many cells as the header");
                 // A row with the wrong number of cells is one bad row; anything else stops reading.
-                let fatal = !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. });
-                let msg = if fatal { Msg::Fatal(err) } else { Msg::Item(Item { line, record: Err(err) }) };
-                if tx.blocking_send(msg).is_err() || fatal {
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                    return out.fatal(err);
+                }
+                if !out.row(line, Err(err)) {
                     return;
                 }
             }
@@ -177,7 +348,12 @@ fn read_csv<R: Read>(r: R, schema: &ModelSchema, tx: &mpsc::Sender<Msg>) {
     }
 }
 
-fn read_jsonl<R: Read>(r: R, tx: &mpsc::Sender<Msg>) {
+/// A JSON record → a typed row, with the dynamic API's checks (DF-102/103, managed fields, tenant).
+fn json_record(schema: &ModelSchema, record: Result<Map<String, J>, Error>) -> Result<Row, Error> {
+    json_row(schema, &J::Object(record?))
+}
+
+fn read_jsonl<R: Read>(r: R, out: &mut Sender<'_>) {
     let mut rdr = BufReader::with_capacity(1 << 16, r);
     let mut buf = String::new();
     let mut line = 0u64;
@@ -185,12 +361,12 @@ fn read_jsonl<R: Read>(r: R, tx: &mpsc::Sender<Msg>) {
         buf.clear();
         line += 1;
         match rdr.read_line(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.blocking_send(Msg::Fatal(Error::new(ErrorCode::WRONG_SHAPE, format!("line {line}: {e}"))));
+            Ok(0) => {
+                out.send();
                 return;
             }
+            Ok(_) => {}
+            Err(e) => return out.fatal(Error::new(ErrorCode::WRONG_SHAPE, format!("line {line}: {e}"))),
         }
         if buf.trim().is_empty() {
             continue;
@@ -200,18 +376,19 @@ fn read_jsonl<R: Read>(r: R, tx: &mpsc::Sender<Msg>) {
             Ok(other) => Err(shape_err(line, format!("expected a JSON object, got {other}"))),
             Err(e) => Err(shape_err(line, format!("not valid JSON: {e}"))),
         };
-        if tx.blocking_send(Msg::Item(Item { line, record })).is_err() {
+        let row = json_record(out.schema, record);
+        if !out.row(line, row) {
             return;
         }
     }
 }
 
 /// Streams the elements of a top-level JSON array one by one (never the whole array in memory).
-struct ArrayVisitor<'a> {
-    tx: &'a mpsc::Sender<Msg>,
+struct ArrayVisitor<'a, 'b> {
+    out: &'a mut Sender<'b>,
 }
 
-impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -228,7 +405,8 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
                     Err(Error::new(ErrorCode::WRONG_SHAPE, format!("record {n}: expected a JSON object, got {other}")))
                 }
             };
-            if self.tx.blocking_send(Msg::Item(Item { line: n, record })).is_err() {
+            let row = json_record(self.out.schema, record);
+            if !self.out.row(n, row) {
                 return Ok(());
             }
         }
@@ -236,13 +414,16 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
     }
 }
 
-fn read_json_array<R: Read>(r: R, tx: &mpsc::Sender<Msg>) {
+fn read_json_array<R: Read>(r: R, out: &mut Sender<'_>) {
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, r));
-    if let Err(e) = (&mut de).deserialize_seq(ArrayVisitor { tx }) {
-        let _ = tx.blocking_send(Msg::Fatal(
+    match (&mut de).deserialize_seq(ArrayVisitor { out: &mut *out }) {
+        Ok(()) => {
+            out.send();
+        }
+        Err(e) => out.fatal(
             Error::new(ErrorCode::WRONG_SHAPE, format!("the JSON array cannot be read on: {e}"))
                 .fix("the file must hold one JSON array of objects; use --format jsonl for one object per line"),
-        ));
+        ),
     }
 }
 
@@ -258,7 +439,7 @@ struct Importer<'a> {
     schema: &'a ModelSchema,
     tenant: Option<&'a str>,
     on_error: OnError,
-    batch: Vec<(u64, J)>,
+    batch: Vec<Good>,
     imported: u64,
     rejected: Vec<Rejected>,
     stopped: bool,
@@ -282,30 +463,14 @@ impl Importer<'_> {
         }
     }
 
-    /// Cheap checks before a record joins a batch (required fields). Types and unknown fields
-    /// are checked by BulkCreate itself; a batch it refuses is retried row by row, which names
-    /// the bad rows with the same errors.
-    fn check(&self, m: &Map<String, J>) -> Result<(), Error> {
-        for f in &self.schema.fields {
-            let missing = matches!(m.get(&f.name), None | Some(J::Null));
-            if missing && f.required_on_create() {
-                return Err(Error::new(ErrorCode::MISSING_FIELD, format!("field `{}` is required", f.name))
-                    .model(&self.schema.name)
-                    .field(&f.name)
-                    .fix(format!("give every row a `{}` value", f.name)));
-            }
-        }
-        Ok(())
-    }
-
     async fn add(&mut self, item: Item, batch_size: usize) -> Result<(), Error> {
-        match item.record.and_then(|m| self.check(&m).map(|()| m)) {
-            Ok(m) => self.batch.push((item.line, J::Object(m))),
-            Err(e) => {
+        match item {
+            Item::Good(g) => self.batch.push(g),
+            Item::Bad(line, e) => {
                 if self.on_error == OnError::Stop {
                     self.flush().await?;
                 }
-                self.reject(item.line, &e);
+                self.reject(line, &e);
             }
         }
         if self.batch.len() >= batch_size {
@@ -318,20 +483,21 @@ impl Importer<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
         let model = self.schema.name.clone();
-        let res = self.express().bulk_create_json_iter(&model, batch.iter().map(|(_, j)| j)).await;
+        let rows = batch.iter_mut().map(|g| std::mem::take(&mut g.row));
+        let res = self.express().bulk_create_rows(&model, rows).await;
         match res {
             Ok(n) => self.imported += n,
             Err(e) if is_row_error(&e) => {
-                // Name the bad rows: retry the batch row by row.
-                for (line, j) in batch {
+                // Name the bad rows: retry the batch row by row (from the reader's copies).
+                for g in batch {
                     if self.stopped {
                         break;
                     }
-                    match self.express().create_json(&model, &j).await {
-                        Ok(_) => self.imported += 1,
-                        Err(e) if is_row_error(&e) => self.reject(line, &e),
+                    match self.express().bulk_create_rows(&model, [g.spare]).await {
+                        Ok(n) => self.imported += n,
+                        Err(e) if is_row_error(&e) => self.reject(g.line, &e),
                         Err(e) => return Err(e),
                     }
                 }
@@ -404,12 +570,16 @@ pub async fn import(a: ImportArgs) -> Result<String, CliError> {
 
     let read = Arc::new(AtomicU64::new(0));
     let reader = Counting { inner: file, read: read.clone() };
-    let (tx, mut rx) = mpsc::channel::<Msg>(batch_size.clamp(64, 8192));
+    // At most ~8,192 rows (in chunks) wait between the reader and the importer.
+    let (tx, mut rx) = mpsc::channel::<Msg>(batch_size.clamp(64, 8192).div_ceil(CHUNK).max(2));
     let rs = schema.clone();
-    let thread = std::thread::spawn(move || match format {
-        DataFormat::Csv => read_csv(reader, &rs, &tx),
-        DataFormat::Jsonl => read_jsonl(reader, &tx),
-        DataFormat::Json => read_json_array(reader, &tx),
+    let thread = std::thread::spawn(move || {
+        let mut out = Sender { tx: &tx, buf: Vec::with_capacity(CHUNK), schema: &rs };
+        match format {
+            DataFormat::Csv => read_csv(reader, &mut out),
+            DataFormat::Jsonl => read_jsonl(reader, &mut out),
+            DataFormat::Json => read_json_array(reader, &mut out),
+        }
     });
 
     use std::io::IsTerminal;
@@ -426,29 +596,27 @@ pub async fn import(a: ImportArgs) -> Result<String, CliError> {
         stopped: false,
     };
     let mut fatal: Option<Error> = None;
-    let mut seen = 0u64;
-    while let Some(msg) = rx.recv().await {
+    'read: while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Fatal(e) => {
                 fatal = Some(e);
                 break;
             }
-            Msg::Item(item) => {
-                seen += 1;
-                if let Err(e) = imp.add(item, batch_size).await {
-                    fatal = Some(e);
-                    break;
+            Msg::Items(items) => {
+                for item in items {
+                    if let Err(e) = imp.add(item, batch_size).await {
+                        fatal = Some(e);
+                        break 'read;
+                    }
+                    if imp.stopped {
+                        break 'read;
+                    }
                 }
             }
         }
-        if imp.stopped {
-            break;
-        }
-        if seen.is_multiple_of(1024) {
-            pb.set_position(read.load(Ordering::Relaxed));
-            let secs = started.elapsed().as_secs_f64().max(1e-9);
-            pb.set_message(format!("{} rows, {:.0} rows/s", imp.imported, imp.imported as f64 / secs));
-        }
+        pb.set_position(read.load(Ordering::Relaxed));
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        pb.set_message(format!("{} rows, {:.0} rows/s", imp.imported, imp.imported as f64 / secs));
     }
     if fatal.is_none()
         && !imp.stopped

@@ -139,6 +139,67 @@ pub(crate) fn check_value(schema: &ModelSchema, f: &FieldDef, v: &Value) -> Resu
     dataflow_sql::portable::check(schema, f, v)
 }
 
+/// Checks a row of already-typed values from a dynamic caller ([`Express::bulk_create_rows`]):
+/// one slot per user field (DF-107 otherwise) and every supplied non-NULL value of its field's
+/// type (DF-102). The rest (nullability, `max_len`, required fields, defaults, ids) is
+/// [`prepare_insert`]'s, as for every other write.
+///
+/// [`Express::bulk_create_rows`]: crate::Express::bulk_create_rows
+pub(crate) fn check_row_types(schema: &ModelSchema, row: InputRow) -> Result<InputRow> {
+    if row.len() != schema.fields.len() {
+        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+        return Err(Error::new(
+            ErrorCode::WRONG_SHAPE,
+            format!("a row of model `{}` needs {} values, got {}", schema.name, schema.fields.len(), row.len()),
+        )
+        .model(&schema.name)
+        .fix(format!("pass one slot per field, in this order: {}", names.join(", "))));
+    }
+    for (f, v) in schema.fields.iter().zip(&row) {
+        if let Some(v) = v
+            && !of_type(v, f.ty)
+        {
+            return Err(Error::new(
+                ErrorCode::WRONG_TYPE,
+                format!("field `{}` expects {}, got {v:?}", f.name, f.ty.rust_name()),
+            )
+            .model(&schema.name)
+            .field(&f.name)
+            .fix(format!("pass a `Value` of the field's type ({})", f.ty.rust_name())));
+        }
+    }
+    Ok(row)
+}
+
+/// Whether `v` is NULL or the `Value` variant of `ty` (array elements of the element type).
+fn of_type(v: &Value, ty: FieldType) -> bool {
+    use dataflow_sql::ArrayElem;
+    match (ty, v) {
+        (_, Value::Null)
+        | (FieldType::String, Value::String(_))
+        | (FieldType::I32, Value::I32(_))
+        | (FieldType::I64, Value::I64(_))
+        | (FieldType::F64, Value::F64(_))
+        | (FieldType::Bool, Value::Bool(_))
+        | (FieldType::DateTime, Value::DateTime(_))
+        | (FieldType::Date, Value::Date(_))
+        | (FieldType::Uuid, Value::Uuid(_))
+        | (FieldType::Decimal, Value::Decimal(_))
+        | (FieldType::Json, Value::Json(_))
+        | (FieldType::Bytes, Value::Bytes(_)) => true,
+        (FieldType::Array(elem), Value::Array(items)) => items.iter().all(|x| {
+            matches!(
+                (elem, x),
+                (ArrayElem::String, Value::String(_))
+                    | (ArrayElem::I64, Value::I64(_))
+                    | (ArrayElem::F64, Value::F64(_))
+                    | (ArrayElem::Bool, Value::Bool(_))
+            )
+        }),
+        _ => false,
+    }
+}
+
 /// A row ready for INSERT: whether `id` is written, and the values of the written fields.
 pub(crate) struct Prepared {
     pub with_id: bool,

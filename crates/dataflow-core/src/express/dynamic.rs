@@ -526,6 +526,38 @@ impl Express<'_> {
         with_conn!(self, e, cx, c, ops::bulk_create::bulk_create_iter(&mut c, &cx, rows, None).await)
     }
 
+    /// BulkCreate from an iterator of rows already typed, chunk by chunk in one transaction
+    /// (bounded memory): the dynamic counterpart of the typed `bulk_create_iter`, for callers
+    /// that convert their input themselves (`dataflow import` of CSV) and need no JSON on the way.
+    ///
+    /// A row has one slot per user field, in the order of [`ModelSchema::fields`]; `None` means
+    /// "not supplied" (the default, NULL, or a generated `id`), `Some(Value::Null)` an explicit
+    /// NULL. Managed columns (`created_at`, `tenant_id`, ...) have no slot: they are filled as on
+    /// every write (the tenant from the handle). Each row is checked as BulkCreate checks JSON
+    /// records: its length (DF-107), value types (DF-102), nullability and `max_len` (DF-102),
+    /// required fields (DF-101); then tenant context, write protection and the audit trail apply
+    /// as for [`Express::bulk_create_json_iter`]. Returns how many rows were inserted; on an
+    /// error nothing of this call is kept.
+    ///
+    /// ```no_run
+    /// # async fn run(db: dataflow_core::DataFlow) -> dataflow_sql::Result<()> {
+    /// use dataflow_sql::Value;
+    /// // Model `User`: id (string), name (string), age (i32, nullable).
+    /// let rows = (0..3).map(|i| vec![Some(Value::String(format!("u{i}"))), Some(Value::String("N".into())), None]);
+    /// let n = db.express().bulk_create_rows("User", rows).await?;
+    /// assert_eq!(n, 3);
+    /// # Ok(()) }
+    /// ```
+    pub async fn bulk_create_rows<I>(&mut self, model: &str, rows: I) -> Result<u64>
+    where
+        I: IntoIterator<Item = Vec<Option<Value>>>,
+    {
+        let e = self.db.model(model)?;
+        let s = e.schema.clone();
+        let rows = rows.into_iter().map(move |r| ops::check_row_types(&s, r));
+        with_conn!(self, e, cx, c, ops::bulk_create::bulk_create_iter(&mut c, &cx, rows, None).await)
+    }
+
     /// Streams List results as JSON records (bounded memory). On the pool only.
     pub fn list_stream_json(&self, model: &str, params: &J) -> impl Stream<Item = Result<J>> + '_ {
         let prepared = self.db.model(model).and_then(|e| {
