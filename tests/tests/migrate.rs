@@ -201,6 +201,34 @@ async fn second_register_issues_no_ddl(db: &TestDb) {
     assert_eq!(applied_runs(&b, "Note").await, 1);
 }
 
+/// A multi-tenant table made when the managed tenant index was `(tenant_id)`: register adds the
+/// `(tenant_id, id)` index by itself and offers the old one as an optional, planned drop.
+async fn legacy_tenant_index_is_replaced(db: &TestDb) {
+    let s = ModelSchema::from_json(&json!({"name": "Ticket", "fields": [{"name": "id", "type": "i64"},
+        {"name": "title", "type": "string"}], "options": {"multi_tenant": true}}))
+    .unwrap();
+    let df = register(db, &s).await.unwrap();
+    assert!(df.plan_migration(&s).await.unwrap().steps.is_empty());
+    df.tenant("acme").create_json("Ticket", &json!({"title": "a"})).await.unwrap();
+    df.close().await;
+    // Back to the old layout, as an older DataFlow left it.
+    let on = if db.backend() == Backend::MySql { " ON tickets" } else { "" };
+    exec(db, &format!("DROP INDEX idx_tickets_tenant_id_id{on}")).await;
+    exec(db, "CREATE INDEX idx_tickets_tenant_id ON tickets (tenant_id)").await;
+
+    let df = register(db, &s).await.unwrap();
+    let plan = df.plan_migration(&s).await.unwrap();
+    assert_eq!(plan.steps.len(), 1, "{plan}");
+    let step = &plan.steps[0];
+    assert_eq!(step.kind, StepKind::DropIndex { name: "idx_tickets_tenant_id".into() });
+    assert!(!step.required && step.description.contains("replaced by the managed `(tenant_id, id)` index"), "{plan}");
+    assert_eq!(df.tenant("acme").count_json("Ticket", &json!({})).await.unwrap(), 1);
+    let report = df.apply_plan(&plan, Risk::Medium).await.unwrap();
+    assert_eq!(report.applied.len(), 1, "{}", report.remaining);
+    assert!(df.plan_migration(&s).await.unwrap().steps.is_empty());
+    df.close().await;
+}
+
 async fn existing_schema_mode_reports_every_mismatch(db: &TestDb) {
     let ddl = match db.backend() {
         Backend::Postgres => {
@@ -276,4 +304,5 @@ backend_tests!(
     second_register_issues_no_ddl,
     existing_schema_mode_reports_every_mismatch,
     discovery_round_trips,
+    legacy_tenant_index_is_replaced,
 );

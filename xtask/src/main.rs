@@ -10,6 +10,7 @@
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
 //! cargo xtask bench --import [--rows N] [--backend B]  `dataflow import` of a CSV vs `bulk_create_iter`
 //! cargo xtask bench --macro-compile [--runs N]     compile time of 50 `#[dataflow::model]`s vs plain structs
+//! cargo xtask bench --observe-instructions [--ops N] [--backend B]  tracing + metrics overhead in instructions (valgrind)
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```
@@ -18,6 +19,7 @@ use std::process::{Command, ExitCode};
 
 mod import_bench;
 mod macro_compile;
+mod observe_instr;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -149,6 +151,9 @@ fn bench(args: &[String]) -> Result {
     }
     if args.iter().any(|a| a == "--macro-compile") {
         return macro_compile::bench(args);
+    }
+    if args.iter().any(|a| a == "--observe-instructions") {
+        return observe_instr::bench(args);
     }
     run(cargo().args(["bench", "--workspace"]).args(args))
 }

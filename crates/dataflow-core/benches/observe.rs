@@ -8,6 +8,12 @@
 //! `BENCH_ITERS` (default 1000) operations per round, `BENCH_ROUNDS` (default 5) interleaved
 //! rounds; the median round is reported, as wall time and as the process's on-CPU time (the
 //! client-side cost, robust to other load on the machine).
+//!
+//! Instruction counts (deterministic, for overheads smaller than this machine's timing noise):
+//! `cargo xtask bench --observe-instructions` runs this binary under valgrind with
+//! `BENCH_INSTR=<backend>,<mode>,<op>,<n>` — one backend, one mode (`off`, `on`, `exporter`), one
+//! operation (`read`, `insert`) repeated n times after the same set-up — and takes the difference
+//! between two n as the instructions of one operation, every thread included.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -176,8 +182,58 @@ async fn drop_table(db: &DataFlow, table: &str) {
 struct NoopLayer;
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 
+/// `BENCH_INSTR=<backend>,<mode>,<op>,<n>`: set up as [`bench`] does, then run `op` n times in
+/// `mode` and exit (see the module docs). Everything but the n operations is the same for two
+/// runs that differ only in n, so their instruction counts differ by n operations.
+async fn instr(spec: &str) {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [backend, mode, op, n] = parts[..] else { panic!("BENCH_INSTR=<backend>,<mode>,<op>,<n>, got {spec:?}") };
+    let n: usize = n.parse().expect("n");
+    let path = std::env::temp_dir().join(format!("df_observe_instr_{}.db", std::process::id()));
+    let url = match backend {
+        "sqlite" => format!("sqlite://{}", path.display()),
+        "postgres" => std::env::var("DATAFLOW_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+        "mysql" => {
+            std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
+        }
+        other => panic!("unknown backend {other}"),
+    };
+    let db = connect(&url, mode != "off").await;
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        ids.push(db.express().create(&Probe { id: 0, name: format!("seed{i}"), qty: 0 }).await.unwrap().id);
+    }
+    let _t = (mode == "exporter").then(|| {
+        let only_dataflow = tracing_subscriber::filter::Targets::new().with_target("dataflow", tracing::Level::TRACE);
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(NoopLayer.with_filter(only_dataflow)))
+    });
+    let _m = (mode == "exporter").then(|| metrics::set_default_local_recorder(&metrics::NoopRecorder));
+    // Warm-up: statement caches, pool, per-model metric keys.
+    round(&db, &ids, 50).await;
+    for i in 0..n {
+        if op == "read" {
+            assert!(db.express().read::<Probe>(ids[i % ids.len()]).await.unwrap().is_some());
+        } else {
+            db.express().create(&Probe { id: 0, name: format!("p{i}"), qty: 1 }).await.unwrap();
+        }
+    }
+    drop((_t, _m));
+    if backend != "sqlite" {
+        drop_table(&db, &Probe::schema().table).await;
+    }
+    db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    if let Ok(spec) = std::env::var("BENCH_INSTR") {
+        rt.block_on(instr(&spec));
+        return;
+    }
     rt.block_on(async {
         let path = std::env::temp_dir().join(format!("df_observe_bench_{}.db", std::process::id()));
         bench("sqlite", &format!("sqlite://{}", path.display())).await;

@@ -13,8 +13,9 @@
 //!   values (`{"field": {"old": v}}`).
 //!
 //! Reads are chunked (`IN` lists of `IDS_PER_READ`) and audit rows are written with multi-row
-//! INSERTs below each backend's bind limit (`dataflow_sql::audit::insert`), so a 10,000-record
-//! bulk write adds a bounded handful of statements, not one per record.
+//! INSERTs below each backend's bind limit (`dataflow_sql::audit::insert`; from 1,000 rows on
+//! PostgreSQL, one `COPY … FROM STDIN`), so a 10,000-record bulk write adds a bounded handful of
+//! statements, not one per record.
 //!
 //! The table is the append-only model `AuditEntry` ([`dataflow_sql::audit::schema`]),
 //! registered with the first audited model: query it like any model
@@ -87,9 +88,14 @@ fn audit_row(cx: &Ctx<'_>, record_id: Option<String>, changes: Option<String>) -
     }
 }
 
-/// Appends audit rows on `c` (multi-row INSERTs, chunked).
-pub(crate) async fn write(c: &mut Conn<'_>, cx: &Ctx<'_>, rows: Vec<AuditRow>) -> Result<()> {
+/// Appends audit rows on `c`: `COPY … FROM STDIN` for large sets on PostgreSQL, multi-row
+/// INSERTs (chunked) otherwise.
+pub(crate) async fn write(c: &mut Conn<'_>, cx: &Ctx<'_>, mut rows: Vec<AuditRow>) -> Result<()> {
     let s = schema();
+    if let Some((copy, values)) = dataflow_sql::audit::copy(s, cx.dialect, &mut rows) {
+        c.copy_in(&copy, &values, s).await?;
+        return Ok(());
+    }
     for st in dataflow_sql::audit::insert(s, cx.dialect, rows) {
         c.execute(st.into(), s).await?;
     }

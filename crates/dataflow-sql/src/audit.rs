@@ -7,7 +7,7 @@
 
 use crate::dialect::Dialect;
 use crate::schema::{FieldDef, FieldType, IndexDef, ModelSchema};
-use crate::stmt::{Rows, Scope, Sql, insert_many, insert_unnest};
+use crate::stmt::{CopyIn, Rows, Scope, Sql, copy_in, insert_many, insert_unnest};
 use crate::value::Value;
 
 /// The audit model's name.
@@ -134,6 +134,26 @@ pub fn insert(schema: &ModelSchema, dialect: Dialect, rows: Vec<AuditRow>) -> Ve
     insert_many(schema, dialect, &r, Scope::default(), None)
 }
 
+/// Rows from which PostgreSQL audit rows are sent with `COPY … FROM STDIN` ([`copy`]).
+pub const COPY_MIN: usize = 1_000;
+
+/// PostgreSQL, from [`COPY_MIN`] rows on: the `COPY "dataflow_audit" (..) FROM STDIN` of `rows`
+/// and the rows' values to encode with [`CopyIn::encode_row`] (`changes` as its JSON text, which
+/// the `jsonb` column's input function parses). `None` below [`COPY_MIN`] or on another dialect:
+/// use [`insert`] then (`rows` is emptied only when `Some` is returned).
+pub fn copy<'s>(
+    schema: &'s ModelSchema,
+    dialect: Dialect,
+    rows: &mut Vec<AuditRow>,
+) -> Option<(CopyIn<'s>, Vec<Vec<Value>>)> {
+    if dialect != Dialect::Postgres || rows.len() < COPY_MIN {
+        return None;
+    }
+    // `copy_in` reads the fields and `now` only, not the rows.
+    let c = copy_in(schema, &Rows { fields: &FIELDS, rows: &[], now: rows[0].at }, Scope::default())?;
+    Some((c, std::mem::take(rows).into_iter().map(|r| r.values(false)).collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +196,27 @@ mod tests {
             assert!(sts[0].sql.contains("dataflow_audit"), "{}", sts[0].sql);
         }
         assert!(insert(&s, Dialect::Sqlite, Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn large_postgres_sets_are_one_copy_with_changes_as_text() {
+        let s = schema();
+        let mut few: Vec<AuditRow> = (0..COPY_MIN - 1).map(row).collect();
+        assert!(copy(&s, Dialect::Postgres, &mut few).is_none());
+        assert_eq!(few.len(), COPY_MIN - 1, "rows are kept for `insert`");
+        let mut many: Vec<AuditRow> = (0..COPY_MIN).map(row).collect();
+        assert!(copy(&s, Dialect::MySql, &mut many).is_none() && copy(&s, Dialect::Sqlite, &mut many).is_none());
+        let (c, values) = copy(&s, Dialect::Postgres, &mut many).unwrap();
+        assert!(many.is_empty());
+        assert_eq!(
+            c.sql,
+            r#"COPY "dataflow_audit" ("at", "operation", "model", "record_id", "tenant", "actor", "outcome", "changes") FROM STDIN"#
+        );
+        let mut line = String::new();
+        c.encode_row(&values[7], &mut line);
+        assert_eq!(
+            line,
+            "1970-01-01 00:00:00.000000+00\tBulkCreate\tOrder\t7\t\\N\talice\tok\t{\"total\":{\"new\":7}}\n"
+        );
     }
 }

@@ -233,11 +233,19 @@ fn index_steps(
         if l.name.starts_with("sqlite_autoindex_") {
             continue;
         }
+        // The managed tenant index used to be `(tenant_id)`; `(tenant_id, id)` replaces it where
+        // the primary key is `id` alone.
+        let legacy_tenant = schema.options.multi_tenant && l.columns.len() == 1 && l.columns[0] == "tenant_id";
+        let why = if legacy_tenant {
+            "replaced by the managed `(tenant_id, id)` index"
+        } else {
+            "the model no longer declares it"
+        };
         let s = step(
             StepKind::DropIndex { name: l.name.clone() },
             Risk::Medium,
             false,
-            format!("drop index `{}` on `{table}` (the model no longer declares it)", l.name),
+            format!("drop index `{}` on `{table}` ({why})", l.name),
             vec![sql::drop_index(table, &l.name, d)?],
         );
         out.push((s, None));

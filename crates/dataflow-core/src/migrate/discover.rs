@@ -164,6 +164,8 @@ pub fn to_schema(
         .indexes
         .iter()
         .filter(|i| !i.primary && i.columns.len() > 1)
+        // The managed tenant index (`dataflow_sql::ddl::wanted_indexes`) comes with `multi_tenant`.
+        .filter(|i| !(options.multi_tenant && !i.unique && i.columns == ["tenant_id", "id"]))
         .map(|i| IndexDef { name: Some(i.name.clone()), fields: i.columns.clone(), unique: i.unique })
         .collect();
     let schema = ModelSchema { name: model_name(&live.name), table: live.name.clone(), fields, options, indexes };

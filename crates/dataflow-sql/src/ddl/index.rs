@@ -1,6 +1,6 @@
 //! Index names and CREATE INDEX statements.
 
-use crate::schema::IndexDef;
+use crate::schema::{IndexDef, ManagedField};
 use crate::stmt::quote;
 use crate::{Dialect, ModelSchema};
 
@@ -27,7 +27,8 @@ pub fn index_name(schema: &ModelSchema, fields: &[String], unique: bool) -> Stri
 }
 
 /// Every index the model wants, in a stable order: field `unique` flags, field `index` flags,
-/// the managed `tenant_id` index (multi-tenant models), then `schema.indexes`. The primary key
+/// the managed tenant index (multi-tenant models: `(tenant_id, id)`, or `(tenant_id)` when the
+/// primary key is already `(tenant_id, id)`), then `schema.indexes`. The primary key
 /// is not listed. Each has its final name; duplicates by name are dropped.
 ///
 /// On multi-tenant models every unique index is per tenant: `tenant_id` is prepended to its
@@ -53,7 +54,13 @@ pub fn wanted_indexes(schema: &ModelSchema) -> Vec<IndexDef> {
         }
     }
     for m in schema.managed_fields() {
-        if m.def().index {
+        if m == ManagedField::TenantId && !crate::tenant::tenant_primary_key(schema) && schema.id_field().is_some() {
+            // Ids are table-wide here (the key is `id`): `(tenant_id, id)` serves both the
+            // scoped by-id statements (`id = ? AND tenant_id = ?`) and `ORDER BY id` within a
+            // tenant, where an index on `tenant_id` alone makes PostgreSQL filter or sort every
+            // row of the tenant. With the `(tenant_id, id)` primary key the key itself does it.
+            push(vec![m.column().to_owned(), "id".to_owned()], false, None);
+        } else if m.def().index {
             push(vec![m.column().to_owned()], false, None);
         }
     }

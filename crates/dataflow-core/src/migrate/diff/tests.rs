@@ -137,3 +137,39 @@ fn mysql_text_to_varchar_for_a_new_index_is_probed() {
     assert_eq!(steps[0].1, Some(Probe::LongerThan("name".into(), 255)));
     assert!(matches!(steps[1].0.kind, StepKind::AddIndex { unique: false, .. }));
 }
+
+#[test]
+fn tenant_index_covers_id_and_replaces_the_single_column_one() {
+    let mut s = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("n", FieldType::I32)]);
+    s.options.multi_tenant = true;
+    for (d, id, n, t) in [
+        (Dialect::Postgres, "bigint", "integer", "character varying(255)"),
+        (Dialect::MySql, "bigint(20)", "int(11)", "varchar(255)"),
+        (Dialect::Sqlite, "integer", "integer", "varchar(255)"),
+    ] {
+        let old = LiveIndex {
+            name: "idx_items_tenant_id".into(),
+            columns: vec!["tenant_id".into()],
+            unique: false,
+            primary: false,
+        };
+        let l = live(vec![col("id", id, false), col("n", n, false), col("tenant_id", t, false)], vec![old]);
+        let steps = diff(&s, d, Some(&l)).unwrap();
+        assert_eq!(steps.len(), 2, "{d}: {steps:?}");
+        let (add, drop) = (&steps[0].0, &steps[1].0);
+        assert_eq!(add.kind, StepKind::AddIndex { name: "idx_items_tenant_id_id".into(), unique: false }, "{d}");
+        assert_eq!((add.risk, add.required), (Risk::Low, true), "{d}");
+        assert!(add.sql[0].replace('`', "\"").ends_with(r#" ("tenant_id", "id")"#), "{d}: {}", add.sql[0]);
+        assert_eq!(drop.kind, StepKind::DropIndex { name: "idx_items_tenant_id".into() }, "{d}");
+        assert!(!drop.required && drop.description.contains("replaced by the managed `(tenant_id, id)` index"), "{d}");
+        // Once both are in place nothing is left to do.
+        let new = LiveIndex {
+            name: "idx_items_tenant_id_id".into(),
+            columns: vec!["tenant_id".into(), "id".into()],
+            unique: false,
+            primary: false,
+        };
+        let l = live(vec![col("id", id, false), col("n", n, false), col("tenant_id", t, false)], vec![new]);
+        assert!(diff(&s, d, Some(&l)).unwrap().is_empty(), "{d}");
+    }
+}

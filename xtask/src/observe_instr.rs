@@ -1,0 +1,101 @@
+//! `cargo xtask bench --observe-instructions [--ops N] [--backend sqlite|postgres|mysql|all]`: the
+//! overhead of tracing + metrics (issue 15) in instructions, which do not move with the machine's
+//! load the way time does.
+//!
+//! Builds the `observe` bench (`bench` profile) and runs it under valgrind (`cachegrind`, no cache
+//! simulation) with `BENCH_INSTR=<backend>,<mode>,<op>,<n>` for n = 100 and n = 100 + N: the
+//! difference of the two counts, divided by N, is the instructions of one operation in that mode,
+//! every thread of the process included (sqlx's SQLite worker too). Modes: `off` (instrumentation
+//! disabled), `on` (enabled, nobody listening), `exporter` (every DataFlow span built by a
+//! registry, every metric handed to a no-op recorder). Prints a markdown table with the ratios
+//! against `off`.
+
+use std::process::Command;
+
+use crate::{Result, cargo, root};
+
+/// Instructions of one `BENCH_INSTR` run of `exe`.
+fn count(exe: &str, spec: &str) -> Result<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", exe])
+        .env("BENCH_INSTR", spec)
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("could not run valgrind (Debian package `valgrind`): {e}"))?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("BENCH_INSTR={spec} failed under valgrind:\n{err}"));
+    }
+    // `==123== I   refs:      1,234,567`
+    err.lines()
+        .find_map(|l| l.split_once("I   refs:").map(|(_, n)| n.trim().replace(',', "")))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no `I refs` line in valgrind's output for {spec}:\n{err}"))
+}
+
+pub fn bench(args: &[String]) -> Result {
+    let mut ops: u64 = 400;
+    let mut backends = vec!["sqlite", "postgres", "mysql"];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--observe-instructions" => {}
+            "--ops" => {
+                ops =
+                    it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or("--ops takes a positive number")?
+            }
+            "--backend" => {
+                backends = match it.next().map(String::as_str) {
+                    Some("all") => vec!["sqlite", "postgres", "mysql"],
+                    Some(b @ ("sqlite" | "postgres" | "mysql")) => vec![b],
+                    _ => return Err("--backend takes sqlite, postgres, mysql or all".into()),
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`: usage: cargo xtask bench --observe-instructions [--ops N] [--backend B]"
+                ));
+            }
+        }
+    }
+    let build = cargo()
+        .args(["bench", "--workspace", "--bench", "observe", "--no-run", "--message-format=json"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("could not build the observe bench: {e}"))?;
+    if !build.status.success() {
+        return Err(format!("building the observe bench failed:\n{}", String::from_utf8_lossy(&build.stderr)));
+    }
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    let exe = stdout
+        .lines()
+        .filter(|l| l.contains("\"name\":\"observe\""))
+        .find_map(|l| l.split_once("\"executable\":\"").and_then(|(_, rest)| rest.split_once('"')).map(|(p, _)| p))
+        .ok_or("cargo did not report the observe bench executable")?
+        .to_owned();
+    let base = 100;
+    println!(
+        "| backend | operation | off (instr/op) | on, nobody listening | on ÷ off | on + no-op exporter | exporter ÷ off |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for backend in backends {
+        for op in ["read", "insert"] {
+            let mut per_op = [0f64; 3];
+            for (k, mode) in ["off", "on", "exporter"].into_iter().enumerate() {
+                let small = count(&exe, &format!("{backend},{mode},{op},{base}"))?;
+                let large = count(&exe, &format!("{backend},{mode},{op},{}", base + ops))?;
+                per_op[k] = large.saturating_sub(small) as f64 / ops as f64;
+                eprintln!("xtask: {backend} {op} {mode}: {small} / {large} instructions");
+            }
+            println!(
+                "| {backend} | {op} | {:.0} | {:.0} | {:.3} | {:.0} | {:.3} |",
+                per_op[0],
+                per_op[1],
+                per_op[1] / per_op[0],
+                per_op[2],
+                per_op[2] / per_op[0]
+            );
+        }
+    }
+    Ok(())
+}
