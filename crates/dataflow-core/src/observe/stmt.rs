@@ -7,11 +7,24 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dataflow_sql::{FieldDef, ModelSchema, Result, Value};
-use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::{CURRENT, Observer, metrics};
 use crate::db::pool::{Conn, Done, SqlText, Stmt};
+
+/// Awaits a statement's future inside `span`, polled in place: unlike `.instrument(span)` the
+/// future is not moved into a wrapper (a copy of its whole state).
+macro_rules! in_span {
+    ($span:expr, $fut:expr) => {{
+        let span: &tracing::Span = $span;
+        let mut fut = std::pin::pin!($fut);
+        std::future::poll_fn(|cx| {
+            let _in_span = span.enter();
+            fut.as_mut().poll(cx)
+        })
+        .await
+    }};
+}
 
 /// The observer of the running operation, when instrumentation is on.
 fn current() -> Option<Arc<Observer>> {
@@ -115,7 +128,7 @@ impl Conn<'_> {
         let Some(obs) = current() else { return self.execute_raw_unobserved(sql, schema).await };
         let span = span(&obs, sql, None, schema);
         let t0 = Instant::now();
-        let r = self.execute_raw_unobserved(sql, schema).instrument(span.clone()).await;
+        let r = in_span!(&span, self.execute_raw_unobserved(sql, schema));
         finish(&obs, &span, sql, schema.map(|s| s.name.as_str()), t0, None, r.as_ref().err());
         r
     }
@@ -126,7 +139,7 @@ impl Conn<'_> {
         let (st, sql) = shared(st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
-        let r = self.execute_unobserved(st, schema).instrument(span.clone()).await;
+        let r = in_span!(&span, self.execute_unobserved(st, schema));
         let rows = r.as_ref().ok().map(|d| ("dataflow.rows_affected", d.rows));
         finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
         r
@@ -142,7 +155,7 @@ impl Conn<'_> {
         let Some(obs) = current() else { return self.copy_in_unobserved(copy, rows, schema).await };
         let span = span(&obs, &copy.sql, None, Some(schema));
         let t0 = Instant::now();
-        let r = self.copy_in_unobserved(copy, rows, schema).instrument(span.clone()).await;
+        let r = in_span!(&span, self.copy_in_unobserved(copy, rows, schema));
         let n = r.as_ref().ok().map(|n| ("dataflow.rows_affected", *n));
         finish(&obs, &span, &copy.sql, Some(&schema.name), t0, n, r.as_ref().err());
         r
@@ -159,7 +172,7 @@ impl Conn<'_> {
         let (st, sql) = shared(st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
-        let r = self.fetch_all_unobserved(st, cols, schema).instrument(span.clone()).await;
+        let r = in_span!(&span, self.fetch_all_unobserved(st, cols, schema));
         let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", v.len() as u64));
         finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
         r
@@ -176,7 +189,7 @@ impl Conn<'_> {
         let (st, sql) = shared(st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
-        let r = self.fetch_optional_unobserved(st, cols, schema).instrument(span.clone()).await;
+        let r = in_span!(&span, self.fetch_optional_unobserved(st, cols, schema));
         let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", u64::from(v.is_some())));
         finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
         r

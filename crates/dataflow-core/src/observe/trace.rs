@@ -5,7 +5,6 @@ use std::future::Future;
 use std::time::Instant;
 
 use dataflow_sql::{Error, Result, Value};
-use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::{CURRENT, metrics};
@@ -136,7 +135,15 @@ pub(crate) async fn operation<T: Observed>(
         "error.type" = Empty,
     );
     let t0 = Instant::now();
-    let out = CURRENT.scope(obs.clone(), fut.instrument(span.clone())).await;
+    // Polled in place, inside the span and with the observer set for the statements: the
+    // operation's future (several KB) is not moved into wrapper futures (`Instrumented`,
+    // `TaskLocalFuture`), each move being a copy of the whole state.
+    let mut fut = std::pin::pin!(fut);
+    let out = std::future::poll_fn(|cx| {
+        let _in_span = span.enter();
+        CURRENT.sync_scope(obs.clone(), || fut.as_mut().poll(cx))
+    })
+    .await;
     let elapsed = t0.elapsed();
     let err = out.error();
     let rows = out.rows();
