@@ -2,7 +2,8 @@
 //! reuses the SQL text rendered the first time and only re-binds the values
 //! (see `render/shape.rs` for what a shape is and how the values are found without rendering).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use sea_query::{Asterisk, Condition, Expr, Query};
@@ -21,14 +22,42 @@ pub const SHAPE_CACHE_CAPACITY: usize = 512;
 /// [`SHAPE_CACHE_CAPACITY`] entries stay within a few MB per model.
 pub const SHAPE_CACHE_MAX_TEXT: usize = 8 * 1024;
 
+/// Bytes of cached SQL text pieces kept for the whole process (see [`intern`]).
+pub const SHAPE_TEXT_INTERN_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Interned SQL text pieces and their total size.
+static INTERNED: Mutex<(Option<HashSet<&'static str>>, usize)> = Mutex::new((None, 0));
+
+/// `s` as a `'static` text shared by every cache of the process, so that binding a cached piece
+/// into a statement (and sea-query's copy of the statement's condition when it builds) copies no
+/// text. The pieces are SQL text rendered from schema names and operators — never a value, values
+/// are bound — and each distinct piece is kept once; past [`SHAPE_TEXT_INTERN_LIMIT`] bytes in all,
+/// pieces are owned by their cache entry instead (and copied on every use).
+fn intern(s: &str) -> Cow<'static, str> {
+    let Ok(mut guard) = INTERNED.lock() else { return Cow::Owned(s.to_owned()) };
+    let (set, bytes) = &mut *guard;
+    let set = set.get_or_insert_with(HashSet::new);
+    if let Some(&kept) = set.get(s) {
+        return Cow::Borrowed(kept);
+    }
+    if *bytes + s.len() > SHAPE_TEXT_INTERN_LIMIT {
+        return Cow::Owned(s.to_owned());
+    }
+    *bytes += s.len();
+    let kept: &'static str = Box::leak(s.into());
+    set.insert(kept);
+    Cow::Borrowed(kept)
+}
+
 /// A cached WHERE text (`None`: the shape is always rendered).
 type Fragment = Option<Arc<Cached>>;
 
 /// One part of a cached WHERE text, in order: a piece of SQL text or the next bound value.
 #[derive(Debug, PartialEq)]
 enum Slot {
-    /// SQL text between two bound values, written as is (never tokenized again).
-    Text(Box<str>),
+    /// SQL text between two bound values, written as is (never tokenized again); interned
+    /// ([`intern`]) so that using it copies nothing.
+    Text(Cow<'static, str>),
     /// The next value of the filter.
     Value,
 }
@@ -41,7 +70,7 @@ enum Slot {
 /// tokenized on every use, as before).
 #[derive(Debug)]
 struct Cached {
-    template: Box<str>,
+    template: Cow<'static, str>,
     slots: Box<[Slot]>,
     /// Number of [`Slot::Value`]s: the values a filter of this shape binds.
     values: usize,
@@ -113,11 +142,11 @@ fn embed(cached: &Cached, values: Vec<sea_query::Value>) -> Condition {
     let mut exprs = Vec::with_capacity(cached.slots.len());
     for slot in &cached.slots {
         match slot {
-            Slot::Text(t) => exprs.push(Expr::Custom(String::from(&**t).into())),
+            Slot::Text(t) => exprs.push(Expr::Custom(t.clone())),
             Slot::Value => exprs.extend(values.next().map(Expr::Value)),
         }
     }
-    Condition::all().add(Expr::cust_with_exprs(String::from(&*cached.template), exprs))
+    Condition::all().add(Expr::cust_with_exprs(cached.template.clone(), exprs))
 }
 
 /// Characters that may separate two placeholders in a template: sea-query's tokenizer writes them
@@ -192,7 +221,7 @@ fn cut(frag: &str, dialect: Dialect, n: usize) -> Option<Cached> {
                     template.push(char::from(b[0]));
                 }
                 if b.len() > lead + trail {
-                    push(&mut template, Slot::Text(piece[lead..piece.len() - trail].into()));
+                    push(&mut template, Slot::Text(intern(&piece[lead..piece.len() - trail])));
                 }
                 if before_value {
                     template.push(char::from(b[b.len() - 1]));
@@ -204,7 +233,7 @@ fn cut(frag: &str, dialect: Dialect, n: usize) -> Option<Cached> {
             start = marks[i].1;
         }
     }
-    Some(Cached { template: template.into(), slots: slots.into(), values: n })
+    Some(Cached { template: intern(&template), slots: slots.into(), values: n })
 }
 
 impl Filter {
@@ -260,7 +289,7 @@ fn checked_fragment(cond: &Condition, dialect: Dialect, values: &[sea_query::Val
     }
     let frag = sql.strip_prefix(PROBE_HEAD).filter(|f| f.len() <= SHAPE_CACHE_MAX_TEXT)?;
     let whole =
-        || Cached { template: frag.into(), slots: values.iter().map(|_| Slot::Value).collect(), values: values.len() };
+        || Cached { template: intern(frag), slots: values.iter().map(|_| Slot::Value).collect(), values: values.len() };
     let reproduces = |c: &Cached| {
         let (again, rebound) = probe(embed(c, values.to_vec()), dialect);
         again.strip_prefix(PROBE_HEAD) == Some(frag) && rebound.0 == values
@@ -274,7 +303,7 @@ mod tests {
     use crate::{FieldDef, FieldType};
 
     fn text(s: &str) -> Slot {
-        Slot::Text(s.into())
+        Slot::Text(Cow::Owned(s.into()))
     }
 
     #[test]
@@ -293,6 +322,13 @@ mod tests {
         assert_eq!(&*c.slots, &[Slot::Value, text("="), Slot::Value]);
         let c = cut(r#""x" IS NULL"#, Dialect::Postgres, 0).unwrap();
         assert_eq!((&*c.template, &*c.slots), ("$1", &[text(r#""x" IS NULL"#)][..]));
+    }
+
+    #[test]
+    fn pieces_are_interned_once() {
+        let (a, b) = (intern(r#"AND "a_test_piece" ="#), intern(&String::from(r#"AND "a_test_piece" ="#)));
+        let (Cow::Borrowed(a), Cow::Borrowed(b)) = (a, b) else { panic!("not interned") };
+        assert!(std::ptr::eq(a, b));
     }
 
     #[test]
