@@ -70,7 +70,7 @@ mod tautology;
 pub use limits::{FilterLimits, MAX_BRANCHES, MAX_LIST_VALUES, MAX_NODES};
 pub use regex::{MAX_REGEX_EXPANDED, MAX_REGEX_LEN, MAX_REPEAT};
 use sea_query::Condition;
-pub use shape_cache::{SHAPE_CACHE_CAPACITY, SHAPE_CACHE_MAX_TEXT, ShapeCache};
+pub use shape_cache::{SHAPE_CACHE_CAPACITY, SHAPE_CACHE_MAX_TEXT, SHAPE_TEXT_INTERN_LIMIT, ShapeCache};
 
 use crate::Dialect;
 use crate::error::{Error, ErrorCode, Result};

@@ -159,3 +159,136 @@ fn bind_limit_error_is_the_same_through_the_cache() {
     assert_eq!(e.code(), ErrorCode::INVALID_FILTER);
     assert!(f.condition_cached(&schema, Dialect::Postgres, MySqlServer::MariaDb, &cache).is_ok());
 }
+
+/// `template` with every `"@"` string replaced by `v`.
+fn subst(template: &Value, v: &Value) -> Value {
+    match template {
+        Value::String(s) if s == "@" => v.clone(),
+        Value::Array(a) => Value::Array(a.iter().map(|x| subst(x, v)).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), subst(x, v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `SELECT * FROM users WHERE <cond>`: the filter as the whole WHERE clause (the benchmark's form).
+fn build_alone(cond: Condition, schema: &ModelSchema, d: Dialect) -> (String, Values) {
+    let mut q = Query::select();
+    q.column(Asterisk).from(Alias::new(&schema.table)).cond_where(cond);
+    d.build(&q)
+}
+
+/// True when `cached` is `fresh` (a [`build`] statement) or `fresh` with the filter after
+/// `visits = $1 AND ` in parentheses: sea-query always parenthesizes the cached text, a custom
+/// expression, as an operand of AND, and a fresh single comparison only when needed.
+fn same_or_parenthesized(cached: &str, fresh: &str) -> bool {
+    let (Some(at), Some(end)) = (fresh.find(" AND "), fresh.rfind(" LIMIT ")) else { return cached == fresh };
+    cached == fresh || cached == format!("{}({}){}", &fresh[..at + 5], &fresh[at + 5..end], &fresh[end..])
+}
+
+/// Many shapes, each with values that parse and values that must fail: through a warm cache, every
+/// filter gives the fresh result — the same SQL text and values, or the same DF error. As the whole
+/// WHERE clause the text is identical byte for byte; after another condition it may only differ by
+/// parentheses around the filter (see [`same_or_parenthesized`]).
+#[test]
+fn table_of_shapes_cached_equals_fresh_including_errors() {
+    let hostile = json!("?' OR 1=1 -- $1 \"x\" `y` ??");
+    let shapes: Vec<(Value, Vec<Value>, Vec<Value>)> = vec![
+        (
+            json!({"age": {"$gt": "@"}}),
+            vec![json!(1), json!(17.5), json!(-2147483648), json!(2147483647)],
+            vec![json!("x"), json!(true), json!([1])],
+        ),
+        (
+            json!({"name": {"$ilike": "@"}}),
+            vec![json!("al%"), json!("_b\\%"), json!("ü%"), hostile.clone()],
+            vec![json!(5), json!("a\\")],
+        ),
+        (
+            json!({"name": {"$regex": "@", "$options": "i"}}),
+            vec![json!("^a+$"), json!("x|y")],
+            vec![json!("("), json!("\\bz")],
+        ),
+        (
+            json!({"$or": [{"email": {"$endswith": "@"}}, {"nick": {"$startswith": "@"}}]}),
+            vec![json!("@x.com"), hostile.clone()],
+            vec![json!(null), json!(3)],
+        ),
+        (
+            json!({"nick": {"$in": ["@", "b", null]}}),
+            vec![json!("a"), hostile.clone()],
+            vec![json!(1), json!({"a": 1})],
+        ),
+        (
+            json!({"$not": {"visits": {"$nin": ["@", 2]}}}),
+            vec![json!(1), json!(2.5), json!(-9_007_199_254_740_993_i64)],
+            vec![json!("z")],
+        ),
+        (json!({"score": {"$ne": "@"}}), vec![json!(0.5), json!(3)], vec![json!("s")]),
+        (json!({"price": {"$lte": "@"}}), vec![json!("1.25"), json!(3)], vec![json!("abc")]),
+        (json!({"born": "@"}), vec![json!("2020-01-01")], vec![json!("2020-13-01")]),
+        (json!({"seen_at": {"$gte": "@"}}), vec![json!("2024-01-01T00:00:00Z")], vec![json!("yesterday")]),
+        (json!({"uid": "@"}), vec![json!("00000000-0000-0000-0000-000000000001")], vec![json!("nope")]),
+        (json!({"tags": {"$contains": "@"}}), vec![json!("a"), hostile.clone()], vec![json!(1)]),
+        (json!({"scores": {"$all": ["@", 5]}}), vec![json!(1), json!(2)], vec![json!("q")]),
+        (
+            json!({"profile.address.city": "@"}),
+            vec![json!("x"), json!(3), json!(true), hostile.clone()],
+            vec![json!({"a": 1})],
+        ),
+        (
+            json!({"profile.n": {"$gt": "@"}, "profile.m": {"$in": ["@", 1]}}),
+            vec![json!(1), json!("a")],
+            vec![json!(null)],
+        ),
+        (
+            json!({"$nor": [{"active": "@"}, {"age": {"$null": true}}]}),
+            vec![json!(true), json!(false)],
+            vec![json!("yes")],
+        ),
+        (
+            json!({"$and": [{"name": {"$like": "@"}}, {"age": {"$gte": 1, "$lt": 9}}]}),
+            vec![json!("a%"), json!("?%")],
+            vec![json!(1)],
+        ),
+        (
+            json!({"data": {"$ne": null}, "org_id": "@", "id": {"$in": ["@", "@"]}}),
+            vec![json!("o1"), hostile.clone()],
+            vec![json!(1)],
+        ),
+    ];
+    let schema = support::schema::user_schema(false);
+    let mut errors = 0;
+    for d in Dialect::ALL {
+        for server in servers(d) {
+            let cache = ShapeCache::new();
+            for (template, good, bad) in &shapes {
+                // Good values, then the bad ones on the now cached shape, then the good ones again.
+                for v in good.iter().chain(bad).chain(good) {
+                    let j = subst(template, v);
+                    let through =
+                        Filter::parse(&j, &schema).and_then(|f| f.condition_cached(&schema, d, server, &cache));
+                    let fresh = Filter::parse(&j, &schema).and_then(|f| f.condition_for(&schema, d, server));
+                    match (through, fresh) {
+                        (Ok(a), Ok(b)) => {
+                            let at = format!("{} {server:?}: {j}", d.name());
+                            assert_eq!(build_alone(a.clone(), &schema, d), build_alone(b.clone(), &schema, d), "{at}");
+                            let ((sql_a, values_a), (sql_b, values_b)) = (build(a, &schema, d), build(b, &schema, d));
+                            assert_eq!(values_a, values_b, "{at}");
+                            assert!(same_or_parenthesized(&sql_a, &sql_b), "{at}\n{sql_a}\n{sql_b}");
+                        }
+                        (Err(a), Err(b)) => {
+                            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{} {server:?}: {j}", d.name());
+                            errors += 1;
+                        }
+                        (a, b) => panic!("{} {server:?}: {j}: cached {a:?}, fresh {b:?}", d.name()),
+                    }
+                    if bad.contains(v) {
+                        assert!(Filter::parse(&j, &schema).is_err(), "{j} should be refused");
+                    }
+                }
+            }
+            assert!(cache.cached() >= shapes.len(), "{} {server:?}: {} cached", d.name(), cache.cached());
+        }
+    }
+    assert!(errors > 0);
+}

@@ -185,18 +185,20 @@ impl Parser<'_> {
                 Target::Path { field, segments }
             }
         };
-        self.expression(key, &target, value, 0)
+        self.expression(key, target, value, 0)
     }
 
     /// An operator expression (`{"$gt": 5, "$lt": 9}`) or a bare value (`$eq`) for one target.
-    fn expression(&self, key: &str, target: &Target, value: &J, depth: usize) -> Result<Node> {
+    ///
+    /// `target` is moved into the last leaf built (the others get a copy).
+    fn expression(&self, key: &str, mut target: Target, value: &J, depth: usize) -> Result<Node> {
         if depth > MAX_DEPTH {
             return Err(self.malformed("operator expression nested too deeply", "remove redundant $not").field(key));
         }
         let map = match value {
             J::Object(map) if is_operator_object(map) => map,
             J::Object(map) if !map.is_empty() => {
-                let fix = match target {
+                let fix = match &target {
                     Target::Path { .. } | Target::Column(FieldDef { ty: FieldType::Json, .. }) => {
                         format!("use a dotted path, e.g. {{\"{key}.{}\": ...}}", map.keys().next().map_or("", |k| k))
                     }
@@ -217,10 +219,15 @@ impl Parser<'_> {
                     .malformed(format!("empty operator object for `{key}`"), "write {\"$eq\": ...} or a plain value")
                     .field(key));
             }
-            bare => return Ok(Node::leaf(Leaf { target: target.clone(), op: self.eq_op(key, target, "$eq", bare)? })),
+            bare => {
+                let op = self.eq_op(key, &target, "$eq", bare)?;
+                return Ok(Node::leaf(Leaf { target, op }));
+            }
         };
         let mut parts = Vec::with_capacity(map.len());
-        for (op, v) in map {
+        for (i, (op, v)) in map.iter().enumerate() {
+            // The last entry takes `target` itself: no copy of the field definition for it.
+            let last = i + 1 == map.len();
             self.bump(1)?;
             if op == "$options" {
                 if !map.contains_key("$regex") {
@@ -234,7 +241,7 @@ impl Parser<'_> {
                 }
                 continue;
             }
-            self.check_applicable(key, target, op)?;
+            self.check_applicable(key, &target, op)?;
             if op == "$not" {
                 if !matches!(v, J::Object(m) if is_operator_object(m) && !m.is_empty()) {
                     return Err(self
@@ -245,11 +252,12 @@ impl Parser<'_> {
                         .field(key)
                         .operator(op));
                 }
-                parts.push(Node::Not(Box::new(self.expression(key, target, v, depth + 1)?)));
+                let inner = if last { take(&mut target) } else { target.clone() };
+                parts.push(Node::Not(Box::new(self.expression(key, inner, v, depth + 1)?)));
                 continue;
             }
             if op == "$any" {
-                let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = target else { unreachable_op(op)? };
+                let Target::Column(FieldDef { ty: FieldType::Array(elem), .. }) = &target else { unreachable_op(op)? };
                 if !matches!(v, J::Object(m) if is_operator_object(m)) {
                     let example = match elem {
                         ArrayElem::String => "{\"$any\": {\"$startswith\": \"ru\"}}",
@@ -270,12 +278,14 @@ impl Parser<'_> {
                         .operator(op));
                 }
                 let et = Target::Element { ty: elem_type(*elem) };
-                let inner = self.expression(key, &et, v, depth + 1)?;
-                parts.push(Node::leaf(Leaf { target: target.clone(), op: Op::Any(Box::new(inner)) }));
+                let inner = self.expression(key, et, v, depth + 1)?;
+                let target = if last { take(&mut target) } else { target.clone() };
+                parts.push(Node::leaf(Leaf { target, op: Op::Any(Box::new(inner)) }));
                 continue;
             }
-            let op = self.op(key, target, op, v, map)?;
-            parts.push(Node::leaf(Leaf { target: target.clone(), op }));
+            let op = self.op(key, &target, op, v, map)?;
+            let target = if last { take(&mut target) } else { target.clone() };
+            parts.push(Node::leaf(Leaf { target, op }));
         }
         Ok(if parts.len() == 1 { parts.pop().unwrap_or(Node::And(Vec::new())) } else { Node::And(parts) })
     }
@@ -736,4 +746,9 @@ fn trailing_escape(s: &str) -> bool {
 fn shown(v: &J) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+}
+
+/// `target`, leaving a cheap placeholder behind (for the last use of a target in a loop).
+fn take(target: &mut Target) -> Target {
+    std::mem::replace(target, Target::Element { ty: FieldType::Bool })
 }
