@@ -18,7 +18,8 @@
 //!
 //! Env: `SD_MODE=quick|full`, `SD_OUT=<file>` (markdown copy), `SD_PROFILE=sqlx-read|sqlx-insert|
 //! sqlx-update|thread-read|sync-read` (run only that loop for `perf record` / callgrind),
-//! `SD_PROFILE_N` (its iterations).
+//! `SD_PROFILE_N` (its iterations), `SD_ONLY=<text>` (the baseline plus the contenders whose name
+//! contains it).
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -394,6 +395,11 @@ fn main() {
         return;
     }
     let mut cs = contenders(&path);
+    if let Ok(only) = std::env::var("SD_ONLY") {
+        // Keep the baseline (first) and the contenders whose name contains `only`.
+        let mut first = true;
+        cs.retain(|c| std::mem::take(&mut first) || c.name.contains(only.as_str()));
+    }
     let k = cs.len();
     // [contender][op kind] -> per-round values
     let mut seq_wall = vec![vec![Vec::new(); 3]; k];
