@@ -328,9 +328,7 @@ fn contenders(path: &str) -> Vec<Contender> {
 }
 
 fn setup(path: &str) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
-    }
+    remove_db(path);
     let c = open_rusqlite(path);
     c.execute_batch(
         "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL, \
@@ -392,6 +390,7 @@ fn main() {
     setup(&path);
     if let Ok(what) = std::env::var("SD_PROFILE") {
         profile(&path, &what);
+        remove_db(&path);
         return;
     }
     let mut cs = contenders(&path);
@@ -492,6 +491,10 @@ fn main() {
         std::fs::write(&file, &out).expect("write SD_OUT");
     }
     drop(cs);
+    remove_db(&path);
+}
+
+fn remove_db(path: &str) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
     }
