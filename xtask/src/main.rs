@@ -8,6 +8,7 @@
 //! cargo xtask bless                                rewrite trybuild .stderr and insta snapshots
 //! cargo xtask bench                                run the benchmarks (see docs/benchmarks.md)
 //! cargo xtask bench --peers [--quick]              DataFlow vs raw sqlx, SeaORM and Diesel (benches/peers)
+//! cargo xtask bench --sqlite-driver [--quick]      sqlx SqlitePool vs rusqlite execution paths (benches/sqlite-driver)
 //! cargo xtask bench --import [--rows N] [--backend B]  `dataflow import` of a CSV vs `bulk_create_iter`
 //! cargo xtask bench --macro-compile [--runs N]     compile time of 50 `#[dataflow::model]`s vs plain structs
 //! cargo xtask bench --observe-instructions [--ops N] [--backend B]  tracing + metrics overhead in instructions (valgrind)
@@ -146,6 +147,9 @@ fn bench(args: &[String]) -> Result {
     if args.iter().any(|a| a == "--peers") {
         return bench_peers(args);
     }
+    if args.iter().any(|a| a == "--sqlite-driver") {
+        return bench_sqlite_driver(args);
+    }
     if args.iter().any(|a| a == "--import") {
         return import_bench::bench_import(args);
     }
@@ -188,6 +192,40 @@ fn bench_peers(args: &[String]) -> Result {
     // Built with the root toolchain; leave a caller's job limit (CARGO_BUILD_JOBS) alone.
     run(&mut cmd)?;
     eprintln!("xtask: peer benchmark table written to {}", out.display());
+    Ok(())
+}
+
+/// `cargo xtask bench --sqlite-driver [--quick]`: the SQLite execution path study of issue 13 (sqlx's
+/// `SqlitePool` vs rusqlite in the calling thread, on a dedicated connection thread and via
+/// `spawn_blocking`). A separate workspace like `--peers` (`benches/sqlite-driver`, own lockfile and
+/// target directory). Prints markdown tables (also written to
+/// `benches/sqlite-driver/target/sqlite-driver.md`).
+fn bench_sqlite_driver(args: &[String]) -> Result {
+    let mut mode = "full";
+    for a in args {
+        match a.as_str() {
+            "--sqlite-driver" => {}
+            "--quick" => mode = "quick",
+            "--full" => mode = "full",
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`: usage: cargo xtask bench --sqlite-driver [--quick|--full]"
+                ));
+            }
+        }
+    }
+    let dir = root().join("benches/sqlite-driver");
+    let target = dir.join("target");
+    let out = target.join("sqlite-driver.md");
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env("SD_MODE", mode)
+        .env("SD_OUT", &out);
+    run(&mut cmd)?;
+    eprintln!("xtask: SQLite driver table written to {}", out.display());
     Ok(())
 }
 
