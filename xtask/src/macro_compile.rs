@@ -45,7 +45,8 @@ struct Opts {
 fn parse(args: &[String]) -> Result<Opts> {
     let mut o = Opts { runs: 5, models: 50, serde: false, timings: false, build_override: false };
     let mut it = args.iter();
-    let usage = "usage: cargo xtask bench --macro-compile [--runs N] [--models N] [--serde] [--timings] [--build-override]";
+    let usage =
+        "usage: cargo xtask bench --macro-compile [--runs N] [--models N] [--serde] [--timings] [--build-override]";
     while let Some(a) = it.next() {
         let mut num = |what: &str| -> Result<usize> {
             it.next()
