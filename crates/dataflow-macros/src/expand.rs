@@ -31,7 +31,7 @@ pub(crate) fn impls(m: &Model) -> TokenStream {
     let schema_fn = schema::schema_fn(m, &p);
     let conversions = convert::conversions(m, &p);
     let bounds = assert::where_clause(m, &p);
-    let node_impls = nodes::node_impls(m, &p, &bounds);
+    let node_impls = nodes::node_impls(m, &p);
     let assertions = assert::assertions(m, &p);
     quote! {
         #[doc(hidden)]

@@ -24,8 +24,10 @@ pub use serde_json::Value as JsonValue;
 
 use uuid::Uuid;
 
+mod convert;
 mod nodes;
 mod schema;
+pub use convert::{FieldRef, FieldSlot, decode_failed, from_values, into_values, share_field_instances, to_values};
 pub use nodes::{ModelNodes, Node, Op, op};
 pub use schema::{DefaultLit, FieldSpec, SchemaDef, schema};
 

@@ -9,7 +9,7 @@
 //! unusable instead of making every use inside them a second error.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::check::types::Kind;
@@ -33,12 +33,16 @@ pub(super) fn assertions(m: &Model, p: &TokenStream) -> TokenStream {
     quote!(const _: () = { #out };)
 }
 
-/// The `where` clause of the generated impls (which are generic over `'__df`).
+/// The `where` clause of the `Model` impl (which is generic over `'__df`): one predicate per
+/// distinct field type (a repeated type adds nothing but work for the compiler).
 pub(super) fn where_clause(m: &Model, p: &TokenStream) -> TokenStream {
+    let mut seen = std::collections::HashSet::new();
     let mut preds = Vec::new();
     for f in &m.fields {
         let ty = &f.ty;
-        preds.push(quote_spanned!(ty.span()=> #ty: #p::Field<'__df>));
+        if seen.insert(ty.to_token_stream().to_string()) {
+            preds.push(quote_spanned!(ty.span()=> #ty: #p::Field<'__df>));
+        }
         if needs_id_check(f) {
             preds.push(quote_spanned!(ty.span()=> #ty: #p::IdField<'__df>));
         }

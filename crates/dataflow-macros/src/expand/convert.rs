@@ -1,5 +1,12 @@
 //! `to_values` / `into_values` / `from_values`: typed conversion to and from the runtime's
 //! `Vec<Value>` in field order, through `FieldValue` (no JSON).
+//!
+//! The bodies only list the fields and call one non-generic runtime function each
+//! (`__private::{to_values, into_values, from_values}`, over `&dyn FieldRef` / `&mut dyn
+//! FieldSlot`): no `?` and no unwind clean-up per field in the user's crate (issue 13).
+//! The slots are one tuple of `Option<T>`; `from_values` matches the runtime's result and that
+//! tuple together and moves the values into the struct in one arm, with no calls in between, so
+//! the error paths drop the tuple whole (one drop call, not a clean-up ladder per field).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -10,35 +17,35 @@ use crate::parse::Model;
 /// The three conversion methods.
 pub(super) fn conversions(m: &Model, p: &TokenStream) -> TokenStream {
     let model = &m.name;
-    let count = m.fields.len();
-    let to = m.fields.iter().map(|f| {
-        let (ty, ident) = (&f.ty, &f.ident);
-        quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::to_value(&self.#ident))
-    });
     let idents: Vec<_> = m.fields.iter().map(|f| &f.ident).collect();
-    let locals: Vec<_> = (0..count).map(|i| format_ident!("__f{}", i)).collect();
-    let into = m.fields.iter().zip(&locals).map(|(f, local)| {
+    let names = m.fields.iter().map(|f| &f.name);
+    let index: Vec<_> = (0..m.fields.len()).map(syn::Index::from).collect();
+    let locals: Vec<_> = (0..m.fields.len()).map(|i| format_ident!("__f{}", i)).collect();
+    let slot_types = m.fields.iter().map(|f| {
         let ty = &f.ty;
-        quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::into_value(#local))
+        quote_spanned!(ty.span()=> #p::Option<#ty>)
     });
-    let from = m.fields.iter().map(|f| {
-        let (ty, ident, name) = (&f.ty, &f.ident, &f.name);
-        let read = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::read(&mut __r, #name)?);
-        quote!(#ident: #read)
-    });
+    let nones = m.fields.iter().map(|_| quote!(#p::None));
     quote! {
         fn to_values(&self) -> #p::Record {
-            #p::Vec::from([#(#to),*])
+            #p::to_values(&[#(&self.#idents),*])
         }
 
         fn into_values(self) -> #p::Record {
-            let Self { #(#idents: #locals),* } = self;
-            #p::Vec::from([#(#into),*])
+            let mut __s = (#(#p::Some(self.#idents),)*);
+            #p::into_values(&mut [#(&mut __s.#index),*])
         }
 
         fn from_values(__values: #p::Record) -> #p::Result<Self> {
-            let mut __r = #p::FieldReader::new(#model, __values, #count)?;
-            #p::Ok(Self { #(#from),* })
+            let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
+            let __r = #p::from_values(#model, __values, &[#(#names),*], &mut [#(&mut __s.#index),*]);
+            match (__r, __s) {
+                (#p::Ok(()), (#(#p::Some(#locals),)*)) => #p::Ok(Self { #(#idents: #locals),* }),
+                (__r, __s) => {
+                    { let __dropped = __s; }
+                    #p::Err(#p::decode_failed(#model, __r))
+                }
+            }
         }
     }
 }

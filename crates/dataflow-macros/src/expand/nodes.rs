@@ -64,13 +64,13 @@ pub(crate) fn node_structs(m: &Model, p: &TokenStream, generic: bool) -> TokenSt
 }
 
 /// `NODE_TYPES` and the `ModelNodes` impl the runtime's `NodeType` impl reads them from.
-pub(super) fn node_impls(m: &Model, p: &TokenStream, bounds: &TokenStream) -> TokenStream {
+pub(super) fn node_impls(m: &Model, p: &TokenStream) -> TokenStream {
     let model = &m.ident;
     let names = OPS.iter().map(|(op, _)| node_name(m, op));
     let doc = format!("The names of the eleven workflow node types of `{}`, in `Operation::ALL` order.", m.name);
     quote! {
         #[automatically_derived]
-        impl<'__df> #p::ModelNodes for #model #bounds {
+        impl #p::ModelNodes for #model {
             const NODE_TYPES: [&'static str; 11] = #model::NODE_TYPES;
         }
 

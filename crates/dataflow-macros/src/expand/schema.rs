@@ -1,5 +1,6 @@
 //! `Model::schema()`: the static [`ModelSchema`], described as constants and built once by the runtime. Field types and
-//! nullability come from `<T as FieldValue>::{TYPE, NULLABLE}`, so the macro never maps types.
+//! nullability come from `<T as FieldValue>::{TYPE, NULLABLE}` (through `FieldSpec::of::<T>`), so the macro never maps
+//! types.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -34,8 +35,6 @@ fn default_tokens(lit: &DefaultLit, p: &TokenStream) -> TokenStream {
 fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     let ty = &f.ty;
     let name = &f.name;
-    let ty_const = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as #p::Field<'__df>>::NULLABLE);
     let mut sets = Vec::new();
     if let Some(c) = &f.args.column {
         let c = c.value();
@@ -57,7 +56,7 @@ fn field_def(f: &Field, p: &TokenStream) -> TokenStream {
     if let Some(n) = f.args.max_len.as_ref().and_then(|n| n.base10_parse::<u32>().ok()) {
         sets.push(quote!(max_len: #p::Some(#n)));
     }
-    let new = quote!(#p::FieldSpec::new(#name, #ty_const, #nullable));
+    let new = quote_spanned!(ty.span()=> #p::FieldSpec::of::<#ty>(#name));
     if sets.is_empty() { new } else { quote!(#p::FieldSpec { #(#sets,)* ..#new }) }
 }
 

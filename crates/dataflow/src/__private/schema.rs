@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use dataflow_sql::{FieldDef, FieldType, ModelSchema};
 use serde_json::Value as JsonValue;
 
+use super::Field;
+
 /// A field's `#[dataflow(default = ...)]` literal, already checked against the field's type.
 #[derive(Debug, Clone, Copy)]
 pub enum DefaultLit {
@@ -72,6 +74,12 @@ impl FieldSpec {
             default: None,
             max_len: None,
         }
+    }
+
+    /// A field of type `T` with no options (`T::TYPE`, `T::NULLABLE`): one short call per field
+    /// in the expansion instead of two qualified paths.
+    pub const fn of<'a, T: Field<'a>>(name: &'static str) -> Self {
+        FieldSpec::new(name, T::TYPE, T::NULLABLE)
     }
 
     fn def(&self) -> FieldDef {
