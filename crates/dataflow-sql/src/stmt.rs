@@ -31,7 +31,7 @@ use crate::Dialect;
 use crate::value::Value;
 
 pub use chunk::{MYSQL_PACKET_BUDGET, rows_per_chunk};
-pub use copy::{CopyIn, copy_in, next_ids};
+pub use copy::{CopyIn, copy_in};
 pub use insert::{insert, insert_many, insert_many_returning, insert_many_returning_id, insert_values};
 pub use isolation::Isolation;
 pub use order::parse_order_by;

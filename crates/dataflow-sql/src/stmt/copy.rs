@@ -121,26 +121,6 @@ fn value_into(out: &mut String, v: &Value) {
     }
 }
 
-/// PostgreSQL: `n` new ids taken from the sequence behind the model's integer `id` (an identity
-/// column), in one statement — so that rows whose ids must be known (audited BulkCreate) can still
-/// be sent with [`copy_in`], ids included, instead of an `INSERT … RETURNING`. The table name is
-/// a bound value (the quoted identifier `pg_get_serial_sequence` parses); `None` unless `id` is
-/// `i32`/`i64`.
-pub fn next_ids(schema: &ModelSchema, n: usize) -> Option<super::Sql> {
-    let cast = match schema.id_field()?.ty {
-        FieldType::I64 => "bigint",
-        FieldType::I32 => "integer",
-        _ => return None,
-    };
-    Some(super::Sql {
-        sql: format!("SELECT nextval(pg_get_serial_sequence($1, 'id'))::{cast} FROM generate_series(1, $2)"),
-        values: sea_query::Values(vec![
-            sea_query::Value::from(quote(PG, &schema.table)),
-            sea_query::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
-        ]),
-    })
-}
-
 /// A float that the server reads back bit for bit: the shortest round-trip form, and
 /// PostgreSQL's spellings of the special values.
 fn float_into(out: &mut String, x: f64) {
@@ -222,18 +202,6 @@ mod tests {
         );
         s.options.timestamps = false;
         s
-    }
-
-    #[test]
-    fn next_ids_binds_the_table_and_the_count() {
-        let st = next_ids(&schema(), 10_000).unwrap();
-        assert_eq!(st.sql, "SELECT nextval(pg_get_serial_sequence($1, 'id'))::bigint FROM generate_series(1, $2)");
-        assert_eq!(
-            st.values.0,
-            vec![sea_query::Value::from("\"items\"".to_owned()), sea_query::Value::from(10_000_i64)]
-        );
-        let uuid = ModelSchema::new("U", vec![FieldDef::new("id", FieldType::Uuid)]);
-        assert!(next_ids(&uuid, 5).is_none());
     }
 
     #[test]
