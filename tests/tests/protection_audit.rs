@@ -463,6 +463,13 @@ async fn bulk_audit_is_a_bounded_number_of_statements(t: &TestDb) {
     let one = db.express().list_json("AuditEntry", &json!({"filter": {"record_id": id}})).await.unwrap();
     assert_eq!(one["count"], 1);
     assert_eq!(one["records"][0]["changes"]["sku"]["new"], "s1234");
+    // Ids follow input order, and the next create gets a new, larger id.
+    let first = db.express().list_json("Item", &json!({"filter": {"sku": "s0"}})).await.unwrap();
+    let first_id = first["records"][0]["id"].as_i64().unwrap();
+    assert_eq!(ids["records"][0]["id"].as_i64().unwrap(), first_id + 1234, "ids in input order");
+    let next = db.express().create_json("Item", &json!({"sku": "after-bulk", "qty": 0})).await.unwrap();
+    assert!(next["id"].as_i64().unwrap() > first_id + (N as i64) - 1, "{next}");
+    db.express().hard_delete_json("Item", &json!(next["id"])).await.unwrap();
     // Bulk update of every record with qty < 5 (5,000): old/new exact, bounded statements.
     let s2 = db.stats().statements_total;
     let u = db
