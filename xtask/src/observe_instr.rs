@@ -1,4 +1,4 @@
-//! `cargo xtask bench --observe-instructions [--ops N] [--backend sqlite|postgres|mysql|all]`: the
+//! `cargo xtask bench --observe-instructions [--ops N] [--backend sqlite|postgres|mysql|all] [--level trace|info]`: the
 //! overhead of tracing + metrics (issue 15) in instructions, which do not move with the machine's
 //! load the way time does.
 //!
@@ -7,18 +7,19 @@
 //! difference of the two counts, divided by N, is the instructions of one operation in that mode,
 //! every thread of the process included (sqlx's SQLite worker too). Modes: `off` (instrumentation
 //! disabled), `on` (enabled, nobody listening), `exporter` (every DataFlow span built by a
-//! registry, every metric handed to a no-op recorder). Prints a markdown table with the ratios
-//! against `off`.
+//! registry, every metric handed to a no-op recorder; `--level info` builds the operation spans
+//! only, the statement spans being DEBUG). Prints a markdown table with the ratios against `off`.
 
 use std::process::Command;
 
 use crate::{Result, cargo, root};
 
 /// Instructions of one `BENCH_INSTR` run of `exe`.
-fn count(exe: &str, spec: &str) -> Result<u64> {
+fn count(exe: &str, spec: &str, level: &str) -> Result<u64> {
     let out = Command::new("valgrind")
         .args(["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", exe])
         .env("BENCH_INSTR", spec)
+        .env("BENCH_EXPORTER_LEVEL", level)
         .current_dir(root())
         .output()
         .map_err(|e| format!("could not run valgrind (Debian package `valgrind`): {e}"))?;
@@ -35,11 +36,19 @@ fn count(exe: &str, spec: &str) -> Result<u64> {
 
 pub fn bench(args: &[String]) -> Result {
     let mut ops: u64 = 400;
+    let mut level = "trace".to_owned();
     let mut backends = vec!["sqlite", "postgres", "mysql"];
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--observe-instructions" => {}
+            "--level" => {
+                level = it
+                    .next()
+                    .filter(|l| matches!(l.as_str(), "trace" | "debug" | "info"))
+                    .ok_or("--level takes trace, debug or info")?
+                    .clone()
+            }
             "--ops" => {
                 ops =
                     it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or("--ops takes a positive number")?
@@ -53,7 +62,7 @@ pub fn bench(args: &[String]) -> Result {
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`: usage: cargo xtask bench --observe-instructions [--ops N] [--backend B]"
+                    "unknown argument `{other}`: usage: cargo xtask bench --observe-instructions [--ops N] [--backend B] [--level trace|info]"
                 ));
             }
         }
@@ -82,8 +91,8 @@ pub fn bench(args: &[String]) -> Result {
         for op in ["read", "insert"] {
             let mut per_op = [0f64; 3];
             for (k, mode) in ["off", "on", "exporter"].into_iter().enumerate() {
-                let small = count(&exe, &format!("{backend},{mode},{op},{base}"))?;
-                let large = count(&exe, &format!("{backend},{mode},{op},{}", base + ops))?;
+                let small = count(&exe, &format!("{backend},{mode},{op},{base}"), &level)?;
+                let large = count(&exe, &format!("{backend},{mode},{op},{}", base + ops), &level)?;
                 per_op[k] = large.saturating_sub(small) as f64 / ops as f64;
                 eprintln!("xtask: {backend} {op} {mode}: {small} / {large} instructions");
             }

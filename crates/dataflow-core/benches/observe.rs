@@ -14,6 +14,7 @@
 //! `BENCH_INSTR=<backend>,<mode>,<op>,<n>` — one backend, one mode (`off`, `on`, `exporter`), one
 //! operation (`read`, `insert`) repeated n times after the same set-up — and takes the difference
 //! between two n as the instructions of one operation, every thread included.
+//! `BENCH_EXPORTER_LEVEL=info` makes the exporter mode build the operation spans only.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -138,7 +139,7 @@ async fn bench(label: &str, url: &str) {
                 // DataFlow's targets only, as a global filter (how an `EnvFilter` is usually installed):
                 // sqlx's own callsites are then disabled once, not filtered per event.
                 let only_dataflow =
-                    tracing_subscriber::filter::Targets::new().with_target("dataflow", tracing::Level::TRACE);
+                    tracing_subscriber::filter::Targets::new().with_target("dataflow", exporter_level());
                 let _t = tracing::subscriber::set_default(
                     tracing_subscriber::registry().with(only_dataflow).with(NoopLayer),
                 );
@@ -179,6 +180,13 @@ async fn drop_table(db: &DataFlow, table: &str) {
     }
 }
 
+/// The level of DataFlow's targets in the exporter mode: `BENCH_EXPORTER_LEVEL` (`trace`, the
+/// default, builds every operation and statement span; `info` builds the operation spans only, the
+/// statement spans being DEBUG).
+fn exporter_level() -> tracing::Level {
+    std::env::var("BENCH_EXPORTER_LEVEL").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing::Level::TRACE)
+}
+
 /// A layer that does nothing: with it every span and event is enabled and built by the registry.
 struct NoopLayer;
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
@@ -206,7 +214,7 @@ async fn instr(spec: &str) {
         ids.push(db.express().create(&Probe { id: 0, name: format!("seed{i}"), qty: 0 }).await.unwrap().id);
     }
     let _t = (mode == "exporter").then(|| {
-        let only_dataflow = tracing_subscriber::filter::Targets::new().with_target("dataflow", tracing::Level::TRACE);
+        let only_dataflow = tracing_subscriber::filter::Targets::new().with_target("dataflow", exporter_level());
         tracing::subscriber::set_default(tracing_subscriber::registry().with(only_dataflow).with(NoopLayer))
     });
     let _m = (mode == "exporter").then(|| metrics::set_default_local_recorder(&metrics::NoopRecorder));
