@@ -22,7 +22,9 @@ pub const SHAPE_CACHE_CAPACITY: usize = 512;
 /// [`SHAPE_CACHE_CAPACITY`] entries stay within a few MB per model.
 pub const SHAPE_CACHE_MAX_TEXT: usize = 8 * 1024;
 
-/// Bytes of cached SQL text pieces kept for the whole process (see [`intern`]).
+/// Bytes of cached SQL text pieces kept for the whole process: the pieces of cached WHERE texts
+/// (schema names and operators, never values) are interned once and shared by every model's cache;
+/// past this limit a piece is owned by its cache entry instead (and copied on every use).
 pub const SHAPE_TEXT_INTERN_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Interned SQL text pieces and their total size.
