@@ -137,7 +137,8 @@ macro_rules! with_conn {
         crate::audit::refuse_api_write(&$e.schema, $op)?;
         let actor = $self.actor.clone();
         let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
-        let r = crate::observe::trace::operation(db, $op, &$e, tenant.as_deref(), async {
+        // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
+        let r = crate::observe::trace::operation(db, $op, &$e, tenant.as_deref(), Box::pin(async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.
             if let Err(err) = $cx.protection.check(&$e.schema, $op) {
                 if crate::audit::records_blocked(&$cx) {
@@ -157,7 +158,7 @@ macro_rules! with_conn {
                 crate::audit::blocked(&mut $c, &$cx, $op, err).await?;
             }
             out
-        })
+        }))
         .await;
         // Whatever the outcome (a failed write may still have committed), bump the model's
         // cache generation now, or at the end of the transaction.
@@ -175,7 +176,8 @@ macro_rules! with_conn {
         let actor = $self.actor.clone();
         let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
         let op = $op;
-        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), async {
+        // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
+        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), Box::pin(async {
             let model = &$e.schema.name;
             let slot = $self.cache_slot(&$e.schema, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
             if let Some(s) = &slot {
@@ -209,7 +211,7 @@ macro_rules! with_conn {
                 db.inner.query_cache.put(s, std::sync::Arc::clone(&v));
             }
             Ok::<_, dataflow_sql::Error>(v)
-        })
+        }))
         .await;
         r?
     }};
