@@ -25,13 +25,7 @@ pub fn bench_import(args: &[String]) -> Result {
             "--rows" => {
                 rows = it.next().and_then(|v| v.parse().ok()).ok_or("--rows takes a positive number")?;
             }
-            "--backend" => {
-                backends = match it.next().map(String::as_str) {
-                    Some("all") => vec!["sqlite", "postgres", "mysql"],
-                    Some(b @ ("sqlite" | "postgres" | "mysql")) => vec![b],
-                    _ => return Err("--backend takes sqlite, postgres, mysql or all".into()),
-                }
-            }
+            "--backend" => backends = crate::backends_arg(it.next())?,
             other => {
                 return Err(format!(
                     "unknown argument `{other}`: usage: cargo xtask bench --import [--rows N] [--backend sqlite|postgres|mysql|all]"

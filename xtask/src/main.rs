@@ -168,31 +168,7 @@ fn bench(args: &[String]) -> Result {
 /// enters the main one; `cargo xtask ci` does not build it. Prints a markdown table (also written
 /// to `benches/peers/target/peers.md`); copy it into docs/benchmarks.md.
 fn bench_peers(args: &[String]) -> Result {
-    let mut mode = "full";
-    for a in args {
-        match a.as_str() {
-            "--peers" => {}
-            "--quick" => mode = "quick",
-            "--full" => mode = "full",
-            other => {
-                return Err(format!("unknown argument `{other}`: usage: cargo xtask bench --peers [--quick|--full]"));
-            }
-        }
-    }
-    let dir = root().join("benches/peers");
-    let target = dir.join("target");
-    let out = target.join("peers.md");
-    let mut cmd = cargo();
-    cmd.args(["run", "--release", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env("PEERS_MODE", mode)
-        .env("PEERS_OUT", &out);
-    // Built with the root toolchain; leave a caller's job limit (CARGO_BUILD_JOBS) alone.
-    run(&mut cmd)?;
-    eprintln!("xtask: peer benchmark table written to {}", out.display());
-    Ok(())
+    bench_workspace(args, "peers", "PEERS", "peer benchmark table")
 }
 
 /// `cargo xtask bench --sqlite-driver [--quick]`: the SQLite execution path study of issue 13 (sqlx's
@@ -201,32 +177,50 @@ fn bench_peers(args: &[String]) -> Result {
 /// target directory). Prints markdown tables (also written to
 /// `benches/sqlite-driver/target/sqlite-driver.md`).
 fn bench_sqlite_driver(args: &[String]) -> Result {
+    bench_workspace(args, "sqlite-driver", "SD", "SQLite driver table")
+}
+
+/// Runs the separate benchmark workspace `benches/<name>` (`cargo xtask bench --<name>
+/// [--quick|--full]`) in release, with its own target directory; the mode and the path of the
+/// markdown output go in `<ENV>_MODE` / `<ENV>_OUT`, the output being `benches/<name>/target/<name>.md`.
+fn bench_workspace(args: &[String], name: &str, env: &str, what: &str) -> Result {
+    let flag = format!("--{name}");
     let mut mode = "full";
     for a in args {
         match a.as_str() {
-            "--sqlite-driver" => {}
             "--quick" => mode = "quick",
             "--full" => mode = "full",
+            f if f == flag => {}
             other => {
-                return Err(format!(
-                    "unknown argument `{other}`: usage: cargo xtask bench --sqlite-driver [--quick|--full]"
-                ));
+                return Err(format!("unknown argument `{other}`: usage: cargo xtask bench {flag} [--quick|--full]"));
             }
         }
     }
-    let dir = root().join("benches/sqlite-driver");
+    let dir = root().join("benches").join(name);
     let target = dir.join("target");
-    let out = target.join("sqlite-driver.md");
+    let out = target.join(format!("{name}.md"));
     let mut cmd = cargo();
     cmd.args(["run", "--release", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
-        .env("SD_MODE", mode)
-        .env("SD_OUT", &out);
+        .env(format!("{env}_MODE"), mode)
+        .env(format!("{env}_OUT"), &out);
+    // Built with the root toolchain; leave a caller's job limit (CARGO_BUILD_JOBS) alone.
     run(&mut cmd)?;
-    eprintln!("xtask: SQLite driver table written to {}", out.display());
+    eprintln!("xtask: {what} written to {}", out.display());
     Ok(())
+}
+
+/// The value of `--backend`: `sqlite`, `postgres`, `mysql`, or `all` for the three.
+fn backends_arg(value: Option<&String>) -> Result<Vec<&'static str>> {
+    match value.map(String::as_str) {
+        Some("all") => Ok(vec!["sqlite", "postgres", "mysql"]),
+        Some("sqlite") => Ok(vec!["sqlite"]),
+        Some("postgres") => Ok(vec!["postgres"]),
+        Some("mysql") => Ok(vec!["mysql"]),
+        _ => Err("--backend takes sqlite, postgres, mysql or all".into()),
+    }
 }
 
 /// Starts PostgreSQL (and its streaming replica), MariaDB and Redis when they are down and

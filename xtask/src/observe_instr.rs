@@ -53,13 +53,7 @@ pub fn bench(args: &[String]) -> Result {
                 ops =
                     it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or("--ops takes a positive number")?
             }
-            "--backend" => {
-                backends = match it.next().map(String::as_str) {
-                    Some("all") => vec!["sqlite", "postgres", "mysql"],
-                    Some(b @ ("sqlite" | "postgres" | "mysql")) => vec![b],
-                    _ => return Err("--backend takes sqlite, postgres, mysql or all".into()),
-                }
-            }
+            "--backend" => backends = crate::backends_arg(it.next())?,
             other => {
                 return Err(format!(
                     "unknown argument `{other}`: usage: cargo xtask bench --observe-instructions [--ops N] [--backend B] [--level trace|info]"
