@@ -132,8 +132,8 @@ fn list_spec(schema: &ModelSchema, p: &Map<String, J>) -> Result<ListSpec> {
     })
 }
 
-fn data_rows(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Vec<InputRow>> {
-    let Some(J::Array(items)) = p.get("data") else {
+fn data_rows(schema: &ModelSchema, op: &str, data: Option<&J>) -> Result<Vec<InputRow>> {
+    let Some(J::Array(items)) = data else {
         return Err(shape(schema, op, format!("{op} needs `data`: a list of records"), "{\"data\": [{...}, {...}]}"));
     };
     items.iter().enumerate().map(|(i, r)| json_row(schema, r).map_err(|e| crate::contract::in_record(e, i))).collect()
@@ -250,22 +250,9 @@ impl Express<'_> {
             Operation::BulkCreate => {
                 let p = object(&s, "BulkCreate", params, "{\"data\": [..]}")?;
                 check_keys(&s, Operation::BulkCreate, p)?;
-                let rows = data_rows(&s, "BulkCreate", p)?;
-                let n = rows.len();
                 let batch = u64_param(&s, p, "batch_size")?.map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
                 let return_ids = bool_param(&s, p, "return_ids", false)?;
-                let r = with_conn!(
-                    self,
-                    e,
-                    cx,
-                    c,
-                    ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?
-                );
-                let mut out = json!({"processed": n, "inserted": r.inserted, "batch_size": batch, "operation": "bulk_create", "success": true});
-                if return_ids {
-                    out["ids"] = J::Array(r.ids.iter().map(Value::to_json).collect());
-                }
-                Ok(out)
+                self.bulk_create_data(&e, p.get("data"), batch, return_ids).await
             }
             Operation::BulkUpdate => {
                 let p = object(&s, "BulkUpdate", params, "{\"filter\": {..}, \"fields\": {..}}")?;
@@ -328,7 +315,7 @@ impl Express<'_> {
             Operation::BulkUpsert => {
                 let p = object(&s, "BulkUpsert", params, "{\"data\": [..], \"conflict_on\": [\"id\"]}")?;
                 check_keys(&s, Operation::BulkUpsert, p)?;
-                let rows = data_rows(&s, "BulkUpsert", p)?;
+                let rows = data_rows(&s, "BulkUpsert", p.get("data"))?;
                 let conflict_on = str_list(&s, p, "conflict_on")?.unwrap_or_else(|| vec!["id".into()]);
                 let keys: Vec<&str> = conflict_on.iter().map(String::as_str).collect();
                 let resolution = match p.get("conflict_resolution").and_then(J::as_str) {
@@ -496,7 +483,30 @@ impl Express<'_> {
 
     /// BulkCreate of a list of records.
     pub async fn bulk_create_json(&mut self, model: &str, data: &J) -> Result<J> {
-        self.run(model, Operation::BulkCreate, &json!({"data": data})).await
+        let e = self.db.model(model)?;
+        // The records are read where they are: wrapping them in `{"data": ..}` for `run` would
+        // copy every one of them first.
+        self.bulk_create_data(&e, Some(data), None, false).await
+    }
+
+    /// BulkCreate of `data` (a JSON list of records): the node's work behind both
+    /// [`Express::run`] and [`Express::bulk_create_json`]. Each record is checked by
+    /// `json_row` (which also refuses a `tenant_id` in the data).
+    async fn bulk_create_data(
+        &mut self,
+        e: &std::sync::Arc<crate::db::registry::ModelEntry>,
+        data: Option<&J>,
+        batch: Option<usize>,
+        return_ids: bool,
+    ) -> Result<J> {
+        let rows = data_rows(&e.schema, "BulkCreate", data)?;
+        let n = rows.len();
+        let r = with_conn!(self, e, cx, c, ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?);
+        let mut out = json!({"processed": n, "inserted": r.inserted, "batch_size": batch, "operation": "bulk_create", "success": true});
+        if return_ids {
+            out["ids"] = J::Array(r.ids.iter().map(Value::to_json).collect());
+        }
+        Ok(out)
     }
 
     /// BulkUpdate with node parameters.
