@@ -648,9 +648,9 @@ async fn bench_bulk_only(name: &str, url: &str, bulk: &[usize], rep: &mut Report
 
 /// Raw sqlx streaming `$sql`: user fields + timestamps per row, counted.
 macro_rules! raw_stream {
-    ($pool:expr, $db:ty, $ts:ty, $sql:expr) => {{
+    ($pool:expr, $db:ty, $ts:ty, $sql:expr, $vals:expr) => {{
         use futures::StreamExt;
-        sqlx::query::<$db>(AssertSqlSafe($sql.to_string()))
+        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.to_string()), SqlxValues($vals))
             .fetch($pool)
             .map(|r| {
                 let r = r.unwrap();
@@ -692,7 +692,8 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
     let s = Bench::schema();
     let d = db.dialect();
     let read_sql: Arc<str> = stmt::select_by_id(s, d, &Value::I64(1), Scope::default()).sql.into();
-    let list_sql: Arc<str> = stmt::select(s, d, &SelectSpec { limit: Some(100), ..Default::default() }).sql.into();
+    let list = stmt::select(s, d, &SelectSpec { limit: Some(100), ..Default::default() });
+    let list_sql: Arc<str> = list.sql.clone().into();
     let pool = db.raw_pool();
     let q = Query::new().limit(100);
     let params = json!({"limit": 100});
@@ -718,7 +719,7 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
                 }
             }
             "raw_list" => {
-                let v = sea_query::Values(vec![]);
+                let v = list.values.clone();
                 match pool {
                     RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, list_sql, v),
                     RawPool::Postgres(p) => raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql, v),
@@ -726,13 +727,16 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
                 }
             }
             "raw_stream" => match pool {
-                RawPool::Sqlite(p) => raw_stream!(p, sqlx::Sqlite, String, list_sql),
-                RawPool::Postgres(p) => raw_stream!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql),
-                RawPool::MySql(p) => raw_stream!(p, sqlx::MySql, chrono::NaiveDateTime, list_sql),
+                RawPool::Sqlite(p) => raw_stream!(p, sqlx::Sqlite, String, list_sql, list.values.clone()),
+                RawPool::Postgres(p) => {
+                    raw_stream!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql, list.values.clone())
+                }
+                RawPool::MySql(p) => raw_stream!(p, sqlx::MySql, chrono::NaiveDateTime, list_sql, list.values.clone()),
             },
             other => panic!("unknown op {other}"),
         };
     }
+    assert_eq!(sum, (20 + n) * if op.contains("read") { 1 } else { 100 }, "every operation returned its rows");
     println!("{backend} {op} {n}: {sum}");
     let drop_sql = format!("DROP TABLE {}", s.table);
     match pool {
