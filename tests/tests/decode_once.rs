@@ -184,6 +184,20 @@ async fn typed_and_dynamic_reads_return_exactly_what_was_stored(t: &TestDb) {
     assert_eq!(streamed, list, "list_stream returns what list returns");
     let page = db.express().list::<Kind>(&Query::new().order_by(["id"]).limit(1)).await.unwrap();
     assert_eq!(page, list[..1]);
+    for q in [
+        Query::new().order_by(["id"]).limit(1),
+        Query::new().order_by(["-n64"]).limit(1),
+        Query::new().order_by(["created_at"]).limit(1),
+    ] {
+        let direct = db.express().list_page::<Kind>(&q).await.unwrap();
+        let values = db.express().cached().list_page::<Kind>(&q).await.unwrap();
+        assert_eq!(direct.records, values.records, "list_page {q:?}");
+        assert_eq!(direct.next_cursor, values.next_cursor, "list_page {q:?}: cursor");
+        assert!(direct.next_cursor.is_some(), "a full page has a cursor");
+        let next = db.express().list_page::<Kind>(&q.clone().after(direct.next_cursor.unwrap())).await.unwrap();
+        assert_eq!(next.records.len(), 1);
+        assert_ne!(next.records[0].id, direct.records[0].id, "the cursor moves on");
+    }
 
     // Dynamic: the same records as JSON, direct against the Vec<Value> path.
     for s in &stored {

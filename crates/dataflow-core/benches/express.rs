@@ -6,13 +6,18 @@
 //! `BENCH_ITERS` (default 2000) sets the loop length; `BENCH_BULK` (default "10000,100000") the bulk sizes.
 //! `BENCH_ONLY=tenant` runs only the tenant-scoped vs unscoped section (docs/guide/multi-tenancy.md);
 //! `BENCH_ONLY=bulk` only the bulk-create section (`BENCH_BULK_ROUNDS` rounds, default 1).
+//! `BENCH_INSTR=<backend>,<op>,<n>` (backend `sqlite|postgres|mariadb`; op `read`, `list`, `stream`,
+//! `list_json`, `stream_json`, `read_json`, `raw_read`, `raw_list`, `raw_stream`) seeds 1000 rows,
+//! warms up, then runs only that operation `n` times: run it under
+//! `valgrind --tool=cachegrind --cache-sim=no` with two `n` and divide the difference of the
+//! instruction counts by the difference of the `n` (instructions per operation; issue 13).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dataflow_core::{DataFlow, Query, RawPool};
 use dataflow_sql::stmt::{self, Rows, Scope, SelectSpec};
-use dataflow_sql::{Dialect, FieldValue, Model, ModelSchema, Result, Value};
+use dataflow_sql::{Columns, Dialect, FieldValue, Model, ModelSchema, Result, Value};
 use sea_query_sqlx::SqlxValues;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
@@ -48,6 +53,16 @@ impl Model for Bench {
             name: it.next().and_then(String::from_value).ok_or_else(bad)?,
             qty: it.next().and_then(i32::from_value).ok_or_else(bad)?,
             score: it.next().and_then(f64::from_value).ok_or_else(bad)?,
+        })
+    }
+    // What `#[dataflow::model]` generates in effect: each field from its column, no `Vec<Value>`.
+    fn from_columns(c: &mut dyn Columns) -> Result<Self> {
+        let bad = || dataflow_sql::model::decode_error("Bench", "?", "value");
+        Ok(Bench {
+            id: i64::next_column(c)?.ok_or_else(bad)?,
+            name: String::next_column(c)?.ok_or_else(bad)?,
+            qty: i32::next_column(c)?.ok_or_else(bad)?,
+            score: f64::next_column(c)?.ok_or_else(bad)?,
         })
     }
 }
@@ -663,6 +678,107 @@ async fn bench_bulk_only(name: &str, url: &str, bulk: &[usize], rep: &mut Report
     db.close().await;
 }
 
+/// Raw sqlx streaming `$sql`: user fields + timestamps per row, counted.
+macro_rules! raw_stream {
+    ($pool:expr, $db:ty, $ts:ty, $sql:expr, $vals:expr) => {{
+        use futures::StreamExt;
+        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.to_string()), SqlxValues($vals))
+            .fetch($pool)
+            .map(|r| {
+                let r = r.unwrap();
+                (
+                    Bench {
+                        id: r.get::<i64, _>(0),
+                        name: r.get::<String, _>(1),
+                        qty: r.get::<i32, _>(2),
+                        score: r.get::<f64, _>(3),
+                    },
+                    r.get::<$ts, _>(4),
+                    r.get::<$ts, _>(5),
+                )
+            })
+            .count()
+            .await
+    }};
+}
+
+/// `BENCH_INSTR=<backend>,<op>,<n>`: one operation `n` times after seeding and warming up
+/// (see the module docs). Prints nothing but one line with the checksum of the results.
+async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
+    use futures::StreamExt;
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [backend, op, n] = parts[..] else { panic!("BENCH_INSTR=<backend>,<op>,<n>") };
+    let n: usize = n.parse().expect("n");
+    let url = match backend {
+        "sqlite" => sqlite,
+        "postgres" => pg,
+        "mariadb" | "mysql" => my,
+        other => panic!("unknown backend {other}"),
+    };
+    let db = DataFlow::builder(url).max_connections(4).connect().await.unwrap();
+    db.register::<Bench>().await.unwrap();
+    let mut ex = db.express();
+    let seed: Vec<Bench> = (0..1000).map(row).collect();
+    ex.bulk_create(&seed).await.unwrap();
+    let ids: Vec<i64> = ex.list::<Bench>(&Query::new().limit(1000)).await.unwrap().iter().map(|r| r.id).collect();
+    let s = Bench::schema();
+    let d = db.dialect();
+    let read_sql: Arc<str> = stmt::select_by_id(s, d, &Value::I64(1), Scope::default()).sql.into();
+    let list = stmt::select(s, d, &SelectSpec { limit: Some(100), ..Default::default() });
+    let list_sql: Arc<str> = list.sql.clone().into();
+    let pool = db.raw_pool();
+    let q = Query::new().limit(100);
+    let params = json!({"limit": 100});
+    let mut sum = 0usize;
+    // 20 warm-up rounds (statement caches, pool), then n measured ones.
+    for i in 0..(20 + n) {
+        let id = ids[i % ids.len()];
+        sum += match op {
+            "read" => usize::from(ex.read::<Bench>(id).await.unwrap().is_some()),
+            "read_json" => usize::from(ex.read_json("Bench", &json!(id)).await.unwrap().is_some()),
+            "list" => ex.list::<Bench>(&q).await.unwrap().len(),
+            "list_json" => ex.list_json("Bench", &params).await.unwrap()["records"].as_array().unwrap().len(),
+            "stream" => ex.list_stream::<Bench>(&q).filter(|r| std::future::ready(r.is_ok())).count().await,
+            "stream_json" => {
+                ex.list_stream_json("Bench", &params).filter(|r| std::future::ready(r.is_ok())).count().await
+            }
+            "raw_read" => {
+                let v = sea_query::Values(vec![sea_query::Value::BigInt(Some(id))]);
+                match pool {
+                    RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, read_sql, v),
+                    RawPool::Postgres(p) => raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, read_sql, v),
+                    RawPool::MySql(p) => raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, read_sql, v),
+                }
+            }
+            "raw_list" => {
+                let v = list.values.clone();
+                match pool {
+                    RawPool::Sqlite(p) => raw_fetch!(p, sqlx::Sqlite, String, list_sql, v),
+                    RawPool::Postgres(p) => raw_fetch!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql, v),
+                    RawPool::MySql(p) => raw_fetch!(p, sqlx::MySql, chrono::NaiveDateTime, list_sql, v),
+                }
+            }
+            "raw_stream" => match pool {
+                RawPool::Sqlite(p) => raw_stream!(p, sqlx::Sqlite, String, list_sql, list.values.clone()),
+                RawPool::Postgres(p) => {
+                    raw_stream!(p, sqlx::Postgres, chrono::DateTime<chrono::Utc>, list_sql, list.values.clone())
+                }
+                RawPool::MySql(p) => raw_stream!(p, sqlx::MySql, chrono::NaiveDateTime, list_sql, list.values.clone()),
+            },
+            other => panic!("unknown op {other}"),
+        };
+    }
+    assert_eq!(sum, (20 + n) * if op.contains("read") { 1 } else { 100 }, "every operation returned its rows");
+    println!("{backend} {op} {n}: {sum}");
+    let drop_sql = format!("DROP TABLE {}", s.table);
+    match pool {
+        RawPool::Sqlite(p) => raw_exec!(p, sqlx::Sqlite, drop_sql, sea_query::Values(vec![])),
+        RawPool::Postgres(p) => raw_exec!(p, sqlx::Postgres, drop_sql, sea_query::Values(vec![])),
+        RawPool::MySql(p) => raw_exec!(p, sqlx::MySql, drop_sql, sea_query::Values(vec![])),
+    };
+    db.close().await;
+}
+
 #[tokio::main]
 async fn main() {
     let iters: usize = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
@@ -680,6 +796,13 @@ async fn main() {
     let pg = std::env::var("DATAFLOW_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let my = std::env::var("DATAFLOW_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    if let Ok(spec) = std::env::var("BENCH_INSTR") {
+        bench_instr(&spec, &sqlite, &pg, &my).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        return;
+    }
     for (name, url) in [("sqlite", &sqlite), ("postgres", &pg), ("mariadb", &my)] {
         if bulk_only {
             bench_bulk_only(name, url, &bulk, &mut rep).await;

@@ -84,6 +84,28 @@ impl<M: Model> Stored<M> {
     }
 }
 
+/// The keyset cursor of a full-row record: the values of the sort keys (+ id), as the
+/// `Vec<Value>` row would give them (`ops::list`'s cursor of the same row).
+fn cursor_of<M: Model>(e: &ModelEntry, order_by: &[OrderBy], r: &Stored<M>) -> Option<Vec<Value>> {
+    let mut user = None;
+    dataflow_sql::stmt::cursor_keys(&e.schema, order_by)
+        .iter()
+        .map(|(f, _)| {
+            let i = e.cols.iter().position(|c| c.name == f.name)?;
+            let dt = |d: Option<DateTime<Utc>>| d.map_or(Value::Null, Value::DateTime);
+            Some(match i.checked_sub(e.n_user) {
+                None => user.get_or_insert_with(|| r.record.to_values())[i].clone(),
+                Some(m) => match e.managed.get(m)? {
+                    ManagedField::CreatedAt => dt(r.created_at),
+                    ManagedField::UpdatedAt => dt(r.updated_at),
+                    ManagedField::DeletedAt => dt(r.deleted_at),
+                    ManagedField::TenantId => r.tenant_id.clone().map_or(Value::Null, Value::String),
+                },
+            })
+        })
+        .collect()
+}
+
 /// A value usable as a record id: `&str`, `String`, `i32`, `i64`, `Uuid` or a [`Value`].
 pub trait IntoId {
     /// Converts to a [`Value`].
@@ -347,18 +369,7 @@ impl Express<'_> {
 
     /// Lists records.
     pub async fn list<M: Model>(&mut self, q: &Query) -> Result<Vec<Stored<M>>> {
-        let e = self.db.typed_entry::<M>()?;
-        if !self.cache_off(&e.schema) {
-            return Ok(self.list_page_with::<M>(q, false).await?.records);
-        }
-        let spec = q.spec(&e.schema)?;
-        if q.for_update {
-            self.require_tx("list(..).for_update()", &e.schema.name)?;
-        }
-        let d = Typed::<M>::new(&e);
-        let (_, records) =
-            with_conn!(@direct "List", self, e, cx, c, ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?);
-        Ok(records)
+        Ok(self.list_page_with::<M>(q, false).await?.records)
     }
 
     /// Lists one page, with the keyset cursor of the next page.
@@ -371,6 +382,18 @@ impl Express<'_> {
         let spec = q.spec(&e.schema)?;
         if q.for_update {
             self.require_tx("list(..).for_update()", &e.schema.name)?;
+        }
+        if self.cache_off(&e.schema) {
+            // Decoded straight into the records; the cursor is the last record's sort keys.
+            let d = Typed::<M>::new(&e);
+            let (_, records) = with_conn!(@direct "List", self, e, cx, c, ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?);
+            let next_cursor = match (spec.limit, records.last()) {
+                (Some(l), Some(last)) if cursor && l > 0 && records.len() as u64 == l => {
+                    cursor_of(&e, &spec.order_by, last)
+                }
+                _ => None,
+            };
+            return Ok(Page { records, next_cursor });
         }
         let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update, cursor).await?);
         let page = super::owned(page);
