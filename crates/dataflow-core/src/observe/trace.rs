@@ -2,10 +2,11 @@
 //! rows, outcome, DF code, metrics and stats. Also the workflow and node spans.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use dataflow_sql::{Error, Result, Value};
-use tracing::field::Empty;
+use tracing::field::{Empty, Field};
 
 use super::metrics;
 use crate::DataFlow;
@@ -150,22 +151,7 @@ pub(crate) async fn operation<T: Observed>(
         return fut.await;
     }
     let model = entry.schema.name.as_str();
-    let span = if wanted(tracing::Level::INFO) {
-        tracing::info_span!(
-            target: "dataflow::ops",
-            "dataflow.operation",
-            db.system = obs.dialect,
-            db.operation.name = op,
-            db.collection.name = model,
-            dataflow.tenant = tenant,
-            db.response.returned_rows = Empty,
-            dataflow.rows_affected = Empty,
-            dataflow.outcome = Empty,
-            "error.type" = Empty,
-        )
-    } else {
-        tracing::Span::none()
-    };
+    let span = operation_span(obs, op, model, tenant);
     let enter = !span.is_disabled() && tracing::level_filters::LevelFilter::current() > tracing::Level::INFO;
     let t0 = Instant::now();
     // Polled in place, with the observer set for the statements (and inside the span when it
@@ -183,15 +169,7 @@ pub(crate) async fn operation<T: Observed>(
     let rows = out.rows();
     let read = reads(op);
     if !span.is_none() {
-        if read {
-            span.record("db.response.returned_rows", rows);
-        } else {
-            span.record("dataflow.rows_affected", rows);
-        }
-        span.record("dataflow.outcome", if err.is_none() { "ok" } else { "error" });
-        if let Some(e) = err {
-            span.record("error.type", e.code().to_string());
-        }
+        record_end(&span, read, rows, err);
     }
     if let Some(e) = err {
         tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
@@ -201,6 +179,75 @@ pub(crate) async fn operation<T: Observed>(
     metrics::operation(keys, model, (op, idx), err.is_none(), elapsed, (!read && err.is_none()).then_some(rows));
     obs.stats.operation(idx, elapsed, err.is_none());
     out
+}
+
+/// The `dataflow.operation` span of one call, or `Span::none()` when nobody would record it.
+/// Not generic, unlike [`operation`]: one copy of the span's code.
+fn operation_span(obs: &super::Observer, op: &'static str, model: &str, tenant: Option<&str>) -> tracing::Span {
+    if !wanted(tracing::Level::INFO) {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        target: "dataflow::ops",
+        "dataflow.operation",
+        db.system = obs.dialect,
+        db.operation.name = op,
+        db.collection.name = model,
+        dataflow.tenant = tenant,
+        db.response.returned_rows = Empty,
+        dataflow.rows_affected = Empty,
+        dataflow.outcome = Empty,
+        "error.type" = Empty,
+    )
+}
+
+/// The fields of `dataflow.operation` recorded when the operation ends, looked up once:
+/// recording by name scans the span's field set comparing strings on every call.
+struct EndFields {
+    returned_rows: Field,
+    rows_affected: Field,
+    outcome: Field,
+    error: Field,
+}
+
+impl EndFields {
+    /// The fields of the span's callsite (there is one: [`operation_span`]'s); `None` for a
+    /// span without metadata or, should that ever be, of another callsite.
+    fn of(span: &tracing::Span) -> Option<&'static EndFields> {
+        static FIELDS: OnceLock<Option<EndFields>> = OnceLock::new();
+        let meta = span.metadata()?;
+        let f = FIELDS
+            .get_or_init(|| {
+                let fs = meta.fields();
+                Some(EndFields {
+                    returned_rows: fs.field("db.response.returned_rows")?,
+                    rows_affected: fs.field("dataflow.rows_affected")?,
+                    outcome: fs.field("dataflow.outcome")?,
+                    error: fs.field("error.type")?,
+                })
+            })
+            .as_ref()?;
+        (f.outcome.callsite() == meta.callsite()).then_some(f)
+    }
+}
+
+/// Records rows, outcome and DF code on an operation span.
+fn record_end(span: &tracing::Span, read: bool, rows: u64, err: Option<&Error>) {
+    let outcome = if err.is_none() { "ok" } else { "error" };
+    let code = err.map(|e| e.code().to_string());
+    if let Some(f) = EndFields::of(span) {
+        span.record(if read { &f.returned_rows } else { &f.rows_affected }, rows);
+        span.record(&f.outcome, outcome);
+        if let Some(code) = code {
+            span.record(&f.error, code);
+        }
+    } else {
+        span.record(if read { "db.response.returned_rows" } else { "dataflow.rows_affected" }, rows);
+        span.record("dataflow.outcome", outcome);
+        if let Some(code) = code {
+            span.record("error.type", code);
+        }
+    }
 }
 
 /// The `dataflow.workflow` span of one run.
