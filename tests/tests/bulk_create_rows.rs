@@ -113,4 +113,40 @@ async fn rows_get_tenant_protection_and_audit(t: &TestDb) {
     db.close().await;
 }
 
-backend_tests!(rows_are_validated_and_completed_like_bulk_create, rows_get_tenant_protection_and_audit);
+/// `bulk_create_json` reads the caller's records where they are (no copy into node
+/// parameters) with the same checks as the node form: a `data` that is not a list and a record
+/// with an unknown field are DF errors that keep nothing; a managed column in a record is ignored.
+async fn bulk_create_json_checks_records_like_the_node(t: &TestDb) {
+    let db = open(DataFlow::builder(t.url()), item(|_| {})).await;
+    let mut ex = db.express();
+    let err = ex.bulk_create_json("Item", &json!({"sku": "a"})).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WRONG_SHAPE, "{err}");
+    assert!(err.to_string().contains("list of records"), "{err}");
+    let err = ex.bulk_create_json("Item", &json!([{"sku": "a"}, {"sku": "b", "colour": "red"}])).await.unwrap_err();
+    assert!(err.to_string().contains("colour"), "names the unknown field: {err}");
+    assert_eq!(ex.count_json("Item", &json!({})).await.unwrap(), 0, "nothing of a failed call is kept");
+    let out = ex
+        .bulk_create_json("Item", &json!([{"sku": "a", "created_at": "1999-01-01T00:00:00Z"}, {"sku": "b", "qty": 2}]))
+        .await
+        .unwrap();
+    assert_eq!((out["processed"].clone(), out["inserted"].clone()), (json!(2), json!(2)));
+    let node = ex
+        .run("Item", dataflow_sql::Operation::BulkCreate, &json!({"data": [{"sku": "c"}], "return_ids": true}))
+        .await
+        .unwrap();
+    assert_eq!(node["ids"].as_array().map(Vec::len), Some(1), "{node}");
+    let page = ex.list_json("Item", &json!({"order_by": ["sku"]})).await.unwrap();
+    let recs = page["records"].as_array().unwrap();
+    let skus: Vec<_> = recs.iter().map(|r| (r["sku"].clone(), r["qty"].clone())).collect();
+    assert_eq!(skus, [(json!("a"), json!(null)), (json!("b"), json!(2)), (json!("c"), json!(null))]);
+    assert!(
+        !recs[0]["created_at"].as_str().unwrap_or("1999").starts_with("1999"),
+        "managed column not taken from data"
+    );
+}
+
+backend_tests!(
+    rows_are_validated_and_completed_like_bulk_create,
+    rows_get_tenant_protection_and_audit,
+    bulk_create_json_checks_records_like_the_node
+);

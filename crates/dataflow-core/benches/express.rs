@@ -512,7 +512,8 @@ async fn bench_backend(name: &str, url: &str, iters: usize, bulk: &[usize], rep:
 
 /// Bulk create (`bulk_create_iter`, one transaction) vs raw sqlx doing the same inserts in one
 /// transaction: multi-row INSERTs chunked below the bind limit, and on PostgreSQL also one
-/// `INSERT .. SELECT * FROM UNNEST(..)` (five array binds). `BENCH_BULK_ROUNDS` (default 1)
+/// `INSERT .. SELECT * FROM UNNEST(..)` (five array binds); and the dynamic `bulk_create_json` and
+/// node-form `run(BulkCreate)` on the same rows ÷ typed. `BENCH_BULK_ROUNDS` (default 1)
 /// interleaved rounds; the medians are reported.
 async fn bench_bulk(name: &str, db: &DataFlow, bulk: &[usize], rep: &mut Report) {
     let rounds: usize = std::env::var("BENCH_BULK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
@@ -527,10 +528,31 @@ async fn bench_bulk(name: &str, db: &DataFlow, bulk: &[usize], rep: &mut Report)
     }
     for &size in bulk {
         let (mut ours, mut raw, mut unnest) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut dynamic, mut wrapped) = (Vec::new(), Vec::new());
+        // The dynamic contender builds its JSON records inside the timed call, as a caller would.
+        let json_data = || {
+            serde_json::Value::Array(
+                (0..size)
+                    .map(|k| {
+                        let r = row(k);
+                        json!({"name": r.name, "qty": r.qty, "score": r.score})
+                    })
+                    .collect(),
+            )
+        };
         for _ in 0..rounds {
             let t = Instant::now();
             assert_eq!(ex.bulk_create_iter((0..size).map(row)).await.unwrap(), size as u64);
             ours.push(t.elapsed());
+            let t = Instant::now();
+            let r = ex.bulk_create_json(&s.name, &json_data()).await.unwrap();
+            assert_eq!(r["inserted"], size);
+            dynamic.push(t.elapsed());
+            // The node form with the records inside its parameters (`run`), as workflows call it.
+            let t = Instant::now();
+            let r = ex.run(&s.name, dataflow_sql::Operation::BulkCreate, &json!({"data": json_data()})).await.unwrap();
+            assert_eq!(r["inserted"], size);
+            wrapped.push(t.elapsed());
             let per = stmt::rows_per_chunk(d, 5);
             let t = Instant::now();
             macro_rules! raw_bulk {
@@ -589,6 +611,16 @@ async fn bench_bulk(name: &str, db: &DataFlow, bulk: &[usize], rep: &mut Report)
             }
         }
         let (ours, raw) = (median(ours), median(raw));
+        for (what, d) in [("bulk_create_json", median(dynamic)), ("run(BulkCreate)", median(wrapped))] {
+            let line = format!(
+                "| {name} | dynamic {what} {size} ({rounds} rounds, medians) | {:.0} rows/s | {:.0} rows/s | {:.3} (time dynamic÷typed) |",
+                size as f64 / d.as_secs_f64(),
+                size as f64 / ours.as_secs_f64(),
+                d.as_secs_f64() / ours.as_secs_f64()
+            );
+            println!("{line}");
+            rep.lines.push(line);
+        }
         let line = format!(
             "| {name} | bulk create {size} ({rounds} rounds, medians) | {:.0} rows/s | {:.0} rows/s | {:.3} (throughput ours÷raw multi-row VALUES) |",
             size as f64 / ours.as_secs_f64(),

@@ -215,6 +215,40 @@ macro_rules! with_conn {
         .await;
         r?
     }};
+    // A read decoded straight into what the caller hands out (issue 13), for handles whose
+    // query cache is off ([`Express::cache_off`]): routed and retried like `@read`, not cached,
+    // no `Arc`.
+    (@direct $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
+        let db = $self.db;
+        let tenant = $self.tenant.resolve(&$e.schema)?;
+        let actor = $self.actor.clone();
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
+        let op = $op;
+        // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
+        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), Box::pin(async {
+            let mut avoid = None;
+            let mut retried = false;
+            loop {
+                let (mut g, route) = $self.read_guard(false, avoid).await?;
+                let r = async {
+                    let mut $c = g.conn();
+                    Ok::<_, dataflow_sql::Error>($($body)*)
+                }
+                .await;
+                drop(g);
+                match (r, route) {
+                    (Err(err), Some(route)) if !retried && err.code() == dataflow_sql::ErrorCode::CONNECTION_LOST => {
+                        tracing::debug!(target: "dataflow::sql", error = %err, "read lost its connection; retrying once");
+                        avoid = $self.read_failed(route, &err);
+                        retried = true;
+                    }
+                    (other, _) => break other,
+                }
+            }
+        }))
+        .await;
+        r?
+    }};
     // A read whose result is finished by `=> $fin` (a closure `raw -> Result<out>`) before it is
     // cached; the result is an `Arc` of it.
     ($self:ident, $e:ident, $cx:ident, $c:ident, ops::$m:ident::$f:ident (&mut $c2:ident, &$cx2:ident $(, $arg:expr)*) .await? => $fin:expr) => {
@@ -319,6 +353,16 @@ impl<'a> Express<'a> {
     }
 
     /// Where a read's result is cached, when this read uses the cache.
+    /// Whether reads of `schema` on this handle skip the query cache (in a transaction, on the
+    /// primary, on the all-tenants handle, or with the cache off for the model): then typed and
+    /// JSON reads decode rows straight into their result ([`with_conn!`]'s `@direct`).
+    pub(crate) fn cache_off(&self, schema: &dataflow_sql::ModelSchema) -> bool {
+        self.txn.is_some()
+            || self.primary
+            || self.tenant.is_all()
+            || !self.cached.unwrap_or_else(|| self.db.inner.query_cache.model_enabled(schema))
+    }
+
     pub(crate) async fn cache_slot<T: 'static>(
         &self,
         schema: &dataflow_sql::ModelSchema,
@@ -326,16 +370,11 @@ impl<'a> Express<'a> {
         op: &str,
         args: impl FnOnce() -> String,
     ) -> Option<crate::query_cache::CacheSlot<T>> {
-        let qc = &self.db.inner.query_cache;
         // The all-tenants handle reads other rows than an unscoped handle with the same key.
-        if self.txn.is_some()
-            || self.primary
-            || self.tenant.is_all()
-            || !self.cached.unwrap_or_else(|| qc.model_enabled(schema))
-        {
+        if self.cache_off(schema) {
             return None;
         }
-        qc.slot(schema, tenant, op, args()).await
+        self.db.inner.query_cache.slot(schema, tenant, op, args()).await
     }
 
     /// A connection for a read: the transaction's, a replica's, or the primary's, and where it

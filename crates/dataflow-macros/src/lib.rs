@@ -65,8 +65,9 @@ use quote::quote;
 /// # What it generates
 ///
 /// - `impl dataflow::Model for User`: `schema()` (a `&'static ModelSchema` built once),
-///   `to_values` / `into_values` / `from_values` (the fields as `dataflow::Value`s in schema
-///   order, converted through `dataflow::FieldValue`, never through JSON).
+///   `to_values` / `into_values` (the fields as `dataflow::Value`s in schema order) and
+///   `from_columns` (a row's columns decoded straight into the fields; `from_values` is the
+///   trait's default over it), converted through `dataflow::FieldValue`, never through JSON.
 /// - Eleven public node types `UserCreateNode`, `UserReadNode`, `UserUpdateNode`,
 ///   `UserDeleteNode`, `UserListNode`, `UserCountNode`, `UserUpsertNode`, `UserBulkCreateNode`,
 ///   `UserBulkUpdateNode`, `UserBulkDeleteNode`, `UserBulkUpsertNode`, with the struct's

@@ -23,6 +23,6 @@ pub mod value;
 pub use compat::Compat;
 pub use dialect::Dialect;
 pub use error::{Error, ErrorCode, ErrorKind, Result};
-pub use model::{FieldValue, Model, NodeType, Operation, Record};
+pub use model::{Columns, FieldValue, Model, NodeType, Operation, Record, ValueColumns};
 pub use schema::{ArrayElem, FieldDef, FieldType, IndexDef, ManagedField, ModelCache, ModelOptions, ModelSchema};
 pub use value::Value;

@@ -13,7 +13,12 @@ use crate::value::Value;
 pub type Record = Vec<Value>;
 
 /// A typed model. Implemented by `#[dataflow::model]`; do not implement it by hand unless you
-/// keep [`Model::to_values`] and [`Model::from_values`] in [`ModelSchema::fields`] order.
+/// keep [`Model::to_values`] and [`Model::from_values`] / [`Model::from_columns`] in
+/// [`ModelSchema::fields`] order.
+///
+/// The default [`Model::from_values`] and the default [`Model::from_columns`] are defined in
+/// terms of each other: an implementation must override at least one of them (the macro
+/// generates `from_columns`, which decodes a database row with no `Vec<Value>` in between).
 pub trait Model: Sized + Send + Sync + 'static {
     /// The model's static schema, validated at compile time.
     fn schema() -> &'static ModelSchema;
@@ -23,8 +28,100 @@ pub trait Model: Sized + Send + Sync + 'static {
     fn into_values(self) -> Record {
         self.to_values()
     }
-    /// Rebuilds the struct from field values in schema order.
-    fn from_values(values: Record) -> Result<Self>;
+    /// Rebuilds the struct from field values in schema order (DF-510 when there are not
+    /// exactly as many values as fields, or one does not fit its field).
+    ///
+    /// Default: [`Model::from_columns`] over the values ([`ValueColumns`]).
+    fn from_values(values: Record) -> Result<Self> {
+        let s = Self::schema();
+        let mut columns = ValueColumns::new(&s.name, values, s.fields.len())?;
+        Self::from_columns(&mut columns)
+    }
+    /// Builds the struct from the next columns of `columns`, one per field, in schema order
+    /// (a database row is decoded straight into the fields).
+    ///
+    /// Default: collects the columns as [`Value`]s and calls [`Model::from_values`].
+    fn from_columns(columns: &mut dyn Columns) -> Result<Self> {
+        let n = Self::schema().fields.len();
+        let values = (0..n).map(|_| columns.next_value()).collect::<Result<Record>>()?;
+        Self::from_values(values)
+    }
+}
+
+/// A cursor over one row's columns, in model field order: each call decodes the next column.
+/// `Ok(None)` from a typed getter is SQL NULL. The typed getters default to
+/// [`Columns::next_value`] plus [`FieldValue::from_value`]; a database row overrides them to
+/// decode the driver's value directly.
+///
+/// Errors are DF-510; an implementation that knows the column names the field, otherwise
+/// the caller (the model's `from_columns`) does.
+pub trait Columns {
+    /// The next column as a dynamic value (`Value::Null` for NULL).
+    fn next_value(&mut self) -> Result<Value>;
+    /// The next column as `i32`.
+    fn next_i32(&mut self) -> Result<Option<i32>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as `i64`.
+    fn next_i64(&mut self) -> Result<Option<i64>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as `f64`.
+    fn next_f64(&mut self) -> Result<Option<f64>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as `bool`.
+    fn next_bool(&mut self) -> Result<Option<bool>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as a `String`.
+    fn next_string(&mut self) -> Result<Option<String>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as a UTC date-time.
+    fn next_datetime(&mut self) -> Result<Option<DateTime<Utc>>> {
+        value_as(self.next_value()?)
+    }
+    /// The next column as a JSON document.
+    fn next_json(&mut self) -> Result<Option<serde_json::Value>> {
+        value_as(self.next_value()?)
+    }
+}
+
+/// A decoded value as `T`: `Ok(None)` for [`Value::Null`], DF-510 (without field: the caller
+/// names it) when the value has another type.
+pub fn value_as<T: FieldValue>(v: Value) -> Result<Option<T>> {
+    match v {
+        Value::Null => Ok(None),
+        v => T::from_value(v).map(Some).ok_or_else(|| {
+            Error::new(ErrorCode::DECODE, format!("stored value is not a valid {}", T::TYPE.rust_name()))
+        }),
+    }
+}
+
+/// [`Columns`] over values already decoded (a [`Record`]), for [`Model::from_values`].
+#[derive(Debug)]
+pub struct ValueColumns(std::vec::IntoIter<Value>);
+
+impl ValueColumns {
+    /// Starts reading; DF-510 naming `model` when the number of values is not `fields`.
+    pub fn new(model: &str, values: Record, fields: usize) -> Result<Self> {
+        if values.len() != fields {
+            return Err(Error::new(
+                ErrorCode::DECODE,
+                format!("model `{model}` has {fields} fields, got {} values", values.len()),
+            )
+            .model(model)
+            .fix("pass the values in `ModelSchema::fields` order, one per field"));
+        }
+        Ok(ValueColumns(values.into_iter()))
+    }
+}
+
+impl Columns for ValueColumns {
+    fn next_value(&mut self) -> Result<Value> {
+        self.0.next().ok_or_else(|| Error::new(ErrorCode::DECODE, "fewer values than fields"))
+    }
 }
 
 /// A Rust type that can be a model field. Implemented for every type listed in docs/guide/models.md.
@@ -46,6 +143,11 @@ pub trait FieldValue: Sized {
     }
     /// Converts back; `None` when the value has another type.
     fn from_value(v: Value) -> Option<Self>;
+    /// Decodes the next column of `columns` (`Ok(None)`: SQL NULL; `Option<T>` gives
+    /// `Ok(Some(None))` instead).
+    fn next_column(columns: &mut dyn Columns) -> Result<Option<Self>> {
+        value_as(columns.next_value()?)
+    }
 }
 
 /// The DF-510 error for a stored value that does not decode into a field's Rust type.
@@ -57,9 +159,14 @@ pub fn decode_error(model: &str, field: &str, expected: &str) -> Error {
 }
 
 macro_rules! scalar {
-    ($t:ty, $ft:expr, $var:ident) => {
+    ($t:ty, $ft:expr, $var:ident $(, $next:ident)?) => {
         impl FieldValue for $t {
             const TYPE: FieldType = $ft;
+            $(
+                fn next_column(columns: &mut dyn Columns) -> Result<Option<Self>> {
+                    columns.$next()
+                }
+            )?
             fn to_value(&self) -> Value {
                 Value::$var(self.clone())
             }
@@ -76,20 +183,23 @@ macro_rules! scalar {
     };
 }
 
-scalar!(String, FieldType::String, String);
-scalar!(bool, FieldType::Bool, Bool);
-scalar!(f64, FieldType::F64, F64);
-scalar!(DateTime<Utc>, FieldType::DateTime, DateTime);
+scalar!(String, FieldType::String, String, next_string);
+scalar!(bool, FieldType::Bool, Bool, next_bool);
+scalar!(f64, FieldType::F64, F64, next_f64);
+scalar!(DateTime<Utc>, FieldType::DateTime, DateTime, next_datetime);
 scalar!(NaiveDate, FieldType::Date, Date);
 scalar!(Uuid, FieldType::Uuid, Uuid);
 scalar!(Decimal, FieldType::Decimal, Decimal);
-scalar!(serde_json::Value, FieldType::Json, Json);
+scalar!(serde_json::Value, FieldType::Json, Json, next_json);
 scalar!(Vec<u8>, FieldType::Bytes, Bytes);
 
 impl FieldValue for i32 {
     const TYPE: FieldType = FieldType::I32;
     fn to_value(&self) -> Value {
         Value::I32(*self)
+    }
+    fn next_column(columns: &mut dyn Columns) -> Result<Option<Self>> {
+        columns.next_i32()
     }
     fn from_value(v: Value) -> Option<Self> {
         match v {
@@ -104,6 +214,9 @@ impl FieldValue for i64 {
     const TYPE: FieldType = FieldType::I64;
     fn to_value(&self) -> Value {
         Value::I64(*self)
+    }
+    fn next_column(columns: &mut dyn Columns) -> Result<Option<Self>> {
+        columns.next_i64()
     }
     fn from_value(v: Value) -> Option<Self> {
         match v {
@@ -159,6 +272,9 @@ impl<T: FieldValue> FieldValue for Option<T> {
             Value::Null => Some(None),
             v => T::from_value(v).map(Some),
         }
+    }
+    fn next_column(columns: &mut dyn Columns) -> Result<Option<Self>> {
+        T::next_column(columns).map(Some)
     }
 }
 
@@ -282,6 +398,18 @@ mod tests {
         }
         assert_eq!(Operation::parse_node_type("CreateNode"), None);
         assert_eq!(Operation::parse_node_type("UserFrobNode"), None);
+    }
+
+    #[test]
+    fn value_columns_decode_in_order_and_count() {
+        let mut c = ValueColumns::new("M", vec![Value::I32(7), Value::Null, Value::String("x".into())], 3).unwrap();
+        assert_eq!(i64::next_column(&mut c).unwrap(), Some(7));
+        assert_eq!(Option::<bool>::next_column(&mut c).unwrap(), Some(None));
+        let e = bool::next_column(&mut c).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::DECODE);
+        assert!(c.next_value().is_err());
+        let e = ValueColumns::new("M", vec![], 1).unwrap_err();
+        assert!(e.message().contains("has 1 fields, got 0 values"), "{}", e.message());
     }
 
     #[test]

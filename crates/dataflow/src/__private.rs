@@ -17,7 +17,7 @@ pub use std::vec::Vec;
 pub use dataflow_sql::model::decode_error;
 pub use dataflow_sql::naming::table_name;
 pub use dataflow_sql::{
-    ArrayElem, Error, ErrorCode, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelCache, ModelOptions,
+    ArrayElem, Columns, Error, ErrorCode, FieldDef, FieldType, FieldValue, IndexDef, Model, ModelCache, ModelOptions,
     ModelSchema, NodeType, Operation, Record, Result, Value,
 };
 pub use serde_json::Value as JsonValue;
@@ -27,7 +27,9 @@ use uuid::Uuid;
 mod convert;
 mod nodes;
 mod schema;
-pub use convert::{FieldRef, FieldSlot, decode_failed, from_values, into_values, share_field_instances, to_values};
+pub use convert::{
+    FieldRef, FieldSlot, decode_failed, from_columns, from_values, into_values, share_field_instances, to_values,
+};
 pub use nodes::{ModelNodes, Node, Op, op};
 pub use schema::{DefaultLit, FieldSpec, SchemaDef, schema};
 
@@ -48,8 +50,8 @@ pub trait Field<'a>: Sized {
     fn to_value(&self) -> Value;
     /// `FieldValue::into_value`
     fn into_value(self) -> Value;
-    /// Decodes the next value of `r` as this field.
-    fn read(r: &mut FieldReader, field: &'static str) -> Result<Self>;
+    /// Decodes the next column of `c` as field `field` of `model` (DF-510 naming both).
+    fn read(c: &mut dyn Columns, model: &'static str, field: &'static str) -> Result<Self>;
 }
 
 impl<T: FieldValue> Field<'_> for T {
@@ -61,9 +63,28 @@ impl<T: FieldValue> Field<'_> for T {
     fn into_value(self) -> Value {
         FieldValue::into_value(self)
     }
-    fn read(r: &mut FieldReader, field: &'static str) -> Result<Self> {
-        r.next::<T>(field)
+    fn read(c: &mut dyn Columns, model: &'static str, field: &'static str) -> Result<Self> {
+        match T::next_column(c) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(not_nullable(model, field, T::TYPE.rust_name())),
+            Err(e) => Err(decode_failed_at(e, model, field, T::TYPE.rust_name())),
+        }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_nullable(model: &'static str, field: &'static str, expected: &str) -> Error {
+    decode_error(model, field, expected)
+        .fix(format!("`{field}` is not nullable; declare it `Option<{expected}>` if the column holds NULLs"))
+}
+
+/// A column's decode error, named: the model added, and a DF-510 naming model and field
+/// when the cursor did not know the field.
+#[cold]
+#[inline(never)]
+fn decode_failed_at(e: Error, model: &'static str, field: &'static str, expected: &str) -> Error {
+    if e.context().field.is_some() { e.or_model(model) } else { decode_error(model, field, expected) }
 }
 
 /// The types the primary key `id` may have.
@@ -86,35 +107,3 @@ pub const fn assert_id_value<T: IdValue>() {}
 pub trait IdField<'a> {}
 
 impl<T: IdValue> IdField<'_> for T {}
-
-/// Reads a model's values back in field order (`Model::from_values`).
-pub struct FieldReader {
-    model: &'static str,
-    values: std::vec::IntoIter<Value>,
-}
-
-impl FieldReader {
-    /// Starts reading; fails with DF-510 when the number of values is not the number of fields.
-    pub fn new(model: &'static str, values: Record, fields: usize) -> Result<Self> {
-        if values.len() != fields {
-            return Err(Error::new(
-                ErrorCode::DECODE,
-                format!("model `{model}` has {fields} fields, got {} values", values.len()),
-            )
-            .model(model)
-            .fix("pass the values in `ModelSchema::fields` order, one per field"));
-        }
-        Ok(FieldReader { model, values: values.into_iter() })
-    }
-
-    /// Decodes the next value as the field's type, or fails with DF-510 naming the field.
-    pub fn next<T: FieldValue>(&mut self, field: &'static str) -> Result<T> {
-        let expected = T::TYPE.rust_name();
-        let v = self.values.next().ok_or_else(|| decode_error(self.model, field, expected))?;
-        match v {
-            Value::Null if !T::NULLABLE => Err(decode_error(self.model, field, expected)
-                .fix(format!("`{field}` is not nullable; declare it `Option<{expected}>` if the column holds NULLs"))),
-            v => T::from_value(v).ok_or_else(|| decode_error(self.model, field, expected)),
-        }
-    }
-}

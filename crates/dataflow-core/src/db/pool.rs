@@ -187,13 +187,18 @@ impl Pools {
         }
     }
 
-    /// Streams the rows of one statement, decoded, straight from the pool (bounded memory).
-    pub(crate) fn fetch_stream<'a>(
+    /// Streams the rows of one statement straight from the pool (bounded memory), each row
+    /// decoded by `d` (no `Vec<Value>` in between unless `d` is `decode::Values`).
+    pub(crate) fn fetch_stream_as<'a, D: decode::Decode + Send + 'static>(
         &'a self,
         st: Stmt,
         cols: Arc<[FieldDef]>,
         schema: Arc<ModelSchema>,
-    ) -> BoxStream<'a, Result<Vec<Value>>> {
+        d: D,
+    ) -> BoxStream<'a, Result<D::Out>>
+    where
+        D::Out: 'a,
+    {
         let native = schema.options.native_arrays;
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
@@ -202,21 +207,21 @@ impl Pools {
                 .fetch(p)
                 .map(move |r| {
                     r.map_err(|e| classify(e, Some(&schema)))
-                        .and_then(|row| decode::pg_row(&row, &cols, native).map_err(|e| e.or_model(&schema.name)))
+                        .and_then(|row| decode::one(&row, &cols, native, &d).map_err(|e| e.or_model(&schema.name)))
                 })
                 .boxed(),
             Pools::MySql(p) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch(p)
                 .map(move |r| {
                     r.map_err(|e| classify(e, Some(&schema)))
-                        .and_then(|row| decode::mysql_row(&row, &cols).map_err(|e| e.or_model(&schema.name)))
+                        .and_then(|row| decode::one(&row, &cols, native, &d).map_err(|e| e.or_model(&schema.name)))
                 })
                 .boxed(),
             Pools::Sqlite(p) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .fetch(p)
                 .map(move |r| {
                     r.map_err(|e| classify(e, Some(&schema)))
-                        .and_then(|row| decode::sqlite_row(&row, &cols).map_err(|e| e.or_model(&schema.name)))
+                        .and_then(|row| decode::one(&row, &cols, native, &d).map_err(|e| e.or_model(&schema.name)))
                 })
                 .boxed(),
         }
@@ -458,6 +463,17 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Vec<Vec<Value>>> {
+        self.fetch_all_unobserved_as(st, cols, schema, &decode::Values).await
+    }
+
+    /// Runs a query and decodes every row by `cols` with `d`.
+    pub(crate) async fn fetch_all_unobserved_as<D: decode::Decode>(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+        d: &D,
+    ) -> Result<Vec<D::Out>> {
         let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
@@ -465,15 +481,15 @@ impl Conn<'_> {
         let rows = match self {
             Conn::Postgres(c) => {
                 let rows = sqlx::query_with::<Postgres, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
-                rows.iter().map(|r| decode::pg_row(r, cols, native)).collect::<Result<Vec<_>>>()
+                decode::all(&rows, cols, native, d)
             }
             Conn::MySql(c) => {
                 let rows = sqlx::query_with::<MySql, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
-                rows.iter().map(|r| decode::mysql_row(r, cols)).collect::<Result<Vec<_>>>()
+                decode::all(&rows, cols, native, d)
             }
             Conn::Sqlite(c) => {
                 let rows = sqlx::query_with::<Sqlite, _>(q, vals).fetch_all(&mut **c).await.map_err(err)?;
-                rows.iter().map(|r| decode::sqlite_row(r, cols)).collect::<Result<Vec<_>>>()
+                decode::all(&rows, cols, native, d)
             }
         };
         rows.map_err(|e| e.or_model(&schema.name))
@@ -486,6 +502,17 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Option<Vec<Value>>> {
+        self.fetch_optional_unobserved_as(st, cols, schema, &decode::Values).await
+    }
+
+    /// Runs a query and decodes the first row, if any, with `d`.
+    pub(crate) async fn fetch_optional_unobserved_as<D: decode::Decode>(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+        d: &D,
+    ) -> Result<Option<D::Out>> {
         let err = self.classifier(&st, schema);
         let q = st.sql.safe();
         let vals = SqlxValues(st.values);
@@ -495,17 +522,17 @@ impl Conn<'_> {
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?
-                .map(|r| decode::pg_row(&r, cols, native)),
+                .map(|r| decode::one(&r, cols, native, d)),
             Conn::MySql(c) => sqlx::query_with::<MySql, _>(q, vals)
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?
-                .map(|r| decode::mysql_row(&r, cols)),
+                .map(|r| decode::one(&r, cols, native, d)),
             Conn::Sqlite(c) => sqlx::query_with::<Sqlite, _>(q, vals)
                 .fetch_optional(&mut **c)
                 .await
                 .map_err(err)?
-                .map(|r| decode::sqlite_row(&r, cols)),
+                .map(|r| decode::one(&r, cols, native, d)),
         };
         row.transpose().map_err(|e| e.or_model(&schema.name))
     }

@@ -10,6 +10,7 @@ use super::Express;
 pub use super::json::{json_changes, json_row, json_set, row_json};
 use super::json::{object, shape};
 use super::with_conn;
+use crate::decode;
 use crate::ops::bulk_upsert::ConflictResolution;
 use crate::ops::list::ListSpec;
 use crate::ops::{self, Ctx, InputRow};
@@ -132,11 +133,25 @@ fn list_spec(schema: &ModelSchema, p: &Map<String, J>) -> Result<ListSpec> {
     })
 }
 
-fn data_rows(schema: &ModelSchema, op: &str, p: &Map<String, J>) -> Result<Vec<InputRow>> {
-    let Some(J::Array(items)) = p.get("data") else {
+fn data_rows(schema: &ModelSchema, op: &str, data: Option<&J>) -> Result<Vec<InputRow>> {
+    let Some(J::Array(items)) = data else {
         return Err(shape(schema, op, format!("{op} needs `data`: a list of records"), "{\"data\": [{...}, {...}]}"));
     };
     items.iter().enumerate().map(|(i, r)| json_row(schema, r).map_err(|e| crate::contract::in_record(e, i))).collect()
+}
+
+/// A List's node result: `{"records", "count", "limit", "offset", "next_cursor"?}`.
+fn list_node(spec: &ListSpec, records: Vec<J>, next_cursor: Option<Vec<J>>) -> J {
+    let mut m = Map::new();
+    let n = records.len();
+    m.insert("records".into(), J::Array(records));
+    m.insert("count".into(), json!(n));
+    m.insert("limit".into(), json!(spec.limit));
+    m.insert("offset".into(), json!(spec.offset.unwrap_or(0)));
+    if spec.limit.is_some() || spec.after.is_some() {
+        m.insert("next_cursor".into(), next_cursor.map_or(J::Null, J::Array));
+    }
+    J::Object(m)
 }
 
 impl Express<'_> {
@@ -159,14 +174,20 @@ impl Express<'_> {
                 let id = id_param(&s, "Read", p)?;
                 let inc = bool_param(&s, p, "include_deleted", false)?;
                 let raise = bool_param(&s, p, "raise_on_not_found", true)?;
-                let out = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, inc).await? => |r: Option<Vec<Value>>| {
-                    Ok(r.map(|r| {
-                        let mut m = rec(r);
-                        m.insert("found".into(), J::Bool(true));
-                        J::Object(m)
-                    }))
-                });
-                match super::owned(out) {
+                let found = |mut m: Map<String, J>| {
+                    m.insert("found".into(), J::Bool(true));
+                    J::Object(m)
+                };
+                let out = if self.cache_off(&s) {
+                    with_conn!(@direct "Read", self, e, cx, c, ops::read::by_id_as(&mut c, &cx, &id, inc, &decode::Json).await?)
+                        .map(found)
+                } else {
+                    let out = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, inc).await? => |r: Option<Vec<Value>>| {
+                        Ok(r.map(|r| found(rec(r))))
+                    });
+                    super::owned(out)
+                };
+                match out {
                     Some(r) => Ok(r),
                     None if raise => {
                         Err(Error::new(ErrorCode::NOT_FOUND, format!("no `{}` with id {}", s.name, id.to_json()))
@@ -250,22 +271,9 @@ impl Express<'_> {
             Operation::BulkCreate => {
                 let p = object(&s, "BulkCreate", params, "{\"data\": [..]}")?;
                 check_keys(&s, Operation::BulkCreate, p)?;
-                let rows = data_rows(&s, "BulkCreate", p)?;
-                let n = rows.len();
                 let batch = u64_param(&s, p, "batch_size")?.map(|b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
                 let return_ids = bool_param(&s, p, "return_ids", false)?;
-                let r = with_conn!(
-                    self,
-                    e,
-                    cx,
-                    c,
-                    ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?
-                );
-                let mut out = json!({"processed": n, "inserted": r.inserted, "batch_size": batch, "operation": "bulk_create", "success": true});
-                if return_ids {
-                    out["ids"] = J::Array(r.ids.iter().map(Value::to_json).collect());
-                }
-                Ok(out)
+                self.bulk_create_data(&e, p.get("data"), batch, return_ids).await
             }
             Operation::BulkUpdate => {
                 let p = object(&s, "BulkUpdate", params, "{\"filter\": {..}, \"fields\": {..}}")?;
@@ -328,7 +336,7 @@ impl Express<'_> {
             Operation::BulkUpsert => {
                 let p = object(&s, "BulkUpsert", params, "{\"data\": [..], \"conflict_on\": [\"id\"]}")?;
                 check_keys(&s, Operation::BulkUpsert, p)?;
-                let rows = data_rows(&s, "BulkUpsert", p)?;
+                let rows = data_rows(&s, "BulkUpsert", p.get("data"))?;
                 let conflict_on = str_list(&s, p, "conflict_on")?.unwrap_or_else(|| vec!["id".into()]);
                 let keys: Vec<&str> = conflict_on.iter().map(String::as_str).collect();
                 let resolution = match p.get("conflict_resolution").and_then(J::as_str) {
@@ -454,21 +462,27 @@ impl Express<'_> {
         e: std::sync::Arc<crate::db::registry::ModelEntry>,
         spec: &ListSpec,
     ) -> Result<std::sync::Arc<J>> {
+        if self.cache_off(&e.schema) {
+            // Decoded straight into JSON records; the cursor is the last record's sort keys.
+            let (cols, records) = with_conn!(@direct "List", self, e, cx, c, ops::list::list_as(&mut c, &cx, spec, false, &decode::Json).await?);
+            let next_cursor = match (spec.limit, records.last()) {
+                (Some(l), Some(last)) if l > 0 && records.len() as u64 == l => {
+                    dataflow_sql::stmt::cursor_keys(&e.schema, &spec.order_by)
+                        .iter()
+                        .map(|(f, _)| {
+                            cols.iter().any(|c| c.name == f.name).then(|| last.get(&f.name).cloned()).flatten()
+                        })
+                        .collect::<Option<Vec<J>>>()
+                }
+                _ => None,
+            };
+            let records = records.into_iter().map(J::Object).collect();
+            return Ok(std::sync::Arc::new(list_node(spec, records, next_cursor)));
+        }
         Ok(with_conn!(self, e, cx, c, ops::list::list(&mut c, &cx, spec).await? => |page: ops::list::Page| {
-            let n = page.rows.len();
             let records: Vec<J> = page.rows.into_iter().map(|r| J::Object(row_json(&page.cols, r))).collect();
-            let mut m = Map::new();
-            m.insert("records".into(), J::Array(records));
-            m.insert("count".into(), json!(n));
-            m.insert("limit".into(), json!(spec.limit));
-            m.insert("offset".into(), json!(spec.offset.unwrap_or(0)));
-            if spec.limit.is_some() || spec.after.is_some() {
-                m.insert(
-                    "next_cursor".into(),
-                    page.next_cursor.map_or(J::Null, |c| J::Array(c.iter().map(Value::to_json).collect())),
-                );
-            }
-            Ok(J::Object(m))
+            let cursor = page.next_cursor.map(|c| c.iter().map(Value::to_json).collect());
+            Ok(list_node(spec, records, cursor))
         }))
     }
 
@@ -476,6 +490,10 @@ impl Express<'_> {
     pub async fn find_one_json(&mut self, model: &str, filter: &J) -> Result<Option<J>> {
         let e = self.db.model(model)?;
         let f = Filter::parse(filter, &e.schema)?;
+        if self.cache_off(&e.schema) {
+            let r = with_conn!(@direct "FindOne", self, e, cx, c, ops::read::find_one_as(&mut c, &cx, &f, false, &decode::Json).await?);
+            return Ok(r.map(J::Object));
+        }
         let cols = e.cols.clone();
         let r = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await? => |r: Option<Vec<Value>>| {
             Ok(r.map(|r| J::Object(row_json(&cols, r))))
@@ -496,7 +514,30 @@ impl Express<'_> {
 
     /// BulkCreate of a list of records.
     pub async fn bulk_create_json(&mut self, model: &str, data: &J) -> Result<J> {
-        self.run(model, Operation::BulkCreate, &json!({"data": data})).await
+        let e = self.db.model(model)?;
+        // The records are read where they are: wrapping them in `{"data": ..}` for `run` would
+        // copy every one of them first.
+        self.bulk_create_data(&e, Some(data), None, false).await
+    }
+
+    /// BulkCreate of `data` (a JSON list of records): the node's work behind both
+    /// [`Express::run`] and [`Express::bulk_create_json`]. Each record is checked by
+    /// `json_row` (which also refuses a `tenant_id` in the data).
+    async fn bulk_create_data(
+        &mut self,
+        e: &std::sync::Arc<crate::db::registry::ModelEntry>,
+        data: Option<&J>,
+        batch: Option<usize>,
+        return_ids: bool,
+    ) -> Result<J> {
+        let rows = data_rows(&e.schema, "BulkCreate", data)?;
+        let n = rows.len();
+        let r = with_conn!(self, e, cx, c, ops::bulk_create::bulk_create(&mut c, &cx, rows, batch, return_ids).await?);
+        let mut out = json!({"processed": n, "inserted": r.inserted, "batch_size": batch, "operation": "bulk_create", "success": true});
+        if return_ids {
+            out["ids"] = J::Array(r.ids.iter().map(Value::to_json).collect());
+        }
+        Ok(out)
     }
 
     /// BulkUpdate with node parameters.
@@ -581,13 +622,11 @@ impl Express<'_> {
             Ok((e.schema.clone(), st, cols))
         });
         match prepared {
-            Ok((schema, st, cols)) => {
-                let c2 = cols.clone();
-                self.stream_pools()
-                    .fetch_stream(st, cols, schema)
-                    .map(move |r| r.map(|row| J::Object(row_json(&c2, row))))
-                    .left_stream()
-            }
+            Ok((schema, st, cols)) => self
+                .stream_pools()
+                .fetch_stream_as(st, cols, schema, decode::Json)
+                .map(|r| r.map(J::Object))
+                .left_stream(),
             Err(err) => futures::stream::once(async move { Err(err) }).right_stream(),
         }
     }

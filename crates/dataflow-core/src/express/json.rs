@@ -25,11 +25,14 @@ pub fn json_row(schema: &ModelSchema, j: &J) -> Result<InputRow> {
     dataflow_sql::tenant::reject_in_data(schema, j)?;
     let mut row: InputRow = vec![None; schema.fields.len()];
     for (k, v) in obj {
-        if MANAGED.iter().any(|m| m.column() == k) && schema.field(k).is_none() {
-            tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
-            continue;
-        }
-        let i = schema.fields.iter().position(|f| &f.name == k).ok_or_else(|| schema.unknown_field(k))?;
+        // The field first (the common case); a managed column that is not a field is ignored.
+        let Some(i) = schema.fields.iter().position(|f| &f.name == k) else {
+            if MANAGED.iter().any(|m| m.column() == k) {
+                tracing::warn!(target: "dataflow::sql", model = %schema.name, field = %k, "managed field in write ignored");
+                continue;
+            }
+            return Err(schema.unknown_field(k));
+        };
         row[i] = Some(Value::from_json(v, &schema.fields[i]).map_err(|e| e.or_model(&schema.name))?);
     }
     Ok(row)

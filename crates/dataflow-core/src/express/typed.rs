@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use dataflow_sql::changes::Changes;
 use dataflow_sql::filter::Filter;
 use dataflow_sql::stmt::OrderBy;
-use dataflow_sql::{ManagedField, Model, Result, Value};
+use dataflow_sql::{Columns, ManagedField, Model, Result, Value};
 use futures::stream::{Stream, StreamExt};
 
 use super::{Express, with_conn};
 use crate::db::registry::ModelEntry;
+use crate::decode::Typed;
 use crate::ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 use crate::ops::list::ListSpec;
 use crate::ops::{self, Ctx};
@@ -64,6 +65,22 @@ impl<M: Model> Stored<M> {
             }
         }
         Ok(Stored { record: M::from_values(row)?, created_at, updated_at, deleted_at, tenant_id })
+    }
+
+    /// Decodes a full row (`e.cols`: the user fields, then the managed columns) straight from
+    /// its columns: the record through `M::from_columns`, then the managed columns.
+    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns) -> Result<Self> {
+        let record = M::from_columns(row)?;
+        let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
+        for m in &e.managed {
+            match m {
+                ManagedField::CreatedAt => created_at = row.next_datetime()?,
+                ManagedField::UpdatedAt => updated_at = row.next_datetime()?,
+                ManagedField::DeletedAt => deleted_at = row.next_datetime()?,
+                ManagedField::TenantId => tenant_id = row.next_string()?,
+            }
+        }
+        Ok(Stored { record, created_at, updated_at, deleted_at, tenant_id })
     }
 }
 
@@ -224,6 +241,12 @@ impl Express<'_> {
     pub async fn read_opt<M: Model>(&mut self, id: impl IntoId, include_deleted: bool) -> Result<Option<Stored<M>>> {
         let e = self.db.typed_entry::<M>()?;
         let id = id.into_id();
+        if self.cache_off(&e.schema) {
+            let d = Typed::<M>::new(&e);
+            return Ok(
+                with_conn!(@direct "Read", self, e, cx, c, ops::read::by_id_as(&mut c, &cx, &id, include_deleted, &d).await?),
+            );
+        }
         let row = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, include_deleted).await?);
         super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
     }
@@ -324,7 +347,18 @@ impl Express<'_> {
 
     /// Lists records.
     pub async fn list<M: Model>(&mut self, q: &Query) -> Result<Vec<Stored<M>>> {
-        Ok(self.list_page_with::<M>(q, false).await?.records)
+        let e = self.db.typed_entry::<M>()?;
+        if !self.cache_off(&e.schema) {
+            return Ok(self.list_page_with::<M>(q, false).await?.records);
+        }
+        let spec = q.spec(&e.schema)?;
+        if q.for_update {
+            self.require_tx("list(..).for_update()", &e.schema.name)?;
+        }
+        let d = Typed::<M>::new(&e);
+        let (_, records) =
+            with_conn!(@direct "List", self, e, cx, c, ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?);
+        Ok(records)
     }
 
     /// Lists one page, with the keyset cursor of the next page.
@@ -348,6 +382,12 @@ impl Express<'_> {
     pub async fn find_one<M: Model>(&mut self, filter: &serde_json::Value) -> Result<Option<Stored<M>>> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
+        if self.cache_off(&e.schema) {
+            let d = Typed::<M>::new(&e);
+            return Ok(
+                with_conn!(@direct "FindOne", self, e, cx, c, ops::read::find_one_as(&mut c, &cx, &f, false, &d).await?),
+            );
+        }
         let row = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
         super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
     }
@@ -450,10 +490,7 @@ impl Express<'_> {
         match prepared {
             Ok((e, st, cols)) => {
                 let schema = e.schema.clone();
-                self.stream_pools()
-                    .fetch_stream(st, cols, schema)
-                    .map(move |r| r.and_then(|row| Stored::from_row(&e, row)))
-                    .left_stream()
+                self.stream_pools().fetch_stream_as(st, cols, schema, Typed::<M>::new(&e)).left_stream()
             }
             Err(err) => futures::stream::once(async move { Err(err) }).right_stream(),
         }

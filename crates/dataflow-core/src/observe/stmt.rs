@@ -199,3 +199,44 @@ impl Conn<'_> {
         r
     }
 }
+
+/// Statement execution decoding each row with a [`crate::decode::Decode`] (issue 13: typed and
+/// JSON reads without a `Vec<Value>` per row); the same span, metrics and stats as
+/// [`Conn::fetch_all`] / [`Conn::fetch_optional`].
+impl Conn<'_> {
+    /// [`Conn::fetch_all`] decoding each row with `d`.
+    pub(crate) async fn fetch_all_as<D: crate::decode::Decode>(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+        d: &D,
+    ) -> Result<Vec<D::Out>> {
+        let Some(obs) = current() else { return self.fetch_all_unobserved_as(st, cols, schema, d).await };
+        let (st, sql) = shared(st);
+        let span = span(&obs, &sql, Some(&st.values), Some(schema));
+        let t0 = Instant::now();
+        let r = in_span!(&span, self.fetch_all_unobserved_as(st, cols, schema, d));
+        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", v.len() as u64));
+        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
+        r
+    }
+
+    /// [`Conn::fetch_optional`] decoding the row with `d`.
+    pub(crate) async fn fetch_optional_as<D: crate::decode::Decode>(
+        &mut self,
+        st: Stmt,
+        cols: &[FieldDef],
+        schema: &ModelSchema,
+        d: &D,
+    ) -> Result<Option<D::Out>> {
+        let Some(obs) = current() else { return self.fetch_optional_unobserved_as(st, cols, schema, d).await };
+        let (st, sql) = shared(st);
+        let span = span(&obs, &sql, Some(&st.values), Some(schema));
+        let t0 = Instant::now();
+        let r = in_span!(&span, self.fetch_optional_unobserved_as(st, cols, schema, d));
+        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", u64::from(v.is_some())));
+        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
+        r
+    }
+}

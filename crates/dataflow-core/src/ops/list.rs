@@ -99,6 +99,23 @@ pub(crate) async fn list_with(
     Ok(Page { cols, rows, next_cursor })
 }
 
+/// Runs a List decoding each row with `d` (no `Vec<Value>` per row), with `FOR UPDATE` row
+/// locks when `lock`. Returns the columns and the decoded rows; no cursor.
+pub(crate) async fn list_as<D: crate::decode::Decode>(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    spec: &ListSpec,
+    lock: bool,
+    d: &D,
+) -> Result<(Arc<[FieldDef]>, Vec<D::Out>)> {
+    let (mut st, cols) = statement(cx, spec)?;
+    if lock {
+        st = super::lock::locked(st, cx.dialect);
+    }
+    let rows = conn.fetch_all_as(st, &cols, cx.schema(), d).await?;
+    Ok((cols, rows))
+}
+
 /// The keyset cursor of a row: the values of the sort keys (+ id), if the row carries them all.
 fn cursor_keys_of(cx: &Ctx<'_>, order: &[OrderBy], cols: &[FieldDef], row: &[Value]) -> Option<Vec<Value>> {
     stmt::cursor_keys(cx.schema(), order)

@@ -7,6 +7,7 @@ use dataflow_sql::{Error, ErrorCode, Result, Value};
 use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
 use crate::db::registry::by_id_values;
+use crate::decode::{Decode, Values};
 
 /// Reads one record by id; `None` when missing (or soft-deleted without `include_deleted`).
 pub(crate) async fn by_id(
@@ -15,6 +16,17 @@ pub(crate) async fn by_id(
     id: &Value,
     include_deleted: bool,
 ) -> Result<Option<Vec<Value>>> {
+    by_id_as(conn, cx, id, include_deleted, &Values).await
+}
+
+/// [`by_id`], the row decoded by `d`.
+pub(crate) async fn by_id_as<D: Decode>(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    id: &Value,
+    include_deleted: bool,
+    d: &D,
+) -> Result<Option<D::Out>> {
     cx.check()?;
     let s = cx.schema();
     let f = cx.id_field();
@@ -29,7 +41,7 @@ pub(crate) async fn by_id(
         Some(sql) => Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(f, &id), cx.tenant) },
         None => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
     };
-    conn.fetch_optional(st, &cx.e.cols, s).await
+    conn.fetch_optional_as(st, &cx.e.cols, s, d).await
 }
 
 /// Converts an id given as another integer width or a UUID string into the id field's type (DF-102).
@@ -66,6 +78,17 @@ pub(crate) async fn find_one(
     filter: &Filter,
     include_deleted: bool,
 ) -> Result<Option<Vec<Value>>> {
+    find_one_as(conn, cx, filter, include_deleted, &Values).await
+}
+
+/// [`find_one`], the row decoded by `d`.
+pub(crate) async fn find_one_as<D: Decode>(
+    conn: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    filter: &Filter,
+    include_deleted: bool,
+    d: &D,
+) -> Result<Option<D::Out>> {
     cx.check()?;
     let s = cx.schema();
     if filter.matches_everything() {
@@ -80,5 +103,5 @@ pub(crate) async fn find_one(
         limit: Some(1),
         ..Default::default()
     };
-    conn.fetch_optional(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s).await
+    conn.fetch_optional_as(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s, d).await
 }

@@ -1,10 +1,12 @@
-//! `to_values` / `into_values` / `from_values`: typed conversion to and from the runtime's
-//! `Vec<Value>` in field order, through `FieldValue` (no JSON).
+//! `to_values` / `into_values` / `from_columns`: typed conversion to the runtime's
+//! `Vec<Value>` and from a row's columns (`dyn Columns`: a database row straight into the
+//! fields, or values through `Model::from_values`'s default) in field order, through
+//! `FieldValue` (no JSON).
 //!
 //! The bodies only list the fields and call one non-generic runtime function each
-//! (`__private::{to_values, into_values, from_values}`, over `&dyn FieldRef` / `&mut dyn
+//! (`__private::{to_values, into_values, from_columns}`, over `&dyn FieldRef` / `&mut dyn
 //! FieldSlot`): no `?` and no unwind clean-up per field in the user's crate (issue 13).
-//! The slots are one tuple of `Option<T>`; `from_values` matches the runtime's result and that
+//! The slots are one tuple of `Option<T>`; `from_columns` matches the runtime's result and that
 //! tuple together and moves the values into the struct in one arm, with no calls in between, so
 //! the error paths drop the tuple whole (one drop call, not a clean-up ladder per field).
 
@@ -36,9 +38,9 @@ pub(super) fn conversions(m: &Model, p: &TokenStream) -> TokenStream {
             #p::into_values(&mut [#(&mut __s.#index),*])
         }
 
-        fn from_values(__values: #p::Record) -> #p::Result<Self> {
+        fn from_columns(__columns: &mut dyn #p::Columns) -> #p::Result<Self> {
             let mut __s: (#(#slot_types,)*) = (#(#nones,)*);
-            let __r = #p::from_values(#model, __values, &[#(#names),*], &mut [#(&mut __s.#index),*]);
+            let __r = #p::from_columns(#model, __columns, &[#(#names),*], &mut [#(&mut __s.#index),*]);
             match (__r, __s) {
                 (#p::Ok(()), (#(#p::Some(#locals),)*)) => #p::Ok(Self { #(#idents: #locals),* }),
                 (__r, __s) => {

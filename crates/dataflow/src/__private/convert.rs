@@ -1,7 +1,7 @@
-//! `Model::{to_values, into_values, from_values}` through three non-generic functions (issue 13).
+//! `Model::{to_values, into_values, from_columns}` through three non-generic functions (issue 13).
 //!
 //! The generated bodies only list the fields: `to_values` passes `&[&self.a, &self.b, ..]` as
-//! `&dyn FieldRef`, `into_values` and `from_values` pass `&mut [&mut slot_a, ..]` as
+//! `&dyn FieldRef`, `into_values` and `from_columns` pass `&mut [&mut slot_a, ..]` as
 //! `&mut dyn FieldSlot`, where a slot is an `Option<T>` local. The loops, the `?` per field and
 //! the unwind clean-up they need are compiled here, once, instead of once per model in the
 //! user's crate; per field *type* only the small `FieldRef` / `FieldSlot` methods are
@@ -10,11 +10,11 @@
 //! (see [`Field`]): an unsupported type stays one error.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use dataflow_sql::{Error, ErrorCode, Record, Result, Value};
+use dataflow_sql::{Columns, Error, ErrorCode, Record, Result, Value, ValueColumns};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Field, FieldReader};
+use super::Field;
 
 /// A field borrowed for `Model::to_values`.
 pub trait FieldRef<'a> {
@@ -28,13 +28,13 @@ impl<'a, T: Field<'a>> FieldRef<'a> for T {
     }
 }
 
-/// A field's value on its way out of (`into_values`) or into (`from_values`) a model: an
+/// A field's value on its way out of (`into_values`) or into (`from_columns`) a model: an
 /// `Option<T>` local of the generated method.
 pub trait FieldSlot<'a> {
     /// Takes the value out (`FieldValue::into_value`); `Value::Null` when the slot is empty.
     fn take_value(&mut self) -> Value;
-    /// Decodes the next value of `r` into the slot.
-    fn read(&mut self, r: &mut FieldReader, field: &'static str) -> Result<()>;
+    /// Decodes the next column of `c` into the slot.
+    fn read(&mut self, c: &mut dyn Columns, model: &'static str, field: &'static str) -> Result<()>;
 }
 
 impl<'a, T: Field<'a>> FieldSlot<'a> for Option<T> {
@@ -45,8 +45,8 @@ impl<'a, T: Field<'a>> FieldSlot<'a> for Option<T> {
         }
     }
 
-    fn read(&mut self, r: &mut FieldReader, field: &'static str) -> Result<()> {
-        *self = Some(T::read(r, field)?);
+    fn read(&mut self, c: &mut dyn Columns, model: &'static str, field: &'static str) -> Result<()> {
+        *self = Some(T::read(c, model, field)?);
         Ok(())
     }
 }
@@ -63,24 +63,34 @@ pub fn into_values(slots: &mut [&mut dyn FieldSlot<'_>]) -> Record {
     slots.iter_mut().map(|s| s.take_value()).collect()
 }
 
-/// `Model::from_values`: decodes `values` into the empty slots, in field order. The errors are
-/// [`FieldReader`]'s: DF-510 for a wrong number of values, else DF-510 naming the first field
-/// whose value does not decode (the later slots stay empty).
+/// `Model::from_columns`: decodes the next columns of `columns` into the empty slots, in field
+/// order. The error is DF-510 naming the model and the first field whose column does not
+/// decode (the later slots stay empty).
 #[inline(never)]
+pub fn from_columns(
+    model: &'static str,
+    columns: &mut dyn Columns,
+    names: &[&'static str],
+    slots: &mut [&mut dyn FieldSlot<'_>],
+) -> Result<()> {
+    for (slot, name) in slots.iter_mut().zip(names) {
+        slot.read(columns, model, name)?;
+    }
+    Ok(())
+}
+
+/// [`from_columns`] over values: DF-510 for a wrong number of values, else as `from_columns`.
 pub fn from_values(
     model: &'static str,
     values: Record,
     names: &[&'static str],
     slots: &mut [&mut dyn FieldSlot<'_>],
 ) -> Result<()> {
-    let mut r = FieldReader::new(model, values, slots.len())?;
-    for (slot, name) in slots.iter_mut().zip(names) {
-        slot.read(&mut r, name)?;
-    }
-    Ok(())
+    let mut columns = ValueColumns::new(model, values, slots.len())?;
+    from_columns(model, &mut columns, names, slots)
 }
 
-/// The error of a generated `from_values` that did not get all its fields: [`from_values`]'s
+/// The error of a generated `from_columns` that did not get all its fields: [`from_columns`]'s
 /// error, or (cannot happen: after `Ok` every slot is filled) a DF-510 instead of a panic.
 #[cold]
 #[inline(never)]
@@ -92,12 +102,12 @@ pub fn decode_failed(model: &'static str, result: Result<()>) -> Error {
 }
 
 /// Compiles the per-type conversion code (`FieldRef::value`, `FieldSlot::{read, take_value}`
-/// and what they call, such as `FieldReader::next::<T>`) here, once, for every supported field
+/// and what they call, such as `FieldValue::next_column`) here, once, for every supported field
 /// type. Unoptimized builds share generic instances between crates (rustc's `share-generics`,
 /// on by default in the `dev` profile), so a user's crate links to these instead of compiling
 /// them again. Never called; it only has to exist.
 #[doc(hidden)]
-pub fn share_field_instances(r: &mut FieldReader, out: &mut Record) -> Result<()> {
+pub fn share_field_instances(c: &mut dyn Columns, out: &mut Record) -> Result<()> {
     macro_rules! each {
         ($($t:ty),* $(,)?) => {$(
             each!(@one $t);
@@ -105,7 +115,7 @@ pub fn share_field_instances(r: &mut FieldReader, out: &mut Record) -> Result<()
         )*};
         (@one $t:ty) => {{
             let mut slot: Option<$t> = None;
-            FieldSlot::read(&mut slot, r, "")?;
+            FieldSlot::read(&mut slot, c, "", "")?;
             if let Some(v) = &slot {
                 out.push(FieldRef::value(v));
             }
