@@ -208,6 +208,48 @@ async fn operation_and_statement_spans(t: &TestDb) {
     db.close().await;
 }
 
+/// At INFO (the level recommended for production): one `dataflow.operation` span per
+/// operation with its rows, outcome and DF code recorded, and no statement spans (DEBUG); the
+/// metrics and stats are recorded as at any level.
+async fn info_level_operation_spans_only(t: &TestDb) {
+    use metrics_util::debugging::DebuggingRecorder;
+    let db = connect(t, ObserveConfig::default()).await;
+    let cap = Capture::default();
+    let _g = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::INFO).with(cap.clone()),
+    );
+    let recorder = DebuggingRecorder::new();
+    let snap = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    cap.clear();
+    db.express().create_json("Note", &json!({"id": "i1", "text": "x"})).await.unwrap();
+    db.express().read_json("Note", &json!("i1")).await.unwrap();
+    let e = db.express().create_json("Note", &json!({"id": "i1", "text": "dup"})).await.unwrap_err();
+    let spans = cap.spans();
+    assert!(spans.iter().all(|s| s.name != "dataflow.statement"), "no statement span at INFO: {spans:#?}");
+    let ops: Vec<&SpanRec> = spans.iter().filter(|s| s.name == "dataflow.operation").collect();
+    assert_eq!(ops.len(), 3, "{spans:#?}");
+    let f = |i: usize, k: &str| ops[i].fields.get(k).cloned().unwrap_or_default();
+    assert_eq!(
+        (f(0, "db.operation.name"), f(0, "dataflow.rows_affected"), f(0, "dataflow.outcome")),
+        ("Create".into(), "1".into(), "ok".into())
+    );
+    assert_eq!(
+        (f(1, "db.operation.name"), f(1, "db.response.returned_rows"), f(1, "dataflow.outcome")),
+        ("Read".into(), "1".into(), "ok".into())
+    );
+    assert_eq!((f(2, "dataflow.outcome"), f(2, "error.type")), ("error".into(), e.code().to_string()));
+    assert!(ops.iter().all(|o| o.fields["db.system"] == system(t) && o.fields["db.collection.name"] == "Note"));
+    let s = db.stats();
+    assert_eq!((s.operation("Create").unwrap().count, s.operation("Create").unwrap().errors), (2, 1));
+    assert_eq!(s.operation("Read").unwrap().count, 1);
+    let names: Vec<String> = snap.snapshot().into_vec().into_iter().map(|(k, ..)| k.key().name().to_owned()).collect();
+    for m in ["dataflow_operations_total", "dataflow_statements_total", "dataflow_statement_duration_seconds"] {
+        assert!(names.iter().any(|n| n == m), "{m}: {names:?}");
+    }
+    db.close().await;
+}
+
 /// Values appear only when enabled; then text values of a model with a sensitive field are
 /// redacted while a model without one shows them.
 async fn values_only_when_enabled_and_redacted(t: &TestDb) {
@@ -423,6 +465,7 @@ async fn connect_again(t: &TestDb) -> DataFlow {
 
 backend_tests!(
     operation_and_statement_spans,
+    info_level_operation_spans_only,
     values_only_when_enabled_and_redacted,
     metrics_exact,
     disabled_records_nothing,

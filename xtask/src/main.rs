@@ -11,7 +11,8 @@
 //! cargo xtask bench --sqlite-driver [--quick]      sqlx SqlitePool vs rusqlite execution paths (benches/sqlite-driver)
 //! cargo xtask bench --import [--rows N] [--backend B]  `dataflow import` of a CSV vs `bulk_create_iter`
 //! cargo xtask bench --macro-compile [--runs N]     compile time of 50 `#[dataflow::model]`s vs plain structs
-//! cargo xtask bench --observe-instructions [--ops N] [--backend B]  tracing + metrics overhead in instructions (valgrind)
+//! cargo xtask bench --observe-instructions [--ops N] [--reps R] [--backend B] [--level L] [--exe PATH]
+//!                                                  tracing + metrics overhead in instructions (valgrind)
 //! cargo xtask docs                                 regenerate docs/guide/errors.md from the error catalogue
 //! cargo xtask soak [--secs N]                      load test: 64 tasks, three backends (default 30 s)
 //! ```

@@ -1,6 +1,6 @@
-//! `cargo xtask bench --observe-instructions [--ops N] [--backend sqlite|postgres|mysql|all] [--level trace|info]`: the
-//! overhead of tracing + metrics (issue 15) in instructions, which do not move with the machine's
-//! load the way time does.
+//! `cargo xtask bench --observe-instructions [--ops N] [--reps R] [--backend sqlite|postgres|mysql|all]
+//! [--level trace|info] [--exe PATH]`: the overhead of tracing + metrics (issue 15) in instructions,
+//! which do not move with the machine's load the way time does.
 //!
 //! Builds the `observe` bench (`bench` profile) and runs it under valgrind (`cachegrind`, no cache
 //! simulation) with `BENCH_INSTR=<backend>,<mode>,<op>,<n>` for n = 100 and n = 100 + N: the
@@ -9,6 +9,12 @@
 //! disabled), `on` (enabled, nobody listening), `exporter` (every DataFlow span built by a
 //! registry, every metric handed to a no-op recorder; `--level info` builds the operation spans
 //! only, the statement spans being DEBUG). Prints a markdown table with the ratios against `off`.
+//!
+//! The counts still move by a few percent from one run to the next (the sqlx SQLite worker's
+//! wake-ups, the database's replies splitting differently over reads), so `--reps R` measures each
+//! (backend, operation, mode) R times and reports the median per-operation count (the spread goes
+//! to stderr). `--exe PATH` runs an already built bench binary instead of building one (e.g. a copy
+//! of the binary before a change, to compare two builds with the same method).
 
 use std::process::Command;
 
@@ -34,10 +40,38 @@ fn count(exe: &str, spec: &str, level: &str) -> Result<u64> {
         .ok_or_else(|| format!("no `I refs` line in valgrind's output for {spec}:\n{err}"))
 }
 
+/// The median of `v` (the lower middle for an even length).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[(v.len() - 1) / 2]
+}
+
+/// Builds the `observe` bench (`bench` profile) and returns its executable.
+fn build() -> Result<String> {
+    let build = cargo()
+        .args(["bench", "--workspace", "--bench", "observe", "--no-run", "--message-format=json"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("could not build the observe bench: {e}"))?;
+    if !build.status.success() {
+        return Err(format!("building the observe bench failed:\n{}", String::from_utf8_lossy(&build.stderr)));
+    }
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    Ok(stdout
+        .lines()
+        .filter(|l| l.contains("\"name\":\"observe\""))
+        .find_map(|l| l.split_once("\"executable\":\"").and_then(|(_, rest)| rest.split_once('"')).map(|(p, _)| p))
+        .ok_or("cargo did not report the observe bench executable")?
+        .to_owned())
+}
+
 pub fn bench(args: &[String]) -> Result {
+    const USAGE: &str = "usage: cargo xtask bench --observe-instructions [--ops N] [--reps R] [--backend B] [--level trace|debug|info] [--exe PATH]";
     let mut ops: u64 = 400;
+    let mut reps: usize = 1;
     let mut level = "trace".to_owned();
     let mut backends = vec!["sqlite", "postgres", "mysql"];
+    let mut exe = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -53,30 +87,21 @@ pub fn bench(args: &[String]) -> Result {
                 ops =
                     it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or("--ops takes a positive number")?
             }
-            "--backend" => backends = crate::backends_arg(it.next())?,
-            other => {
-                return Err(format!(
-                    "unknown argument `{other}`: usage: cargo xtask bench --observe-instructions [--ops N] [--backend B] [--level trace|info]"
-                ));
+            "--reps" => {
+                reps =
+                    it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or("--reps takes a positive number")?
             }
+            "--exe" => exe = Some(it.next().ok_or("--exe takes the path of a built observe bench")?.clone()),
+            "--backend" => backends = crate::backends_arg(it.next())?,
+            other => return Err(format!("unknown argument `{other}`: {USAGE}")),
         }
     }
-    let build = cargo()
-        .args(["bench", "--workspace", "--bench", "observe", "--no-run", "--message-format=json"])
-        .current_dir(root())
-        .output()
-        .map_err(|e| format!("could not build the observe bench: {e}"))?;
-    if !build.status.success() {
-        return Err(format!("building the observe bench failed:\n{}", String::from_utf8_lossy(&build.stderr)));
-    }
-    let stdout = String::from_utf8_lossy(&build.stdout);
-    let exe = stdout
-        .lines()
-        .filter(|l| l.contains("\"name\":\"observe\""))
-        .find_map(|l| l.split_once("\"executable\":\"").and_then(|(_, rest)| rest.split_once('"')).map(|(p, _)| p))
-        .ok_or("cargo did not report the observe bench executable")?
-        .to_owned();
+    let exe = match exe {
+        Some(e) => e,
+        None => build()?,
+    };
     let base = 100;
+    eprintln!("xtask: {exe}, level {level}, {ops} operations, {reps} repetition(s)");
     println!(
         "| backend | operation | off (instr/op) | on, nobody listening | on ÷ off | on + no-op exporter | exporter ÷ off |"
     );
@@ -85,10 +110,15 @@ pub fn bench(args: &[String]) -> Result {
         for op in ["read", "insert"] {
             let mut per_op = [0f64; 3];
             for (k, mode) in ["off", "on", "exporter"].into_iter().enumerate() {
-                let small = count(&exe, &format!("{backend},{mode},{op},{base}"), &level)?;
-                let large = count(&exe, &format!("{backend},{mode},{op},{}", base + ops), &level)?;
-                per_op[k] = large.saturating_sub(small) as f64 / ops as f64;
-                eprintln!("xtask: {backend} {op} {mode}: {small} / {large} instructions");
+                let mut runs = Vec::with_capacity(reps);
+                for _ in 0..reps {
+                    let small = count(&exe, &format!("{backend},{mode},{op},{base}"), &level)?;
+                    let large = count(&exe, &format!("{backend},{mode},{op},{}", base + ops), &level)?;
+                    runs.push(large.saturating_sub(small) as f64 / ops as f64);
+                }
+                per_op[k] = median(runs.clone());
+                let runs: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
+                eprintln!("xtask: {backend} {op} {mode}: {:.0} instructions/op (runs: {})", per_op[k], runs.join(", "));
             }
             println!(
                 "| {backend} | {op} | {:.0} | {:.0} | {:.3} | {:.0} | {:.3} |",

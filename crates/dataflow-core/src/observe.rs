@@ -2,10 +2,21 @@
 //! facade, the in-process [`Stats`](stats::StatsSnapshot) snapshot and slow-statement warnings.
 //!
 //! Everything is instrumented in two choke points: the operation wrapper around every Express
-//! call (`trace::OpGuard`, used by the `with_conn!` macro of `express`) and the statement
+//! call (`trace::operation`, used by the `with_conn!` macro of `express`) and the statement
 //! wrappers on the connection (`stmt`). Targets by category: `dataflow::ops` (operation spans),
 //! `dataflow::sql` (statement spans, slow statements), `dataflow::migrate`, `dataflow::workflow`,
 //! `dataflow::cache`.
+//!
+//! Cost by level (issue 15; instruction counts in docs/benchmarks.md, "Seventh run"): a span is
+//! built only when a subscriber's max level (or, with no subscriber, a `log` logger's) lets it
+//! through, so with nobody listening an operation costs a thread-local swap per poll, two clock
+//! reads, the stats histogram and the metric calls. At INFO the `dataflow.operation` span is
+//! built, recorded and closed but **not entered** while the operation runs: nothing of
+//! DataFlow's below it is recorded at INFO, and entering and exiting on every poll was a large
+//! part of the overhead. As a consequence, at INFO events of other crates emitted inside an
+//! operation (sqlx's slow-statement WARN, say) are not nested under `dataflow.operation`. When
+//! the max level is DEBUG or TRACE the span is entered on every poll and the
+//! `dataflow.statement` spans are its children.
 //!
 //! | span / metric | fields / labels |
 //! |---|---|
@@ -103,10 +114,40 @@ pub(crate) fn db_system(d: dataflow_sql::Dialect) -> &'static str {
     d.backend().otel_system()
 }
 
-tokio::task_local! {
-    /// The observer of the operation running on this task (set by `trace::OpGuard::run`), read
-    /// by the statement wrappers.
-    pub(crate) static CURRENT: Arc<Observer>;
+thread_local! {
+    /// The observer of the operation being polled on this thread: set by `trace::operation`
+    /// around each poll of the operation's future (see [`Current`]), read by the statement
+    /// wrappers. A plain cell rather than a tokio `task_local!`: setting it costs a swap, not a
+    /// scope with its own bookkeeping, on every poll.
+    static CURRENT: std::cell::Cell<Option<Arc<Observer>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sets this thread's current observer for one poll and puts the previous one back when
+/// dropped (also on unwind), so nested operations restore their caller's observer.
+pub(crate) struct Current(Option<Arc<Observer>>);
+
+impl Current {
+    pub(crate) fn set(obs: &Arc<Observer>) -> Current {
+        Current(CURRENT.with(|c| c.replace(Some(Arc::clone(obs)))))
+    }
+
+    /// The observer of the operation being polled on this thread, if any.
+    pub(crate) fn get() -> Option<Arc<Observer>> {
+        CURRENT.with(|c| {
+            let o = c.take();
+            let r = o.clone();
+            c.set(o);
+            r
+        })
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        // Replaced, not dropped inside `with`: dropping an `Arc` there could run arbitrary code.
+        let _ours = CURRENT.with(|c| c.replace(prev));
+    }
 }
 
 /// Installs a default `tracing` subscriber: human-readable lines on stderr, filtered by `filter`

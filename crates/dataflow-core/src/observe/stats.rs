@@ -25,6 +25,27 @@ pub(crate) const OPERATIONS: [&str; 14] = [
     "HardDelete",
 ];
 
+/// The index of `op` in [`OPERATIONS`] (`None` for an operation outside the list).
+pub(crate) fn operation_index(op: &str) -> Option<usize> {
+    Some(match op {
+        "Create" => 0,
+        "Read" => 1,
+        "Update" => 2,
+        "Delete" => 3,
+        "List" => 4,
+        "Count" => 5,
+        "Upsert" => 6,
+        "BulkCreate" => 7,
+        "BulkUpdate" => 8,
+        "BulkDelete" => 9,
+        "BulkUpsert" => 10,
+        "FindOne" => 11,
+        "Restore" => 12,
+        "HardDelete" => 13,
+        _ => return None,
+    })
+}
+
 /// Sub-buckets per power of two: 8 gives at most 12.5% relative error on a percentile.
 const SUB: u32 = 8;
 /// Microseconds: exact below 16, then 8 buckets per power of two up to 2^40 µs (~12 days).
@@ -333,6 +354,14 @@ mod tests {
             assert!(bucket_floor(b) <= us, "{us}: floor {}", bucket_floor(b));
             assert!(us - bucket_floor(b) <= us / 8, "{us}: floor {} too far", bucket_floor(b));
         }
+    }
+
+    #[test]
+    fn operation_index_matches_the_list() {
+        for (i, op) in OPERATIONS.iter().enumerate() {
+            assert_eq!(operation_index(op), Some(i), "{op}");
+        }
+        assert_eq!(operation_index("Other"), None);
     }
 
     #[test]

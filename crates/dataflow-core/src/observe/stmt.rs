@@ -9,7 +9,7 @@ use std::time::Instant;
 use dataflow_sql::{FieldDef, ModelSchema, Result, Value};
 use tracing::field::Empty;
 
-use super::{CURRENT, Observer, metrics};
+use super::{Current, Observer, metrics};
 use crate::db::pool::{Conn, Done, SqlText, Stmt};
 
 /// Awaits a statement's future inside `span`, polled in place: unlike `.instrument(span)` the
@@ -28,7 +28,7 @@ macro_rules! in_span {
 
 /// The observer of the running operation, when instrumentation is on.
 fn current() -> Option<Arc<Observer>> {
-    CURRENT.try_with(Arc::clone).ok().filter(|o| o.config.enabled)
+    Current::get().filter(|o| o.config.enabled)
 }
 
 /// Makes the SQL text shareable (no copy beyond the one sqlx would make anyway).
@@ -69,6 +69,10 @@ pub(crate) fn parameters(obs: &Observer, values: &sea_query::Values, schema: Opt
 }
 
 fn span(obs: &Observer, sql: &str, values: Option<&sea_query::Values>, schema: Option<&ModelSchema>) -> tracing::Span {
+    if !super::trace::wanted(tracing::Level::DEBUG) {
+        // Nobody records DEBUG: no span at all (a disabled one still costs its `log` fallback).
+        return tracing::Span::none();
+    }
     let span = tracing::debug_span!(
         target: "dataflow::sql",
         "dataflow.statement",

@@ -2,12 +2,13 @@
 //! rows, outcome, DF code, metrics and stats. Also the workflow and node spans.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use dataflow_sql::{Error, Result, Value};
-use tracing::field::Empty;
+use tracing::field::{Empty, Field};
 
-use super::{CURRENT, metrics};
+use super::metrics;
 use crate::DataFlow;
 
 /// The operation name of an `ops::<module>::<function>` call (what `with_conn!` dispatches).
@@ -109,7 +110,35 @@ impl Observed for crate::UpsertCounts {
     }
 }
 
+/// Whether a span or event at `level` can be recorded by anyone: a `tracing` subscriber whose
+/// filter lets `level` through (the global max level, one atomic load), or — sqlx turns on
+/// `tracing`'s `log` feature — a `log` logger, which the span macros fall back to while no
+/// subscriber is set. When neither holds the span is not built at all: even a disabled span
+/// costs several hundred instructions through that fallback (metadata, value set, the checks on
+/// every `record` and `enter`).
+#[inline]
+pub(crate) fn wanted(level: tracing::Level) -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    let traced = level <= STATIC_MAX_LEVEL && level <= LevelFilter::current();
+    traced || {
+        let as_log = match level {
+            tracing::Level::ERROR => log::Level::Error,
+            tracing::Level::WARN => log::Level::Warn,
+            tracing::Level::INFO => log::Level::Info,
+            tracing::Level::DEBUG => log::Level::Debug,
+            tracing::Level::TRACE => log::Level::Trace,
+        };
+        as_log <= log::STATIC_MAX_LEVEL && as_log <= log::max_level()
+    }
+}
+
 /// Runs one operation's future inside its `dataflow.operation` span and records the outcome.
+///
+/// The span is entered on each poll only when a subscriber may record spans below INFO (the
+/// global max level is DEBUG or TRACE): the DEBUG `dataflow.statement` spans then need it as
+/// their parent. At INFO the span is created, its fields recorded and closed, but not entered,
+/// so events of other crates inside the operation are not nested under it (entering and
+/// exiting on every poll was a measurable part of the overhead).
 pub(crate) async fn operation<T: Observed>(
     db: &DataFlow,
     op: &'static str,
@@ -122,7 +151,43 @@ pub(crate) async fn operation<T: Observed>(
         return fut.await;
     }
     let model = entry.schema.name.as_str();
-    let span = tracing::info_span!(
+    let span = operation_span(obs, op, model, tenant);
+    let enter = !span.is_disabled() && tracing::level_filters::LevelFilter::current() > tracing::Level::INFO;
+    let t0 = Instant::now();
+    // Polled in place, with the observer set for the statements (and inside the span when it
+    // is entered): the operation's future (several KB) is not moved into wrapper futures
+    // (`Instrumented`, `TaskLocalFuture`), each move being a copy of the whole state.
+    let mut fut = std::pin::pin!(fut);
+    let out = std::future::poll_fn(|cx| {
+        let _in_span = enter.then(|| span.enter());
+        let _current = super::Current::set(obs);
+        fut.as_mut().poll(cx)
+    })
+    .await;
+    let elapsed = t0.elapsed();
+    let err = out.error();
+    let rows = out.rows();
+    let read = reads(op);
+    if !span.is_none() {
+        record_end(&span, read, rows, err);
+    }
+    if let Some(e) = err {
+        tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
+    }
+    let idx = super::stats::operation_index(op);
+    let keys = entry.metric_keys.get_or_init(|| metrics::ModelKeys::new(model));
+    metrics::operation(keys, model, (op, idx), err.is_none(), elapsed, (!read && err.is_none()).then_some(rows));
+    obs.stats.operation(idx, elapsed, err.is_none());
+    out
+}
+
+/// The `dataflow.operation` span of one call, or `Span::none()` when nobody would record it.
+/// Not generic, unlike [`operation`]: one copy of the span's code.
+fn operation_span(obs: &super::Observer, op: &'static str, model: &str, tenant: Option<&str>) -> tracing::Span {
+    if !wanted(tracing::Level::INFO) {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
         target: "dataflow::ops",
         "dataflow.operation",
         db.system = obs.dialect,
@@ -133,35 +198,56 @@ pub(crate) async fn operation<T: Observed>(
         dataflow.rows_affected = Empty,
         dataflow.outcome = Empty,
         "error.type" = Empty,
-    );
-    let t0 = Instant::now();
-    // Polled in place, inside the span and with the observer set for the statements: the
-    // operation's future (several KB) is not moved into wrapper futures (`Instrumented`,
-    // `TaskLocalFuture`), each move being a copy of the whole state.
-    let mut fut = std::pin::pin!(fut);
-    let out = std::future::poll_fn(|cx| {
-        let _in_span = span.enter();
-        CURRENT.sync_scope(obs.clone(), || fut.as_mut().poll(cx))
-    })
-    .await;
-    let elapsed = t0.elapsed();
-    let err = out.error();
-    let rows = out.rows();
-    if reads(op) {
-        span.record("db.response.returned_rows", rows);
+    )
+}
+
+/// The fields of `dataflow.operation` recorded when the operation ends, looked up once:
+/// recording by name scans the span's field set comparing strings on every call.
+struct EndFields {
+    returned_rows: Field,
+    rows_affected: Field,
+    outcome: Field,
+    error: Field,
+}
+
+impl EndFields {
+    /// The fields of the span's callsite (there is one: [`operation_span`]'s); `None` for a
+    /// span without metadata or, should that ever be, of another callsite.
+    fn of(span: &tracing::Span) -> Option<&'static EndFields> {
+        static FIELDS: OnceLock<Option<EndFields>> = OnceLock::new();
+        let meta = span.metadata()?;
+        let f = FIELDS
+            .get_or_init(|| {
+                let fs = meta.fields();
+                Some(EndFields {
+                    returned_rows: fs.field("db.response.returned_rows")?,
+                    rows_affected: fs.field("dataflow.rows_affected")?,
+                    outcome: fs.field("dataflow.outcome")?,
+                    error: fs.field("error.type")?,
+                })
+            })
+            .as_ref()?;
+        (f.outcome.callsite() == meta.callsite()).then_some(f)
+    }
+}
+
+/// Records rows, outcome and DF code on an operation span.
+fn record_end(span: &tracing::Span, read: bool, rows: u64, err: Option<&Error>) {
+    let outcome = if err.is_none() { "ok" } else { "error" };
+    let code = err.map(|e| e.code().to_string());
+    if let Some(f) = EndFields::of(span) {
+        span.record(if read { &f.returned_rows } else { &f.rows_affected }, rows);
+        span.record(&f.outcome, outcome);
+        if let Some(code) = code {
+            span.record(&f.error, code);
+        }
     } else {
-        span.record("dataflow.rows_affected", rows);
+        span.record(if read { "db.response.returned_rows" } else { "dataflow.rows_affected" }, rows);
+        span.record("dataflow.outcome", outcome);
+        if let Some(code) = code {
+            span.record("error.type", code);
+        }
     }
-    span.record("dataflow.outcome", if err.is_none() { "ok" } else { "error" });
-    if let Some(e) = err {
-        span.record("error.type", e.code().to_string());
-        tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
-    }
-    let idx = super::stats::OPERATIONS.iter().position(|o| *o == op);
-    let keys = entry.metric_keys.get_or_init(|| metrics::ModelKeys::new(model));
-    metrics::operation(keys, model, (op, idx), err.is_none(), elapsed, (!reads(op) && err.is_none()).then_some(rows));
-    obs.stats.operation(idx, elapsed, err.is_none());
-    out
 }
 
 /// The `dataflow.workflow` span of one run.
