@@ -185,27 +185,9 @@ macro_rules! with_conn {
                     return Ok(v);
                 }
             }
-            let mut avoid = None;
-            let mut retried = false;
-            let v = loop {
-                // A cache fill always reads the primary: a cached result is never older than the
-                // last write that bumped the generation.
-                let (mut g, route) = $self.read_guard(slot.is_some(), avoid).await?;
-                let r = async {
-                    let mut $c = g.conn();
-                    Ok::<_, dataflow_sql::Error>($($body)*)
-                }
-                .await;
-                drop(g);
-                match (r, route) {
-                    (Err(err), Some(route)) if !retried && err.code() == dataflow_sql::ErrorCode::CONNECTION_LOST => {
-                        tracing::debug!(target: "dataflow::sql", error = %err, "read lost its connection; retrying once");
-                        avoid = $self.read_failed(route, &err);
-                        retried = true;
-                    }
-                    (other, _) => break other,
-                }
-            }?;
+            // A cache fill always reads the primary: a cached result is never older than the
+            // last write that bumped the generation.
+            let v = with_conn!(@retry $self, slot.is_some(), $c, $($body)*)?;
             let v = std::sync::Arc::new(crate::express::finish(v, $fin)?);
             if let Some(s) = slot {
                 db.inner.query_cache.put(s, std::sync::Arc::clone(&v));
@@ -214,6 +196,30 @@ macro_rules! with_conn {
         }))
         .await;
         r?
+    }};
+    // A read on a routed connection (a replica outside transactions unless `$primary`), retried
+    // once on another route when the connection was lost (reads are idempotent). The block's
+    // value is the body's `Result`.
+    (@retry $self:ident, $primary:expr, $c:ident, $($body:tt)*) => {{
+        let mut avoid = None;
+        let mut retried = false;
+        loop {
+            let (mut g, route) = $self.read_guard($primary, avoid).await?;
+            let r = async {
+                let mut $c = g.conn();
+                Ok::<_, dataflow_sql::Error>($($body)*)
+            }
+            .await;
+            drop(g);
+            match (r, route) {
+                (Err(err), Some(route)) if !retried && err.code() == dataflow_sql::ErrorCode::CONNECTION_LOST => {
+                    tracing::debug!(target: "dataflow::sql", error = %err, "read lost its connection; retrying once");
+                    avoid = $self.read_failed(route, &err);
+                    retried = true;
+                }
+                (other, _) => break other,
+            }
+        }
     }};
     // A read decoded straight into what the caller hands out (issue 13), for handles whose
     // query cache is off ([`Express::cache_off`]): routed and retried like `@read`, not cached,
@@ -226,25 +232,7 @@ macro_rules! with_conn {
         let op = $op;
         // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
         let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), Box::pin(async {
-            let mut avoid = None;
-            let mut retried = false;
-            loop {
-                let (mut g, route) = $self.read_guard(false, avoid).await?;
-                let r = async {
-                    let mut $c = g.conn();
-                    Ok::<_, dataflow_sql::Error>($($body)*)
-                }
-                .await;
-                drop(g);
-                match (r, route) {
-                    (Err(err), Some(route)) if !retried && err.code() == dataflow_sql::ErrorCode::CONNECTION_LOST => {
-                        tracing::debug!(target: "dataflow::sql", error = %err, "read lost its connection; retrying once");
-                        avoid = $self.read_failed(route, &err);
-                        retried = true;
-                    }
-                    (other, _) => break other,
-                }
-            }
+            with_conn!(@retry $self, false, $c, $($body)*)
         }))
         .await;
         r?

@@ -456,16 +456,6 @@ impl Conn<'_> {
         w.finish().await.map_err(err)
     }
 
-    /// Runs a query and decodes every row by `cols`.
-    pub(crate) async fn fetch_all_unobserved(
-        &mut self,
-        st: Stmt,
-        cols: &[FieldDef],
-        schema: &ModelSchema,
-    ) -> Result<Vec<Vec<Value>>> {
-        self.fetch_all_unobserved_as(st, cols, schema, &decode::Values).await
-    }
-
     /// Runs a query and decodes every row by `cols` with `d`.
     pub(crate) async fn fetch_all_unobserved_as<D: decode::Decode>(
         &mut self,
@@ -493,16 +483,6 @@ impl Conn<'_> {
             }
         };
         rows.map_err(|e| e.or_model(&schema.name))
-    }
-
-    /// Runs a query and decodes the first row, if any.
-    pub(crate) async fn fetch_optional_unobserved(
-        &mut self,
-        st: Stmt,
-        cols: &[FieldDef],
-        schema: &ModelSchema,
-    ) -> Result<Option<Vec<Value>>> {
-        self.fetch_optional_unobserved_as(st, cols, schema, &decode::Values).await
     }
 
     /// Runs a query and decodes the first row, if any, with `d`.

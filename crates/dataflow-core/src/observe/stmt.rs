@@ -172,14 +172,7 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Vec<Vec<Value>>> {
-        let Some(obs) = current() else { return self.fetch_all_unobserved(st, cols, schema).await };
-        let (st, sql) = shared(st);
-        let span = span(&obs, &sql, Some(&st.values), Some(schema));
-        let t0 = Instant::now();
-        let r = in_span!(&span, self.fetch_all_unobserved(st, cols, schema));
-        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", v.len() as u64));
-        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
-        r
+        self.fetch_all_as(st, cols, schema, &crate::decode::Values).await
     }
 
     /// Runs a query and decodes the first row, if any.
@@ -189,14 +182,7 @@ impl Conn<'_> {
         cols: &[FieldDef],
         schema: &ModelSchema,
     ) -> Result<Option<Vec<Value>>> {
-        let Some(obs) = current() else { return self.fetch_optional_unobserved(st, cols, schema).await };
-        let (st, sql) = shared(st);
-        let span = span(&obs, &sql, Some(&st.values), Some(schema));
-        let t0 = Instant::now();
-        let r = in_span!(&span, self.fetch_optional_unobserved(st, cols, schema));
-        let rows = r.as_ref().ok().map(|v| ("db.response.returned_rows", u64::from(v.is_some())));
-        finish(&obs, &span, &sql, Some(&schema.name), t0, rows, r.as_ref().err());
-        r
+        self.fetch_optional_as(st, cols, schema, &crate::decode::Values).await
     }
 }
 
