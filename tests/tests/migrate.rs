@@ -29,6 +29,38 @@ async fn exec(db: &TestDb, sql: &str) {
     }
 }
 
+/// The primary key's columns in key order, with plain sqlx.
+async fn primary_key(db: &TestDb, table: &str) -> Vec<String> {
+    let sql = match db.backend() {
+        Backend::Postgres => format!(
+            "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid \
+             AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '{table}'::regclass AND i.indisprimary \
+             ORDER BY array_position(i.indkey, a.attnum)"
+        ),
+        Backend::MySql => format!(
+            "SELECT column_name FROM information_schema.key_column_usage WHERE table_schema = DATABASE() \
+             AND table_name = '{table}' AND constraint_name = 'PRIMARY' ORDER BY ordinal_position"
+        ),
+        Backend::Sqlite => format!("SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk"),
+    };
+    let sql = sqlx::AssertSqlSafe(sql);
+    match db.backend() {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await.unwrap()
+        }
+        Backend::MySql => {
+            let mut c = sqlx::MySqlConnection::connect(db.url()).await.unwrap();
+            sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await.unwrap()
+        }
+        Backend::Sqlite => {
+            let o: sqlx::sqlite::SqliteConnectOptions = db.url().parse().unwrap();
+            let mut c = sqlx::SqliteConnection::connect_with(&o).await.unwrap();
+            sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await.unwrap()
+        }
+    }
+}
+
 /// One integer from a query, with plain sqlx.
 async fn scalar(db: &TestDb, sql: &str) -> i64 {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
@@ -202,26 +234,63 @@ async fn second_register_issues_no_ddl(db: &TestDb) {
 }
 
 /// A multi-tenant table made when the managed tenant index was `(tenant_id)`: register adds the
-/// `(tenant_id, id)` index by itself and offers the old one as an optional, planned drop.
+/// `(tenant_id, id)` index by itself and offers the old one as an optional, planned drop. On
+/// MySQL/MariaDB (key `id` alone then) the move of the key to `(tenant_id, id)` is offered instead,
+/// and the old index's drop once the key has moved.
 async fn legacy_tenant_index_is_replaced(db: &TestDb) {
     let s = ModelSchema::from_json(&json!({"name": "Ticket", "fields": [{"name": "id", "type": "i64"},
         {"name": "title", "type": "string"}], "options": {"multi_tenant": true}}))
     .unwrap();
     let df = register(db, &s).await.unwrap();
     assert!(df.plan_migration(&s).await.unwrap().steps.is_empty());
+    // MySQL/MariaDB keep a tenant's rows together: the key is `(tenant_id, id)`.
+    let key: &[&str] = if db.backend() == Backend::MySql { &["tenant_id", "id"] } else { &["id"] };
+    assert_eq!(primary_key(db, "tickets").await, key);
     df.tenant("acme").create_json("Ticket", &json!({"title": "a"})).await.unwrap();
     df.close().await;
     // Back to the old layout, as an older DataFlow left it.
-    let on = if db.backend() == Backend::MySql { " ON tickets" } else { "" };
-    exec(db, &format!("DROP INDEX idx_tickets_tenant_id_id{on}")).await;
+    if db.backend() == Backend::MySql {
+        // MySQL: the key was `id` alone (now `(tenant_id, id)`, with `UNIQUE (id)`).
+        exec(db, "ALTER TABLE tickets DROP INDEX uq_tickets_id, DROP PRIMARY KEY, ADD PRIMARY KEY (id)").await;
+        assert_eq!(primary_key(db, "tickets").await, ["id"]);
+    } else {
+        exec(db, "DROP INDEX idx_tickets_tenant_id_id").await;
+    }
     exec(db, "CREATE INDEX idx_tickets_tenant_id ON tickets (tenant_id)").await;
 
     let df = register(db, &s).await.unwrap();
-    let plan = df.plan_migration(&s).await.unwrap();
+    let mut plan = df.plan_migration(&s).await.unwrap();
+    if db.backend() == Backend::MySql {
+        // Keyed by `id`, the old index still serves: only the optional move of the key is
+        // offered, then (once the key is `(tenant_id, id)`) the old index's drop.
+        assert_eq!(plan.steps.len(), 1, "{plan}");
+        let step = &plan.steps[0];
+        assert_eq!(step.kind, StepKind::TenantPrimaryKey, "{plan}");
+        assert!(!step.required && step.risk == Risk::Medium, "{plan}");
+        assert!(step.description.contains("each tenant's rows stored together"), "{plan}");
+        let report = df.apply_plan(&plan, Risk::Medium).await.unwrap();
+        assert_eq!(report.applied.len(), 1, "{}", report.remaining);
+        assert_eq!(primary_key(db, "tickets").await, ["tenant_id", "id"]);
+        plan = df.plan_migration(&s).await.unwrap();
+        assert_eq!(plan.steps.len(), 1, "{plan}");
+        assert!(plan.steps[0].description.contains("replaced by the primary key `(tenant_id, id)`"), "{plan}");
+        // Ids stay table-wide and generated after the move.
+        let b = df.tenant("beta").create_json("Ticket", &json!({"title": "b"})).await.unwrap();
+        let a = df.tenant("acme").list_json("Ticket", &json!({})).await.unwrap();
+        assert!(b["id"].as_i64().unwrap() > a["records"][0]["id"].as_i64().unwrap(), "{b} {a}");
+        exec(db, "DELETE FROM tickets WHERE tenant_id = 'beta'").await;
+    } else {
+        assert_eq!(primary_key(db, "tickets").await, ["id"]);
+    }
     assert_eq!(plan.steps.len(), 1, "{plan}");
     let step = &plan.steps[0];
     assert_eq!(step.kind, StepKind::DropIndex { name: "idx_tickets_tenant_id".into() });
-    assert!(!step.required && step.description.contains("replaced by the managed `(tenant_id, id)` index"), "{plan}");
+    let why = if db.backend() == Backend::MySql {
+        "replaced by the primary key `(tenant_id, id)`"
+    } else {
+        "replaced by the managed `(tenant_id, id)` index"
+    };
+    assert!(!step.required && step.description.contains(why), "{plan}");
     assert_eq!(df.tenant("acme").count_json("Ticket", &json!({})).await.unwrap(), 1);
     let report = df.apply_plan(&plan, Risk::Medium).await.unwrap();
     assert_eq!(report.applied.len(), 1, "{}", report.remaining);

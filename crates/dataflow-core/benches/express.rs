@@ -7,7 +7,8 @@
 //! `BENCH_ONLY=tenant` runs only the tenant-scoped vs unscoped section (docs/guide/multi-tenancy.md);
 //! `BENCH_ONLY=bulk` only the bulk-create section (`BENCH_BULK_ROUNDS` rounds, default 1).
 //! `BENCH_INSTR=<backend>,<op>,<n>` (backend `sqlite|postgres|mariadb`; op `read`, `list`, `stream`,
-//! `list_json`, `stream_json`, `read_json`, `raw_read`, `raw_list`, `raw_stream`) seeds 1000 rows,
+//! `list_json`, `stream_json`, `read_json`, `update`, `raw_read`, `raw_list`, `raw_stream`, and the
+//! tenant-scoped `t_read`, `t_list`, `t_update` of issue 14) seeds 1000 rows,
 //! warms up, then runs only that operation `n` times: run it under
 //! `valgrind --tool=cachegrind --cache-sim=no` with two `n` and divide the difference of the
 //! instruction counts by the difference of the `n` (instructions per operation; issue 13).
@@ -87,6 +88,11 @@ impl Model for TenantBench {
     }
     fn from_values(v: Vec<Value>) -> Result<Self> {
         Bench::from_values(v).map(TenantBench)
+    }
+    // As `Bench` (and as the macro generates): without it every scoped row would be decoded
+    // through `Vec<Value>`, the default's fallback, and the comparison would measure that.
+    fn from_columns(c: &mut dyn Columns) -> Result<Self> {
+        Bench::from_columns(c).map(TenantBench)
     }
 }
 
@@ -721,6 +727,17 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
     let seed: Vec<Bench> = (0..1000).map(row).collect();
     ex.bulk_create(&seed).await.unwrap();
     let ids: Vec<i64> = ex.list::<Bench>(&Query::new().limit(1000)).await.unwrap().iter().map(|r| r.id).collect();
+    // The tenant ops (`t_read`, `t_list`, `t_update`) run on `TenantBench`, two tenants of 1000
+    // rows, through `db.tenant("t1")` (as `bench_tenant`); `update` is their unscoped twin.
+    let mut scoped = db.tenant("t1");
+    let mut tids = Vec::new();
+    if op.starts_with("t_") {
+        db.register::<TenantBench>().await.unwrap();
+        let tseed: Vec<TenantBench> = seed.iter().cloned().map(TenantBench).collect();
+        db.tenant("other").bulk_create(&tseed).await.unwrap();
+        scoped.bulk_create(&tseed).await.unwrap();
+        tids = scoped.list::<TenantBench>(&Query::new().limit(1000)).await.unwrap().iter().map(|r| r.0.id).collect();
+    }
     let s = Bench::schema();
     let d = db.dialect();
     let read_sql: Arc<str> = stmt::select_by_id(s, d, &Value::I64(1), Scope::default()).sql.into();
@@ -735,6 +752,16 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
         let id = ids[i % ids.len()];
         sum += match op {
             "read" => usize::from(ex.read::<Bench>(id).await.unwrap().is_some()),
+            "update" => {
+                let r = Bench { id, name: "u".into(), qty: 1, score: 2.0 };
+                usize::from(ex.update(&r).await.unwrap().is_some())
+            }
+            "t_read" => usize::from(scoped.read::<TenantBench>(tids[i % tids.len()]).await.unwrap().is_some()),
+            "t_list" => scoped.list::<TenantBench>(&q).await.unwrap().len(),
+            "t_update" => {
+                let r = Bench { id: tids[i % tids.len()], name: "u".into(), qty: 1, score: 2.0 };
+                usize::from(scoped.update(&TenantBench(r)).await.unwrap().is_some())
+            }
             "read_json" => usize::from(ex.read_json("Bench", &json!(id)).await.unwrap().is_some()),
             "list" => ex.list::<Bench>(&q).await.unwrap().len(),
             "list_json" => ex.list_json("Bench", &params).await.unwrap()["records"].as_array().unwrap().len(),
@@ -768,14 +795,18 @@ async fn bench_instr(spec: &str, sqlite: &str, pg: &str, my: &str) {
             other => panic!("unknown op {other}"),
         };
     }
-    assert_eq!(sum, (20 + n) * if op.contains("read") { 1 } else { 100 }, "every operation returned its rows");
+    let per_op = if op.contains("read") || op.contains("update") { 1 } else { 100 };
+    assert_eq!(sum, (20 + n) * per_op, "every operation returned its rows");
     println!("{backend} {op} {n}: {sum}");
-    let drop_sql = format!("DROP TABLE {}", s.table);
-    match pool {
-        RawPool::Sqlite(p) => raw_exec!(p, sqlx::Sqlite, drop_sql, sea_query::Values(vec![])),
-        RawPool::Postgres(p) => raw_exec!(p, sqlx::Postgres, drop_sql, sea_query::Values(vec![])),
-        RawPool::MySql(p) => raw_exec!(p, sqlx::MySql, drop_sql, sea_query::Values(vec![])),
-    };
+    let tables = if tids.is_empty() { vec![&s.table] } else { vec![&s.table, &TenantBench::schema().table] };
+    for table in tables {
+        let drop_sql = format!("DROP TABLE {table}");
+        match pool {
+            RawPool::Sqlite(p) => raw_exec!(p, sqlx::Sqlite, drop_sql, sea_query::Values(vec![])),
+            RawPool::Postgres(p) => raw_exec!(p, sqlx::Postgres, drop_sql, sea_query::Values(vec![])),
+            RawPool::MySql(p) => raw_exec!(p, sqlx::MySql, drop_sql, sea_query::Values(vec![])),
+        };
+    }
     db.close().await;
 }
 

@@ -60,7 +60,7 @@ impl MySqlServer {
     /// those whose name introspection does not list (see [`MySqlServer::missing_indexes`]).
     pub fn create_indexes(self, schema: &ModelSchema) -> Vec<(String, String)> {
         let d = Dialect::MySql;
-        wanted_indexes(schema)
+        wanted_indexes(schema, d)
             .iter()
             .map(|ix| {
                 let name = ix.name.clone().unwrap_or_else(|| index_name(schema, &ix.fields, ix.unique));

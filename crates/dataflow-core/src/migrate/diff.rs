@@ -154,8 +154,8 @@ pub(crate) fn diff_for(
     }
 
     // Multi-tenant models with chosen ids: the key is `(tenant_id, id)` (dataflow_sql::tenant).
-    let live_pk: Vec<&str> = live.columns.iter().filter(|c| c.primary_key).map(|c| c.name.as_str()).collect();
-    if dataflow_sql::tenant::tenant_primary_key(schema) && live_pk.len() == 1 && live_pk[0].eq_ignore_ascii_case("id") {
+    let pk_is_id = live_key_is_id(live);
+    if dataflow_sql::tenant::tenant_primary_key(schema) && pk_is_id {
         let desc = format!("make the primary key of `{table}` (tenant_id, id): ids become per tenant");
         if !b.alters_in_place() {
             rebuild.push((StepKind::TenantPrimaryKey, Risk::Medium, true, desc, None));
@@ -182,7 +182,24 @@ pub(crate) fn diff_for(
     }
 
     index_steps(schema, d, server, live, &mut out)?;
+    // MySQL/MariaDB, generated ids: the key `(tenant_id, id)` only orders the rows by tenant
+    // (`dataflow_sql::tenant::tenant_keyed`). Optional (a table rebuild that changes no
+    // result). It adds the managed `UNIQUE (id)` index too (AUTO_INCREMENT needs an index led
+    // by `id` once the key `id` goes); until then the key `id` stands for that index.
+    if dataflow_sql::tenant::clustered_generated(schema, d) && pk_is_id {
+        let desc = format!(
+            "make the primary key of `{table}` (tenant_id, id): each tenant's rows stored together, so a scoped list reads one range (ids stay table-wide)"
+        );
+        let sql = sql::cluster_by_tenant(schema)?;
+        out.push((step(StepKind::TenantPrimaryKey, Risk::Medium, false, desc, vec![sql]), None));
+    }
     Ok(out)
+}
+
+/// Whether the live table's primary key is `id` alone.
+fn live_key_is_id(live: &LiveTable) -> bool {
+    let mut pk = live.columns.iter().filter(|c| c.primary_key);
+    matches!((pk.next(), pk.next()), (Some(c), None) if c.name.eq_ignore_ascii_case("id"))
 }
 
 fn index_steps(
@@ -197,7 +214,7 @@ fn index_steps(
         |f: &str| schema.any_field(f).map(|fd: FieldDef| fd.column().to_owned()).unwrap_or_else(|| f.to_owned());
     let same =
         |a: &[String], b: &[String]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y));
-    let wanted = ddl::wanted_indexes(schema);
+    let wanted = ddl::wanted_indexes(schema, d);
     // Only indexes introspection does not find are created, so MySQL 8 (no `IF NOT EXISTS` on
     // CREATE INDEX) gets plain statements.
     let create = d.backend().create_indexes_on(schema, server);
@@ -207,6 +224,11 @@ fn index_steps(
         let found = live.indexes.iter().find(|l| !l.primary && same(&l.columns, &cols) && (l.unique || !ix.unique));
         if let Some(l) = found {
             matched.push(&l.name);
+            continue;
+        }
+        // MySQL, generated ids, table still keyed by `id`: the key is that unique index
+        // (the optional step that moves the key adds it).
+        if ix.unique && same(&cols, &["id".to_owned()]) && live_key_is_id(live) {
             continue;
         }
         // A unique single-column index on the primary key is the primary key itself.
@@ -236,7 +258,20 @@ fn index_steps(
         // The managed tenant index used to be `(tenant_id)`; `(tenant_id, id)` replaces it where
         // the primary key is `id` alone.
         let legacy_tenant = schema.options.multi_tenant && l.columns.len() == 1 && l.columns[0] == "tenant_id";
-        let why = if legacy_tenant {
+        // MySQL, generated ids: the managed `(tenant_id)` / `(tenant_id, id)` index of earlier
+        // versions serves until the key becomes `(tenant_id, id)` (the optional step in
+        // `diff_for`); then that key replaces it.
+        let replaced_by_key = dataflow_sql::tenant::clustered_generated(schema, d)
+            && (legacy_tenant
+                || (l.columns.len() == 2
+                    && l.columns[0].eq_ignore_ascii_case("tenant_id")
+                    && l.columns[1].eq_ignore_ascii_case("id")));
+        if replaced_by_key && live_key_is_id(live) {
+            continue;
+        }
+        let why = if replaced_by_key {
+            "replaced by the primary key `(tenant_id, id)`"
+        } else if legacy_tenant {
             "replaced by the managed `(tenant_id, id)` index"
         } else {
             "the model no longer declares it"

@@ -63,6 +63,22 @@ pub fn tenant_primary_key(schema: &ModelSchema, live_pk: &str, d: Dialect) -> Re
     Ok(d.backend().replace_primary_key(&ident(d, &schema.table)?, &ident(d, live_pk)?, &cols))
 }
 
+/// MySQL/MariaDB, multi-tenant model with generated integer ids on a table keyed by `id`: one
+/// `ALTER TABLE` that adds the managed `UNIQUE (id)` index (AUTO_INCREMENT needs an index led by
+/// `id`) and makes the primary key `(tenant_id, id)` (see [`crate::tenant::tenant_keyed`]).
+pub fn cluster_by_tenant(schema: &ModelSchema) -> Result<String> {
+    let d = Dialect::MySql;
+    let uq = super::index_name(schema, &["id".to_owned()], true);
+    Ok(format!(
+        "ALTER TABLE {} ADD UNIQUE KEY {} ({}), DROP PRIMARY KEY, ADD PRIMARY KEY ({}, {})",
+        ident(d, &schema.table)?,
+        ident(d, &uq)?,
+        ident(d, "id")?,
+        ident(d, crate::ManagedField::TenantId.column())?,
+        ident(d, "id")?
+    ))
+}
+
 /// Changes a column's type to the model's (PostgreSQL `ALTER COLUMN .. TYPE .. USING`, MySQL
 /// `MODIFY COLUMN <definition>`).
 pub fn change_type(schema: &ModelSchema, field: &FieldDef, d: Dialect) -> Result<Vec<String>> {

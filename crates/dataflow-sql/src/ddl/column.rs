@@ -47,6 +47,11 @@ pub(crate) fn definition(field: &FieldDef, schema: &ModelSchema, dialect: Dialec
     let ty = column_type(field, schema, dialect);
     let is_id = field.name == "id";
     if is_id && generated_id(field) {
+        if crate::tenant::clustered_generated(schema, dialect) {
+            // The key `(tenant_id, id)` is declared by `create_table` after the columns; the
+            // managed `UNIQUE (id)` index keeps ids unique and serves AUTO_INCREMENT.
+            return format!("{name} {ty} NOT NULL AUTO_INCREMENT");
+        }
         return dialect.backend().generated_id(&name, &ty);
     }
     let mut out = format!("{name} {ty}");

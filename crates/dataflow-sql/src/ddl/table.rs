@@ -19,8 +19,9 @@ pub fn create_table(schema: &ModelSchema, dialect: Dialect) -> Vec<String> {
 pub fn create_table_with(schema: &ModelSchema, dialect: Dialect, collation: MysqlCollation) -> Vec<String> {
     let mut parts: Vec<String> =
         schema.all_fields().iter().map(|f| definition(f, schema, dialect, collation.name())).collect();
-    if crate::tenant::tenant_primary_key(schema) {
-        // Ids are per tenant: tenant A may hold the id tenant B holds (docs/guide/multi-tenancy.md).
+    if crate::tenant::tenant_keyed(schema, dialect) {
+        // Ids are per tenant: tenant A may hold the id tenant B holds (docs/guide/multi-tenancy.md);
+        // or, on MySQL with generated ids, the rows are kept in tenant order.
         parts.push(format!(
             "PRIMARY KEY ({}, {})",
             quote(dialect, ManagedField::TenantId.column()),
@@ -29,7 +30,7 @@ pub fn create_table_with(schema: &ModelSchema, dialect: Dialect, collation: Mysq
     }
     let table = quote(dialect, &schema.table);
     if dialect == Dialect::MySql {
-        for ix in wanted_indexes(schema) {
+        for ix in wanted_indexes(schema, dialect) {
             parts.push(format!(
                 "{}KEY {} {}",
                 if ix.unique { "UNIQUE " } else { "" },

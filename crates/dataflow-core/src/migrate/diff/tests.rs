@@ -142,9 +142,9 @@ fn mysql_text_to_varchar_for_a_new_index_is_probed() {
 fn tenant_index_covers_id_and_replaces_the_single_column_one() {
     let mut s = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("n", FieldType::I32)]);
     s.options.multi_tenant = true;
+    // MySQL keys these tables by `(tenant_id, id)` instead: see the next test.
     for (d, id, n, t) in [
         (Dialect::Postgres, "bigint", "integer", "character varying(255)"),
-        (Dialect::MySql, "bigint(20)", "int(11)", "varchar(255)"),
         (Dialect::Sqlite, "integer", "integer", "varchar(255)"),
     ] {
         let old = LiveIndex {
@@ -172,4 +172,59 @@ fn tenant_index_covers_id_and_replaces_the_single_column_one() {
         let l = live(vec![col("id", id, false), col("n", n, false), col("tenant_id", t, false)], vec![new]);
         assert!(diff(&s, d, Some(&l)).unwrap().is_empty(), "{d}");
     }
+}
+
+#[test]
+fn mysql_tenant_tables_with_generated_ids_are_keyed_by_tenant() {
+    let mut s = model(vec![FieldDef::new("id", FieldType::I64), FieldDef::new("n", FieldType::I32)]);
+    s.options.multi_tenant = true;
+    let cols = |pk_tenant: bool| {
+        let mut t = col("tenant_id", "varchar(255)", false);
+        t.primary_key = pk_tenant;
+        vec![col("id", "bigint(20)", false), col("n", "int(11)", false), t]
+    };
+    let ix = |name: &str, columns: &[&str], unique: bool, primary: bool| LiveIndex {
+        name: name.into(),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        unique,
+        primary,
+    };
+    // An earlier version's table: key `id`, index `(tenant_id)` or `(tenant_id, id)`. The key
+    // stands for `UNIQUE (id)` and the old index keeps serving; only the optional move is offered.
+    for old in [
+        ix("idx_items_tenant_id", &["tenant_id"], false, false),
+        ix("idx_items_tenant_id_id", &["tenant_id", "id"], false, false),
+    ] {
+        let l = live(cols(false), vec![ix("PRIMARY", &["id"], true, true), old]);
+        let steps = diff(&s, Dialect::MySql, Some(&l)).unwrap();
+        assert_eq!(steps.len(), 1, "{steps:?}");
+        let mv = &steps[0].0;
+        assert_eq!((mv.kind.clone(), mv.risk, mv.required), (StepKind::TenantPrimaryKey, Risk::Medium, false));
+        assert_eq!(
+            mv.sql,
+            [
+                "ALTER TABLE `items` ADD UNIQUE KEY `uq_items_id` (`id`), DROP PRIMARY KEY, ADD PRIMARY KEY (`tenant_id`, `id`)"
+            ]
+        );
+    }
+    // Keyed by `(tenant_id, id)` with `UNIQUE (id)`: the old index is an optional drop.
+    let keyed = |extra: Vec<LiveIndex>| {
+        let mut ixs = vec![ix("PRIMARY", &["tenant_id", "id"], true, true), ix("uq_items_id", &["id"], true, false)];
+        ixs.extend(extra);
+        live(cols(true), ixs)
+    };
+    let steps =
+        diff(&s, Dialect::MySql, Some(&keyed(vec![ix("idx_items_tenant_id_id", &["tenant_id", "id"], false, false)])))
+            .unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].0.kind, StepKind::DropIndex { name: "idx_items_tenant_id_id".into() });
+    assert!(!steps[0].0.required && steps[0].0.description.contains("replaced by the primary key `(tenant_id, id)`"));
+    // A table made by this version: nothing to do.
+    assert!(diff(&s, Dialect::MySql, Some(&keyed(vec![]))).unwrap().is_empty());
+    // A new table: key `(tenant_id, id)`, `UNIQUE (id)` for AUTO_INCREMENT, no secondary tenant index.
+    let create = diff(&s, Dialect::MySql, None).unwrap();
+    let sql = create[0].0.sql.join(";");
+    assert!(sql.contains("`id` BIGINT NOT NULL AUTO_INCREMENT,"), "{sql}");
+    assert!(sql.contains("PRIMARY KEY (`tenant_id`, `id`), UNIQUE KEY `uq_items_id` (`id`)"), "{sql}");
+    assert!(!sql.contains("idx_items_tenant_id"), "{sql}");
 }
