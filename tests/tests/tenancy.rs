@@ -131,7 +131,15 @@ async fn typed_paths_do_not_leak(t: &TestDb) {
     assert!(all.len() == 5 && all.iter().all(|d| d.n < 100 && d.tenant_id.as_deref() == Some("a")));
     let streamed: Vec<_> = a.list_stream::<TDoc>(&Query::new()).collect().await;
     assert_eq!(streamed.len(), 5);
-    assert!(streamed.iter().all(|r| r.as_ref().unwrap().n < 100));
+    assert!(streamed.iter().all(|r| r.as_ref().is_ok_and(|d| d.n < 100 && d.tenant_id.as_deref() == Some("a"))));
+    // A scoped read takes `tenant_id` from its scope rather than decoding the column: every
+    // other column must come back exactly as the all-tenants handle (which decodes it) reads it.
+    let mine = a.read::<TDoc>("d1").await.unwrap().unwrap();
+    let listed = db.all_tenants().list::<TDoc>(&Query::new().limit(100)).await.unwrap();
+    assert_eq!(listed.iter().find(|d| d.id == "d1" && d.tenant_id.as_deref() == Some("a")), Some(&mine));
+    assert!(all.iter().all(|d| listed.contains(d)), "scoped list rows equal the all-tenants rows");
+    let found = a.find_one::<TDoc>(&json!({"id": "d1"})).await.unwrap().unwrap();
+    assert_eq!(found, mine);
     let mut q = Query::new().order_by(["n"]).limit(2);
     let mut paged = Vec::new();
     loop {

@@ -69,7 +69,9 @@ impl<M: Model> Stored<M> {
 
     /// Decodes a full row (`e.cols`: the user fields, then the managed columns) straight from
     /// its columns: the record through `M::from_columns`, then the managed columns.
-    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns) -> Result<Self> {
+    /// `scope`: the tenant of the statement's scope, when it has one (the `tenant_id` column
+    /// then holds it in every row and is skipped).
+    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns, scope: Option<&str>) -> Result<Self> {
         let record = M::from_columns(row)?;
         let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
         for m in &e.managed {
@@ -77,7 +79,13 @@ impl<M: Model> Stored<M> {
                 ManagedField::CreatedAt => created_at = row.next_datetime()?,
                 ManagedField::UpdatedAt => updated_at = row.next_datetime()?,
                 ManagedField::DeletedAt => deleted_at = row.next_datetime()?,
-                ManagedField::TenantId => tenant_id = row.next_string()?,
+                ManagedField::TenantId => match scope {
+                    Some(t) => {
+                        row.skip()?;
+                        tenant_id = Some(t.to_owned());
+                    }
+                    None => tenant_id = row.next_string()?,
+                },
             }
         }
         Ok(Stored { record, created_at, updated_at, deleted_at, tenant_id })
@@ -264,10 +272,10 @@ impl Express<'_> {
         let e = self.db.typed_entry::<M>()?;
         let id = id.into_id();
         if self.cache_off(&e.schema) {
-            let d = Typed::<M>::new(&e);
-            return Ok(
-                with_conn!(@direct "Read", self, e, cx, c, ops::read::by_id_as(&mut c, &cx, &id, include_deleted, &d).await?),
-            );
+            return Ok(with_conn!(@direct "Read", self, e, cx, c, {
+                let d = Typed::<M>::scoped(&e, cx.tenant);
+                ops::read::by_id_as(&mut c, &cx, &id, include_deleted, &d).await?
+            }));
         }
         let row = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, include_deleted).await?);
         super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
@@ -385,8 +393,10 @@ impl Express<'_> {
         }
         if self.cache_off(&e.schema) {
             // Decoded straight into the records; the cursor is the last record's sort keys.
-            let d = Typed::<M>::new(&e);
-            let (_, records) = with_conn!(@direct "List", self, e, cx, c, ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?);
+            let (_, records) = with_conn!(@direct "List", self, e, cx, c, {
+                let d = Typed::<M>::scoped(&e, cx.tenant);
+                ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?
+            });
             let next_cursor = match (spec.limit, records.last()) {
                 (Some(l), Some(last)) if cursor && l > 0 && records.len() as u64 == l => {
                     cursor_of(&e, &spec.order_by, last)
@@ -406,10 +416,10 @@ impl Express<'_> {
         let e = self.db.typed_entry::<M>()?;
         let f = parse_filter::<M>(filter)?;
         if self.cache_off(&e.schema) {
-            let d = Typed::<M>::new(&e);
-            return Ok(
-                with_conn!(@direct "FindOne", self, e, cx, c, ops::read::find_one_as(&mut c, &cx, &f, false, &d).await?),
-            );
+            return Ok(with_conn!(@direct "FindOne", self, e, cx, c, {
+                let d = Typed::<M>::scoped(&e, cx.tenant);
+                ops::read::find_one_as(&mut c, &cx, &f, false, &d).await?
+            }));
         }
         let row = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
         super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
@@ -508,12 +518,13 @@ impl Express<'_> {
             };
             let (st, cols) = ops::list::statement(&cx, &spec)?;
             self.db.check_open()?;
-            Ok((e.clone(), st, cols))
+            let d = Typed::<M>::scoped(&e, cx.tenant);
+            Ok((e.clone(), st, cols, d))
         });
         match prepared {
-            Ok((e, st, cols)) => {
+            Ok((e, st, cols, d)) => {
                 let schema = e.schema.clone();
-                self.stream_pools().fetch_stream_as(st, cols, schema, Typed::<M>::new(&e)).left_stream()
+                self.stream_pools().fetch_stream_as(st, cols, schema, d).left_stream()
             }
             Err(err) => futures::stream::once(async move { Err(err) }).right_stream(),
         }
