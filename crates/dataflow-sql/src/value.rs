@@ -40,9 +40,35 @@ pub enum Value {
     Bytes(Vec<u8>),
 }
 
-/// The canonical SQLite text form of a UTC instant: fixed width, so text order is time order.
+/// The canonical SQLite text form of a UTC instant: fixed width, so text order is time order
+/// (`%Y-%m-%dT%H:%M:%S%.6fZ`). Written digit by digit for years 0–9999: chrono's `format`
+/// parses its format string on every call, about 8,000 instructions per value — most of the
+/// cost of the timestamps of a SQLite bulk write. Other years and leap seconds take chrono's
+/// formatter (the same text; checked by `canonical_datetime_is_chronos_format`).
 pub fn canonical_datetime(dt: &DateTime<Utc>) -> String {
-    dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (dt.year(), dt.nanosecond());
+    let Ok(year) = u32::try_from(year) else { return dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string() };
+    if year > 9999 || nanos >= 1_000_000_000 {
+        return dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    let mut out = String::with_capacity(27);
+    let mut put = |v: u32, width: u32, sep: Option<char>| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + ((v / 10u32.pow(p)) % 10) as u8));
+        }
+        if let Some(c) = sep {
+            out.push(c);
+        }
+    };
+    put(year, 4, Some('-'));
+    put(dt.month(), 2, Some('-'));
+    put(dt.day(), 2, Some('T'));
+    put(dt.hour(), 2, Some(':'));
+    put(dt.minute(), 2, Some(':'));
+    put(dt.second(), 2, Some('.'));
+    put(nanos / 1000, 6, Some('Z'));
+    out
 }
 
 fn wrong(field: &FieldDef, got: &serde_json::Value) -> Error {
@@ -222,6 +248,31 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The digit-by-digit text is chrono's `%Y-%m-%dT%H:%M:%S%.6fZ`, for every instant chrono
+        /// can hold (years −262143..=262142, leap seconds included).
+        #[test]
+        fn canonical_datetime_is_chronos_format(secs in -8_334_601_228_800i64..8_210_266_876_799i64, nanos in 0u32..2_000_000_000) {
+            if let Some(dt) = DateTime::from_timestamp(secs, nanos) {
+                proptest::prop_assert_eq!(canonical_datetime(&dt), dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_datetime_edges() {
+        for (secs, nanos) in [
+            (0, 0),
+            (-62_167_219_200, 0),
+            (253_402_300_799, 999_999_999),
+            (1_700_000_000, 123_456_789),
+            (59, 1_500_000_000),
+        ] {
+            let dt = DateTime::from_timestamp(secs, nanos).unwrap();
+            assert_eq!(canonical_datetime(&dt), dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "{secs} {nanos}");
+        }
+    }
     use serde_json::json;
 
     #[test]
