@@ -115,6 +115,13 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
+/// A deadlock or serialization failure (SQLSTATE `40001` on MySQL/MariaDB, `40P01`/`40001` on
+/// PostgreSQL): processes racing for the lease row can hit one on InnoDB's unique-index locks.
+/// Nothing was taken; the loop tries again.
+fn is_contention(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "40001" || c == "40P01")
+}
+
 /// Takes the lease row, waiting up to `env.timeout` for another holder (or its expiry).
 async fn acquire_lease(conn: &mut Conn<'_>, env: &LockEnv) -> Result<LeaseHold> {
     let start = Instant::now();
@@ -130,10 +137,14 @@ async fn acquire_lease(conn: &mut Conn<'_>, env: &LockEnv) -> Result<LeaseHold> 
     let lease_ms = i64::try_from(env.lease.as_millis()).unwrap_or(i64::MAX / 4);
     let poll = (env.lease / 8).clamp(Duration::from_millis(20), Duration::from_millis(250));
     loop {
-        let taken = exec_rows(conn, lease::take(d, &owner, lease_ms)).await.map_err(db_err)? == 1 || {
+        let taken = match exec_rows(conn, lease::take(d, &owner, lease_ms)).await {
+            Ok(n) => n == 1,
+            Err(e) if is_contention(&e) => false,
+            Err(e) => return Err(db_err(e)),
+        } || {
             match exec_rows(conn, lease::insert(d, &owner, lease_ms)).await {
                 Ok(_) => true,
-                Err(e) if is_unique_violation(&e) => false,
+                Err(e) if is_unique_violation(&e) || is_contention(&e) => false,
                 Err(e) => return Err(db_err(e)),
             }
         };
