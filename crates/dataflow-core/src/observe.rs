@@ -124,11 +124,19 @@ thread_local! {
 
 /// Sets this thread's current observer for one poll and puts the previous one back when
 /// dropped (also on unwind), so nested operations restore their caller's observer.
-pub(crate) struct Current(Option<Arc<Observer>>);
+///
+/// The operation owns one `Arc` of its observer (`slot`) and lends it to the thread-local for
+/// the poll: moved in and moved back, so a poll costs two swaps and no reference counting.
+pub(crate) struct Current<'a> {
+    slot: &'a mut Option<Arc<Observer>>,
+    prev: Option<Arc<Observer>>,
+}
 
-impl Current {
-    pub(crate) fn set(obs: &Arc<Observer>) -> Current {
-        Current(CURRENT.with(|c| c.replace(Some(Arc::clone(obs)))))
+impl<'a> Current<'a> {
+    /// Makes `slot`'s observer current until the guard drops (`slot` is empty meanwhile).
+    pub(crate) fn set(slot: &'a mut Option<Arc<Observer>>) -> Current<'a> {
+        let prev = CURRENT.with(|c| c.replace(slot.take()));
+        Current { slot, prev }
     }
 
     /// The observer of the operation being polled on this thread, if any.
@@ -142,11 +150,11 @@ impl Current {
     }
 }
 
-impl Drop for Current {
+impl Drop for Current<'_> {
     fn drop(&mut self) {
-        let prev = self.0.take();
-        // Replaced, not dropped inside `with`: dropping an `Arc` there could run arbitrary code.
-        let _ours = CURRENT.with(|c| c.replace(prev));
+        let prev = self.prev.take();
+        // Nested guards restore in order, so what comes back is the `Arc` lent in `set`.
+        *self.slot = CURRENT.with(|c| c.replace(prev));
     }
 }
 
