@@ -134,6 +134,7 @@ pub(crate) struct Current<'a> {
 
 impl<'a> Current<'a> {
     /// Makes `slot`'s observer current until the guard drops (`slot` is empty meanwhile).
+    #[inline]
     pub(crate) fn set(slot: &'a mut Option<Arc<Observer>>) -> Current<'a> {
         let prev = CURRENT.with(|c| c.replace(slot.take()));
         Current { slot, prev }
@@ -151,6 +152,7 @@ impl<'a> Current<'a> {
 }
 
 impl Drop for Current<'_> {
+    #[inline]
     fn drop(&mut self) {
         let prev = self.prev.take();
         // Nested guards restore in order, so what comes back is the `Arc` lent in `set`.

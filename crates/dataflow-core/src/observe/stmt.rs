@@ -72,11 +72,24 @@ pub(crate) fn parameters(obs: &Observer, values: &sea_query::Values, schema: Opt
     format!("[{}]", parts.join(", "))
 }
 
+/// The statement's span, `Span::none()` when nobody records DEBUG (a disabled span still costs
+/// its `log` fallback). The check is inlined into the wrappers; building the span is not.
+#[inline]
 fn span(obs: &Observer, sql: &str, values: Option<&sea_query::Values>, schema: Option<&ModelSchema>) -> tracing::Span {
-    if !super::trace::wanted(tracing::Level::DEBUG) {
-        // Nobody records DEBUG: no span at all (a disabled one still costs its `log` fallback).
-        return tracing::Span::none();
+    if super::trace::wanted(tracing::Level::DEBUG) {
+        debug_span(obs, sql, values, schema)
+    } else {
+        tracing::Span::none()
     }
+}
+
+#[inline(never)]
+fn debug_span(
+    obs: &Observer,
+    sql: &str,
+    values: Option<&sea_query::Values>,
+    schema: Option<&ModelSchema>,
+) -> tracing::Span {
     let span = tracing::debug_span!(
         target: "dataflow::sql",
         "dataflow.statement",
