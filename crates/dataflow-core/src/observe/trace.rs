@@ -71,6 +71,7 @@ pub(crate) struct Op {
 }
 
 impl Op {
+    /// The operation `name` with its stats index (`None` outside the list).
     pub(crate) const fn new(name: &'static str) -> Op {
         Op { name, idx: super::stats::operation_index(name) }
     }
