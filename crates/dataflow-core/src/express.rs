@@ -130,20 +130,22 @@ macro_rules! with_conn {
         }
     };
     (@op $op:expr, $self:ident, $e:ident, $cx:ident, $c:ident, $($body:tt)*) => {{
+        // The name and stats index, computed at compile time.
+        const OP: crate::observe::trace::Op = crate::observe::trace::Op::new($op);
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
         // No write through `db.all_tenants()`, and none to the audit trail: DF errors before SQL.
-        $self.tenant.refuse_write(&$e.schema, $op)?;
-        crate::audit::refuse_api_write(&$e.schema, $op)?;
+        $self.tenant.refuse_write(&$e.schema, OP.name)?;
+        crate::audit::refuse_api_write(&$e.schema, OP.name)?;
         let actor = $self.actor.clone();
-        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), OP.name);
         // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
-        let r = crate::observe::trace::operation(db, $op, &$e, tenant.as_deref(), Box::pin(async {
+        let r = crate::observe::trace::operation(db, OP, &$e, tenant.as_deref(), Box::pin(async {
             // Write protection (instance, window, model, operation): DF-609 before any SQL.
-            if let Err(err) = $cx.protection.check(&$e.schema, $op) {
+            if let Err(err) = $cx.protection.check(&$e.schema, OP.name) {
                 if crate::audit::records_blocked(&$cx) {
                     let mut g = $self.guard().await?;
-                    crate::audit::blocked(&mut g.conn(), &$cx, $op, &err).await?;
+                    crate::audit::blocked(&mut g.conn(), &$cx, OP.name, &err).await?;
                 }
                 return Err(err);
             }
@@ -155,7 +157,7 @@ macro_rules! with_conn {
                 && crate::audit::records_blocked(&$cx)
                 && err.code() == dataflow_sql::ErrorCode::WRITE_PROTECTED
             {
-                crate::audit::blocked(&mut $c, &$cx, $op, err).await?;
+                crate::audit::blocked(&mut $c, &$cx, OP.name, err).await?;
             }
             out
         }))
@@ -174,10 +176,11 @@ macro_rules! with_conn {
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
         let actor = $self.actor.clone();
-        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
-        let op = $op;
+        const OP: crate::observe::trace::Op = crate::observe::trace::Op::new($op);
+        let op = OP.name;
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), op);
         // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
-        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), Box::pin(async {
+        let r = crate::observe::trace::operation(db, OP, &$e, tenant.as_deref(), Box::pin(async {
             let model = &$e.schema.name;
             let slot = $self.cache_slot(&$e.schema, tenant.as_deref(), op, || format!("{:?}", ($(&$arg,)*))).await;
             if let Some(s) = &slot {
@@ -228,10 +231,11 @@ macro_rules! with_conn {
         let db = $self.db;
         let tenant = $self.tenant.resolve(&$e.schema)?;
         let actor = $self.actor.clone();
-        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), $op);
-        let op = $op;
+        const OP: crate::observe::trace::Op = crate::observe::trace::Op::new($op);
+        let op = OP.name;
+        let $cx = with_conn!(@ctx $self, db, $e, tenant, actor.as_deref(), op);
         // Boxed: the operation's future is several KB; moved by pointer, not copied, from here on.
-        let r = crate::observe::trace::operation(db, op, &$e, tenant.as_deref(), Box::pin(async {
+        let r = crate::observe::trace::operation(db, OP, &$e, tenant.as_deref(), Box::pin(async {
             with_conn!(@retry $self, false, $c, $($body)*)
         }))
         .await;

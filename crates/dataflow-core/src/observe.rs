@@ -7,10 +7,13 @@
 //! `dataflow::sql` (statement spans, slow statements), `dataflow::migrate`, `dataflow::workflow`,
 //! `dataflow::cache`.
 //!
-//! Cost by level (issue 15; instruction counts in docs/benchmarks.md, "Seventh run"): a span is
+//! Cost by level (issue 15; instruction counts in docs/benchmarks.md, "Seventh run" and
+//! "Observability overhead, session 9"): a span is
 //! built only when a subscriber's max level (or, with no subscriber, a `log` logger's) lets it
-//! through, so with nobody listening an operation costs a thread-local swap per poll, two clock
-//! reads, the stats histogram and the metric calls. At INFO the `dataflow.operation` span is
+//! through, so with nobody listening an operation costs two thread-local swaps per poll (its
+//! observer moved in and out, no reference counting), two clock reads, the stats histogram and
+//! the metric calls (plus, per statement, two clock reads and the statement's metrics and
+//! stats). At INFO the `dataflow.operation` span is
 //! built, recorded and closed but **not entered** while the operation runs: nothing of
 //! DataFlow's below it is recorded at INFO, and entering and exiting on every poll was a large
 //! part of the overhead. As a consequence, at INFO events of other crates emitted inside an
@@ -124,11 +127,20 @@ thread_local! {
 
 /// Sets this thread's current observer for one poll and puts the previous one back when
 /// dropped (also on unwind), so nested operations restore their caller's observer.
-pub(crate) struct Current(Option<Arc<Observer>>);
+///
+/// The operation owns one `Arc` of its observer (`slot`) and lends it to the thread-local for
+/// the poll: moved in and moved back, so a poll costs two swaps and no reference counting.
+pub(crate) struct Current<'a> {
+    slot: &'a mut Option<Arc<Observer>>,
+    prev: Option<Arc<Observer>>,
+}
 
-impl Current {
-    pub(crate) fn set(obs: &Arc<Observer>) -> Current {
-        Current(CURRENT.with(|c| c.replace(Some(Arc::clone(obs)))))
+impl<'a> Current<'a> {
+    /// Makes `slot`'s observer current until the guard drops (`slot` is empty meanwhile).
+    #[inline]
+    pub(crate) fn set(slot: &'a mut Option<Arc<Observer>>) -> Current<'a> {
+        let prev = CURRENT.with(|c| c.replace(slot.take()));
+        Current { slot, prev }
     }
 
     /// The observer of the operation being polled on this thread, if any.
@@ -142,11 +154,12 @@ impl Current {
     }
 }
 
-impl Drop for Current {
+impl Drop for Current<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let prev = self.0.take();
-        // Replaced, not dropped inside `with`: dropping an `Arc` there could run arbitrary code.
-        let _ours = CURRENT.with(|c| c.replace(prev));
+        let prev = self.prev.take();
+        // Nested guards restore in order, so what comes back is the `Arc` lent in `set`.
+        *self.slot = CURRENT.with(|c| c.replace(prev));
     }
 }
 

@@ -49,7 +49,10 @@ struct OpKeys {
 /// [`OPERATIONS`](super::stats::OPERATIONS), outcome). Built on the model's first operation
 /// and kept with its registry entry. The keys are handed to whatever recorder is current at
 /// each call ([`::metrics::with_recorder`]), so a recorder installed later (or a test's local
-/// recorder) sees every operation.
+/// recorder) sees every operation. Handles (`Counter`, `Histogram`) are deliberately not
+/// cached: `metrics` 0.24 offers no way to tell that the current recorder changed (a local
+/// recorder can be dropped and another installed at the same address), and a cached handle of
+/// a replaced recorder would lose every later sample without a trace.
 #[derive(Debug)]
 pub(crate) struct ModelKeys {
     ops: Box<[OpKeys]>,

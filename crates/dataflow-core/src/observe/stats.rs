@@ -25,25 +25,22 @@ pub(crate) const OPERATIONS: [&str; 14] = [
     "HardDelete",
 ];
 
-/// The index of `op` in [`OPERATIONS`] (`None` for an operation outside the list).
-pub(crate) fn operation_index(op: &str) -> Option<usize> {
-    Some(match op {
-        "Create" => 0,
-        "Read" => 1,
-        "Update" => 2,
-        "Delete" => 3,
-        "List" => 4,
-        "Count" => 5,
-        "Upsert" => 6,
-        "BulkCreate" => 7,
-        "BulkUpdate" => 8,
-        "BulkDelete" => 9,
-        "BulkUpsert" => 10,
-        "FindOne" => 11,
-        "Restore" => 12,
-        "HardDelete" => 13,
-        _ => return None,
-    })
+/// Whether the operation at `idx` in [`OPERATIONS`] is a read (Read, List, Count, FindOne).
+pub(crate) fn reads(idx: usize) -> bool {
+    matches!(idx, 1 | 4 | 5 | 11)
+}
+
+/// The index of `op` in [`OPERATIONS`] (`None` for an operation outside the list). A `const
+/// fn`: operations get their index at compile time ([`Op::new`](super::trace::Op::new)).
+pub(crate) const fn operation_index(op: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < OPERATIONS.len() {
+        if super::trace::str_eq(OPERATIONS[i], op) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Sub-buckets per power of two: 8 gives at most 12.5% relative error on a percentile.
@@ -72,9 +69,9 @@ fn bucket_floor(i: usize) -> u64 {
     (1u64 << e) + (sub << (e - 3))
 }
 
+/// One operation kind's latencies. The call count is the sum of the buckets (one per call).
 struct Hist {
     buckets: Vec<AtomicU64>,
-    count: AtomicU64,
     errors: AtomicU64,
     sum_us: AtomicU64,
     max_us: AtomicU64,
@@ -84,7 +81,6 @@ impl Default for Hist {
     fn default() -> Self {
         Hist {
             buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             sum_us: AtomicU64::new(0),
             max_us: AtomicU64::new(0),
@@ -95,9 +91,11 @@ impl Default for Hist {
 impl Hist {
     fn record(&self, us: u64, ok: bool) {
         self.buckets[bucket(us)].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_us.fetch_add(us, Ordering::Relaxed);
-        self.max_us.fetch_max(us, Ordering::Relaxed);
+        // A read-modify-write only for a new maximum (rare once warmed up).
+        if us > self.max_us.load(Ordering::Relaxed) {
+            self.max_us.fetch_max(us, Ordering::Relaxed);
+        }
         if !ok {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
@@ -150,7 +148,7 @@ impl Default for Stats {
 }
 
 fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+    d.as_secs().saturating_mul(1_000_000).saturating_add(u64::from(d.subsec_micros()))
 }
 
 impl Stats {
@@ -193,7 +191,7 @@ impl Stats {
             }
             operations.push(OperationStats {
                 operation: (*name).to_owned(),
-                count: h.count.load(Ordering::Relaxed),
+                count: total,
                 errors: h.errors.load(Ordering::Relaxed),
                 mean: Duration::from_micros(h.sum_us.load(Ordering::Relaxed) / total),
                 p50: h.percentile(&counts, total, 0.50),

@@ -18,26 +18,30 @@ macro_rules! in_span {
     ($span:expr, $fut:expr) => {{
         let span: &tracing::Span = $span;
         let mut fut = std::pin::pin!($fut);
+        // Below DEBUG the span is `Span::none()`: nothing to enter.
+        let enter = !span.is_none();
         std::future::poll_fn(|cx| {
-            let _in_span = span.enter();
+            let _in_span = enter.then(|| span.enter());
             fut.as_mut().poll(cx)
         })
         .await
     }};
 }
 
-/// The observer of the running operation, when instrumentation is on.
+/// The observer of the running operation (set only when its instrumentation is on).
 fn current() -> Option<Arc<Observer>> {
-    Current::get().filter(|o| o.config.enabled)
+    Current::get()
 }
 
-/// Makes the SQL text shareable (no copy beyond the one sqlx would make anyway).
-fn shared(st: Stmt) -> (Stmt, Arc<str>) {
-    let sql: Arc<str> = match st.sql {
-        SqlText::Owned(s) => s.into(),
-        SqlText::Shared(a) => a,
+/// Makes the SQL text shareable (no copy beyond the one sqlx would make anyway), in place: a
+/// statement whose text is already shared (the cached ones) only gains a reference.
+fn shared(st: &mut Stmt) -> Arc<str> {
+    let sql: Arc<str> = match &mut st.sql {
+        SqlText::Shared(a) => return Arc::clone(a),
+        SqlText::Owned(s) => std::mem::take(s).into(),
     };
-    (Stmt { sql: SqlText::Shared(sql.clone()), values: st.values }, sql)
+    st.sql = SqlText::Shared(Arc::clone(&sql));
+    sql
 }
 
 /// One bound value for `db.query.parameters`; text-like values are hidden when `redact`.
@@ -68,11 +72,24 @@ pub(crate) fn parameters(obs: &Observer, values: &sea_query::Values, schema: Opt
     format!("[{}]", parts.join(", "))
 }
 
+/// The statement's span, `Span::none()` when nobody records DEBUG (a disabled span still costs
+/// its `log` fallback). The check is inlined into the wrappers; building the span is not.
+#[inline]
 fn span(obs: &Observer, sql: &str, values: Option<&sea_query::Values>, schema: Option<&ModelSchema>) -> tracing::Span {
-    if !super::trace::wanted(tracing::Level::DEBUG) {
-        // Nobody records DEBUG: no span at all (a disabled one still costs its `log` fallback).
-        return tracing::Span::none();
+    if super::trace::wanted(tracing::Level::DEBUG) {
+        debug_span(obs, sql, values, schema)
+    } else {
+        tracing::Span::none()
     }
+}
+
+#[inline(never)]
+fn debug_span(
+    obs: &Observer,
+    sql: &str,
+    values: Option<&sea_query::Values>,
+    schema: Option<&ModelSchema>,
+) -> tracing::Span {
     let span = tracing::debug_span!(
         target: "dataflow::sql",
         "dataflow.statement",
@@ -138,9 +155,9 @@ impl Conn<'_> {
     }
 
     /// Runs a statement and reports rows affected (and the last generated id where the backend has one).
-    pub(crate) async fn execute(&mut self, st: Stmt, schema: &ModelSchema) -> Result<Done> {
+    pub(crate) async fn execute(&mut self, mut st: Stmt, schema: &ModelSchema) -> Result<Done> {
         let Some(obs) = current() else { return self.execute_unobserved(st, schema).await };
-        let (st, sql) = shared(st);
+        let sql = shared(&mut st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
         let r = in_span!(&span, self.execute_unobserved(st, schema));
@@ -193,13 +210,13 @@ impl Conn<'_> {
     /// [`Conn::fetch_all`] decoding each row with `d`.
     pub(crate) async fn fetch_all_as<D: crate::decode::Decode>(
         &mut self,
-        st: Stmt,
+        mut st: Stmt,
         cols: &[FieldDef],
         schema: &ModelSchema,
         d: &D,
     ) -> Result<Vec<D::Out>> {
         let Some(obs) = current() else { return self.fetch_all_unobserved_as(st, cols, schema, d).await };
-        let (st, sql) = shared(st);
+        let sql = shared(&mut st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
         let r = in_span!(&span, self.fetch_all_unobserved_as(st, cols, schema, d));
@@ -211,13 +228,13 @@ impl Conn<'_> {
     /// [`Conn::fetch_optional`] decoding the row with `d`.
     pub(crate) async fn fetch_optional_as<D: crate::decode::Decode>(
         &mut self,
-        st: Stmt,
+        mut st: Stmt,
         cols: &[FieldDef],
         schema: &ModelSchema,
         d: &D,
     ) -> Result<Option<D::Out>> {
         let Some(obs) = current() else { return self.fetch_optional_unobserved_as(st, cols, schema, d).await };
-        let (st, sql) = shared(st);
+        let sql = shared(&mut st);
         let span = span(&obs, &sql, Some(&st.values), Some(schema));
         let t0 = Instant::now();
         let r = in_span!(&span, self.fetch_optional_unobserved_as(st, cols, schema, d));

@@ -11,24 +11,69 @@ use tracing::field::{Empty, Field};
 use super::metrics;
 use crate::DataFlow;
 
+/// Byte equality of two strings, usable in constants.
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The operation name of an `ops::<module>::<function>` call (what `with_conn!` dispatches).
-pub(crate) fn op_name(module: &str, func: &str) -> &'static str {
-    match (module, func) {
-        ("read", "find_one") => "FindOne",
-        ("delete", "restore") => "Restore",
-        ("delete", "hard_delete") => "HardDelete",
-        ("create", _) => "Create",
-        ("read", _) => "Read",
-        ("update", _) => "Update",
-        ("delete", _) => "Delete",
-        ("list", _) => "List",
-        ("count", _) => "Count",
-        ("upsert", _) => "Upsert",
-        ("bulk_create", _) => "BulkCreate",
-        ("bulk_update", _) => "BulkUpdate",
-        ("bulk_delete", _) => "BulkDelete",
-        ("bulk_upsert", _) => "BulkUpsert",
-        _ => "Other",
+/// A `const fn`: `with_conn!` evaluates it at compile time ([`Op::new`]).
+pub(crate) const fn op_name(module: &str, func: &str) -> &'static str {
+    const BY_MODULE: [(&str, &str); 11] = [
+        ("create", "Create"),
+        ("read", "Read"),
+        ("update", "Update"),
+        ("delete", "Delete"),
+        ("list", "List"),
+        ("count", "Count"),
+        ("upsert", "Upsert"),
+        ("bulk_create", "BulkCreate"),
+        ("bulk_update", "BulkUpdate"),
+        ("bulk_delete", "BulkDelete"),
+        ("bulk_upsert", "BulkUpsert"),
+    ];
+    if str_eq(module, "read") && str_eq(func, "find_one") {
+        return "FindOne";
+    }
+    if str_eq(module, "delete") && str_eq(func, "restore") {
+        return "Restore";
+    }
+    if str_eq(module, "delete") && str_eq(func, "hard_delete") {
+        return "HardDelete";
+    }
+    let mut i = 0;
+    while i < BY_MODULE.len() {
+        if str_eq(module, BY_MODULE[i].0) {
+            return BY_MODULE[i].1;
+        }
+        i += 1;
+    }
+    "Other"
+}
+
+/// An operation's name with its index in [`OPERATIONS`](super::stats::OPERATIONS), built at
+/// compile time by `with_conn!` (`const`), so no operation matches its name at run time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Op {
+    pub(crate) name: &'static str,
+    pub(crate) idx: Option<usize>,
+}
+
+impl Op {
+    /// The operation `name` with its stats index (`None` outside the list).
+    pub(crate) const fn new(name: &'static str) -> Op {
+        Op { name, idx: super::stats::operation_index(name) }
     }
 }
 
@@ -141,7 +186,7 @@ pub(crate) fn wanted(level: tracing::Level) -> bool {
 /// exiting on every poll was a measurable part of the overhead).
 pub(crate) async fn operation<T: Observed>(
     db: &DataFlow,
-    op: &'static str,
+    op: Op,
     entry: &crate::db::registry::ModelEntry,
     tenant: Option<&str>,
     fut: impl Future<Output = T>,
@@ -150,6 +195,7 @@ pub(crate) async fn operation<T: Observed>(
     if !obs.config.enabled {
         return fut.await;
     }
+    let Op { name: op, idx } = op;
     let model = entry.schema.name.as_str();
     let span = operation_span(obs, op, model, tenant);
     let enter = !span.is_disabled() && tracing::level_filters::LevelFilter::current() > tracing::Level::INFO;
@@ -158,23 +204,23 @@ pub(crate) async fn operation<T: Observed>(
     // is entered): the operation's future (several KB) is not moved into wrapper futures
     // (`Instrumented`, `TaskLocalFuture`), each move being a copy of the whole state.
     let mut fut = std::pin::pin!(fut);
+    let mut lent = Some(std::sync::Arc::clone(obs));
     let out = std::future::poll_fn(|cx| {
         let _in_span = enter.then(|| span.enter());
-        let _current = super::Current::set(obs);
+        let _current = super::Current::set(&mut lent);
         fut.as_mut().poll(cx)
     })
     .await;
     let elapsed = t0.elapsed();
     let err = out.error();
     let rows = out.rows();
-    let read = reads(op);
+    let read = idx.map_or_else(|| reads(op), super::stats::reads);
     if !span.is_none() {
         record_end(&span, read, rows, err);
     }
     if let Some(e) = err {
         tracing::debug!(target: "dataflow::ops", parent: &span, error = %e, "operation failed");
     }
-    let idx = super::stats::operation_index(op);
     let keys = entry.metric_keys.get_or_init(|| metrics::ModelKeys::new(model));
     metrics::operation(keys, model, (op, idx), err.is_none(), elapsed, (!read && err.is_none()).then_some(rows));
     obs.stats.operation(idx, elapsed, err.is_none());
@@ -231,16 +277,19 @@ impl EndFields {
     }
 }
 
-/// Records rows, outcome and DF code on an operation span.
+/// Records rows, outcome and DF code on an operation span, in one call to the subscriber
+/// (`record_all`: one dispatch instead of one per field).
 fn record_end(span: &tracing::Span, read: bool, rows: u64, err: Option<&Error>) {
     let outcome = if err.is_none() { "ok" } else { "error" };
     let code = err.map(|e| e.code().to_string());
-    if let Some(f) = EndFields::of(span) {
-        span.record(if read { &f.returned_rows } else { &f.rows_affected }, rows);
-        span.record(&f.outcome, outcome);
-        if let Some(code) = code {
-            span.record(&f.error, code);
-        }
+    if let Some((f, meta)) = EndFields::of(span).zip(span.metadata()) {
+        let rows_field = if read { &f.returned_rows } else { &f.rows_affected };
+        let code = code.as_ref().map(|c| c as &dyn tracing::Value);
+        span.record_all(&meta.fields().value_set(&[
+            (rows_field, Some(&rows as &dyn tracing::Value)),
+            (&f.outcome, Some(&outcome as &dyn tracing::Value)),
+            (&f.error, code),
+        ]));
     } else {
         span.record(if read { "db.response.returned_rows" } else { "dataflow.rows_affected" }, rows);
         span.record("dataflow.outcome", outcome);
@@ -291,6 +340,34 @@ pub(crate) fn workflow_done<T>(span: &tracing::Span, r: &std::result::Result<T, 
             span.record("dataflow.outcome", "error");
             span.record("error.type", f.cause.code().to_string());
             span.record("dataflow.workflow.failed_node", f.node.as_str());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The compile-time operation names and indexes.
+    #[test]
+    fn op_names_and_indexes() {
+        use super::{Op, op_name};
+        assert_eq!(op_name("read", "find_one"), "FindOne");
+        assert_eq!(op_name("read", "by_id_as"), "Read");
+        assert_eq!(op_name("delete", "restore"), "Restore");
+        assert_eq!(op_name("delete", "hard_delete"), "HardDelete");
+        assert_eq!(op_name("delete", "soft"), "Delete");
+        assert_eq!(op_name("bulk_upsert", "run"), "BulkUpsert");
+        assert_eq!(op_name("create", "insert_one"), "Create");
+        assert_eq!(op_name("migrate", "x"), "Other");
+        const READ: Op = Op::new(op_name("read", "by_id"));
+        assert_eq!((READ.name, READ.idx), ("Read", Some(1)));
+        assert_eq!(Op::new("Other").idx, None);
+    }
+
+    /// The read flag taken from the operation's stats index agrees with the one by name.
+    #[test]
+    fn reads_by_index_matches_reads_by_name() {
+        for (i, op) in super::super::stats::OPERATIONS.iter().enumerate() {
+            assert_eq!(super::super::stats::reads(i), super::reads(op), "{op}");
         }
     }
 }
