@@ -210,6 +210,7 @@ fn index_steps(
     out: &mut Vec<(Step, Option<Probe>)>,
 ) -> Result<()> {
     let table = &schema.table;
+    let key_is_id = live_key_is_id(live);
     let col_of =
         |f: &str| schema.any_field(f).map(|fd: FieldDef| fd.column().to_owned()).unwrap_or_else(|| f.to_owned());
     let same =
@@ -228,7 +229,7 @@ fn index_steps(
         }
         // MySQL, generated ids, table still keyed by `id`: the key is that unique index
         // (the optional step that moves the key adds it).
-        if ix.unique && same(&cols, &["id".to_owned()]) && live_key_is_id(live) {
+        if ix.unique && same(&cols, &["id".to_owned()]) && key_is_id {
             continue;
         }
         // A unique single-column index on the primary key is the primary key itself.
@@ -266,7 +267,7 @@ fn index_steps(
                 || (l.columns.len() == 2
                     && l.columns[0].eq_ignore_ascii_case("tenant_id")
                     && l.columns[1].eq_ignore_ascii_case("id")));
-        if replaced_by_key && live_key_is_id(live) {
+        if replaced_by_key && key_is_id {
             continue;
         }
         let why = if replaced_by_key {

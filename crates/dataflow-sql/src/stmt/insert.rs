@@ -350,16 +350,16 @@ mod tests {
                     for ret in [false, true] {
                         let f = returning_id;
                         let got = render_rows(&schema, d, &cols, r.rows, ret.then_some(&f as &dyn Fn() -> _));
-                        let mut q = insert_statement(&schema, d, &cols, r.rows);
-                        if ret && d != Dialect::MySql {
-                            q.returning(returning_id());
-                        }
-                        let full = Sql::build(&q, d);
-                        let mut one = insert_statement(&schema, d, &cols, &r.rows[..1]);
-                        if ret && d != Dialect::MySql {
-                            one.returning(returning_id());
-                        }
-                        let one = Sql::build(&one, d).sql;
+                        // sea-query's own render of `rows`, RETURNING as `render_rows` adds it.
+                        let render = |rows: &[Vec<Value>]| {
+                            let mut q = insert_statement(&schema, d, &cols, rows);
+                            if ret && d != Dialect::MySql {
+                                q.returning(returning_id());
+                            }
+                            Sql::build(&q, d)
+                        };
+                        let full = render(r.rows);
+                        let one = render(&r.rows[..1]).sql;
                         let per_row = cols.user.len() + cols.managed.len();
                         assert!(
                             repeat_row_text(&one, d, per_row, n).is_some(),
