@@ -286,6 +286,7 @@ fn render(schema: &ModelSchema, d: Dialect, op: OpArg, params: &J, scope: Scope)
                 offset: num("offset")?,
                 after: None,
                 fields: fields.as_deref(),
+                omit_tenant: false,
             };
             one(stmt::select(s, d, &spec))
         }

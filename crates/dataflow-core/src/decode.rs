@@ -282,6 +282,13 @@ pub(crate) trait Decode: Sync {
     type Out: Send;
     /// Decodes the row the cursor is at the start of.
     fn decode<R: BackendRow>(&self, row: &mut RowRef<'_, R>) -> Result<Self::Out>;
+
+    /// Whether the rows to decode are full rows without the managed `tenant_id` column
+    /// (`ModelEntry::cols_without_tenant`): the decoder knows the tenant from its scope, so the
+    /// statement need not select it.
+    fn omits_tenant(&self) -> bool {
+        false
+    }
 }
 
 /// The dynamic row: `Vec<Value>` in `cols` order (cached reads, cursors, writes).
@@ -318,24 +325,30 @@ impl Decode for Json {
 /// managed columns.
 pub(crate) struct Typed<M> {
     e: Arc<ModelEntry>,
-    tenant: Option<Box<str>>,
+    tenant: Option<Arc<str>>,
     model: PhantomData<fn() -> M>,
 }
 
 impl<M: Model> Typed<M> {
-    /// The decoder of `M` rows registered as `e` (full `SELECT`s: `e.cols`) read through a
-    /// handle scoped to `tenant`. Every row such a statement returns has `tenant_id = tenant`
-    /// (it is in the statement's scope), so the `tenant_id` column is skipped, not decoded:
-    /// `Stored::tenant_id` is the handle's tenant (a string decode per row less; issue 14).
+    /// The decoder of `M` rows registered as `e` read through a handle scoped to `tenant`.
+    /// Unscoped, the rows are full rows (`e.cols`). Scoped, every row the statement returns has
+    /// `tenant_id = tenant` (it is in the statement's scope), so the statement does not select
+    /// the column ([`Decode::omits_tenant`], `e.cols_without_tenant`) and every
+    /// `Stored::tenant_id` shares the handle's tenant: no column sent, decoded or allocated per
+    /// row (issue 14).
     pub(crate) fn scoped(e: &Arc<ModelEntry>, tenant: Option<&str>) -> Self {
-        Typed { e: Arc::clone(e), tenant: tenant.map(Box::from), model: PhantomData }
+        Typed { e: Arc::clone(e), tenant: tenant.map(Arc::from), model: PhantomData }
     }
 }
 
 impl<M: Model> Decode for Typed<M> {
     type Out = Stored<M>;
     fn decode<R: BackendRow>(&self, row: &mut RowRef<'_, R>) -> Result<Stored<M>> {
-        Stored::decode(&self.e, row, self.tenant.as_deref())
+        Stored::decode(&self.e, row, self.tenant.as_ref())
+    }
+
+    fn omits_tenant(&self) -> bool {
+        self.tenant.is_some()
     }
 }
 

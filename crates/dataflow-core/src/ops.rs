@@ -111,6 +111,12 @@ impl<'a> Ctx<'a> {
         filter.condition_cached(self.schema(), self.dialect, self.server, &self.e.filter_shapes)
     }
 
+    /// The columns of a full select: `e.cols`, or `e.cols_without_tenant` when the statement
+    /// leaves `tenant_id` out (`omit_tenant`, decided by the caller with the scope).
+    pub(crate) fn full_cols(&self, omit_tenant: bool) -> &'a std::sync::Arc<[FieldDef]> {
+        if omit_tenant { &self.e.cols_without_tenant } else { &self.e.cols }
+    }
+
     /// `id = ?`
     pub(crate) fn id_cond(&self, id: &Value) -> Condition {
         cond::eq(self.schema(), self.dialect, self.id_field(), id)

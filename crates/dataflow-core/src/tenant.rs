@@ -100,6 +100,12 @@ impl TenantCtx {
         .fix("for a model that is not multi-tenant, use `db.express()`"))
     }
 
+    /// The handle's tenant as set, unchecked (a hint to share, never a scope: use
+    /// [`TenantCtx::resolve`] for that).
+    pub(crate) fn current(&self) -> Option<&Arc<str>> {
+        self.tenant.as_ref()
+    }
+
     /// `.tenant(t)`.
     pub(crate) fn set_explicit(&mut self, t: Arc<str>) {
         if self.all {

@@ -36,7 +36,10 @@ pub use insert::{insert, insert_many, insert_many_returning, insert_many_returni
 pub use isolation::Isolation;
 pub use order::parse_order_by;
 pub use scope::Scope;
-pub use select::{count, cursor_keys, select, select_by_id, select_columns, validate_cursor, validate_fields};
+pub use select::{
+    count, cursor_keys, select, select_by_id, select_by_id_without_tenant, select_columns,
+    select_columns_without_tenant, validate_cursor, validate_fields,
+};
 pub use unnest::{insert_unnest, insert_unnest_returning, insert_unnest_returning_id};
 pub use update::{delete, restore, soft_delete, update};
 pub use update_ops::{for_update, update_by_id_values, update_changes};
@@ -110,6 +113,10 @@ pub struct SelectSpec<'a> {
     pub after: Option<&'a [Value]>,
     /// Projection (field names); `None` selects every column (see [`select_columns`]).
     pub fields: Option<&'a [String]>,
+    /// Without a projection, leave the managed `tenant_id` column out of the selected columns
+    /// ([`select_columns_without_tenant`]): a reader scoped to one tenant knows its value, so
+    /// the database need not send it once per row.
+    pub omit_tenant: bool,
 }
 
 /// Rows to write: user field names and one value per field per row.

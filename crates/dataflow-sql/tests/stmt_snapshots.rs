@@ -132,10 +132,14 @@ fn run(schema: &ModelSchema, d: Dialect, fx: &J) -> Vec<Sql> {
                 offset: fx["offset"].as_u64(),
                 after: after.as_deref(),
                 fields: fields.as_deref(),
+                omit_tenant: fx["omit_tenant"].as_bool().unwrap_or(false),
             };
             vec![stmt::select(schema, d, &spec)]
         }
         "select_by_id" => vec![stmt::select_by_id(schema, d, &value(schema, "id", &fx["id"]), scope)],
+        "select_by_id_without_tenant" => {
+            vec![stmt::select_by_id_without_tenant(schema, d, &value(schema, "id", &fx["id"]), scope)]
+        }
         "count" => vec![stmt::count(schema, d, condition(schema, d, fx), scope)],
         "insert" | "insert_many" | "insert_many_returning" | "insert_unnest" | "insert_unnest_returning" | "upsert" => {
             let (fields, data) = rows(schema, fx);

@@ -14,13 +14,18 @@ pub struct ModelEntry {
     pub schema: Arc<ModelSchema>,
     /// Columns every full `SELECT` returns (user fields, then managed columns).
     pub cols: Arc<[FieldDef]>,
+    /// `cols` without the managed `tenant_id` column: what a full `SELECT` of a reader scoped to
+    /// one tenant returns (`dataflow_sql::stmt::select_columns_without_tenant`; the typed API
+    /// takes the tenant from the scope). The same as `cols` for models that are not multi-tenant.
+    pub(crate) cols_without_tenant: Arc<[FieldDef]>,
     /// Number of user fields at the start of `cols`.
     pub n_user: usize,
     /// The managed columns after the user fields in `cols` ([`ModelSchema::managed_fields`]).
     pub(crate) managed: Box<[dataflow_sql::ManagedField]>,
     /// Cached `SELECT ... WHERE id = ? [AND tenant_id = ?] [AND deleted_at IS NULL]` texts,
-    /// indexed `[include_deleted][scoped]` ([`scope_slot`]); the tenant is a bound value.
-    pub(crate) read_by_id: [[OnceLock<Option<Arc<str>>>; 2]; 2],
+    /// indexed `[include_deleted][slot]`: slot 0 unscoped, 1 scoped, 2 scoped without the
+    /// `tenant_id` column ([`ModelEntry::cols_without_tenant`]); the tenant is a bound value.
+    pub(crate) read_by_id: [[OnceLock<Option<Arc<str>>>; 3]; 2],
     /// Cached single-row `INSERT` text, indexed by whether `id` is written (`[generated, supplied]`);
     /// the values are re-bound per call (`dataflow_sql::stmt::insert_values`).
     pub(crate) insert_sql: [OnceLock<Arc<str>>; 2],
@@ -42,7 +47,13 @@ pub struct ModelEntry {
 impl ModelEntry {
     pub(crate) fn new(schema: ModelSchema, origin: Option<usize>) -> Self {
         let cols: Arc<[FieldDef]> = dataflow_sql::stmt::select_columns(&schema, None).into();
+        let cols_without_tenant = if schema.options.multi_tenant {
+            dataflow_sql::stmt::select_columns_without_tenant(&schema).into()
+        } else {
+            cols.clone()
+        };
         ModelEntry {
+            cols_without_tenant,
             n_user: schema.fields.len(),
             managed: schema.managed_fields().into(),
             schema: Arc::new(schema),
@@ -59,19 +70,26 @@ impl ModelEntry {
 
     /// The cached read-by-id statement text of a scope: bind the id, then the tenant when
     /// `tenant` is set ([`by_id_values`]). `None` when the rendered statement binds anything else
-    /// (checked on the first render). Not for `all_tenants` scopes.
+    /// (checked on the first render). Not for `all_tenants` scopes. `omit_tenant` (with a
+    /// tenant): the text selects [`ModelEntry::cols_without_tenant`].
     pub(crate) fn read_by_id_sql(
         &self,
         dialect: Dialect,
         include_deleted: bool,
         tenant: Option<&str>,
+        omit_tenant: bool,
     ) -> Option<Arc<str>> {
-        self.read_by_id[usize::from(include_deleted)][scope_slot(tenant)]
+        let omit_tenant = omit_tenant && tenant.is_some();
+        self.read_by_id[usize::from(include_deleted)][scope_slot(tenant) + usize::from(omit_tenant)]
             .get_or_init(|| {
                 let id_field = self.schema.id_field()?;
                 let sample = sample_id(id_field);
                 let scope = sample_scope(include_deleted, tenant);
-                let s = dataflow_sql::stmt::select_by_id(&self.schema, dialect, &sample, scope);
+                let s = if omit_tenant {
+                    dataflow_sql::stmt::select_by_id_without_tenant(&self.schema, dialect, &sample, scope)
+                } else {
+                    dataflow_sql::stmt::select_by_id(&self.schema, dialect, &sample, scope)
+                };
                 let want = by_id_values(sample.to_sea(id_field.ty, dialect, false), scope.tenant);
                 (s.values == want).then(|| Arc::from(s.sql.as_str()))
             })
@@ -227,7 +245,7 @@ mod tests {
             for ty in [FieldType::String, FieldType::I64, FieldType::Uuid] {
                 let e = ModelEntry::new(tenant_schema(ty), None);
                 for include_deleted in [false, true] {
-                    let sql = e.read_by_id_sql(d, include_deleted, Some("acme")).expect("cached read");
+                    let sql = e.read_by_id_sql(d, include_deleted, Some("acme"), false).expect("cached read");
                     assert!(sql.contains("tenant_id") && !sql.contains("acme") && !sql.contains("sample"), "{sql}");
                     let id = sample_id(e.schema.id_field().unwrap());
                     let scope = Scope { include_deleted, tenant: Some("other"), all_tenants: false };
@@ -235,8 +253,16 @@ mod tests {
                     assert_eq!(&*sql, fresh.sql, "{d}");
                     assert_eq!(fresh.values.0.last(), Some(&sea_query::Value::String(Some("other".into()))));
                     // The slot of the other scope shape is another text.
-                    let unscoped = e.read_by_id_sql(d, include_deleted, None).expect("cached unscoped read");
+                    let unscoped = e.read_by_id_sql(d, include_deleted, None, false).expect("cached unscoped read");
                     assert_ne!(unscoped, sql);
+                    // Without the tenant column: its own text, the tenant still bound (never
+                    // selected), as a fresh render; unscoped, `omit_tenant` changes nothing.
+                    let lean = e.read_by_id_sql(d, include_deleted, Some("acme"), true).expect("cached lean read");
+                    let fresh = dataflow_sql::stmt::select_by_id_without_tenant(&e.schema, d, &id, scope);
+                    assert_eq!(&*lean, fresh.sql, "{d}");
+                    assert_eq!(lean.matches("tenant_id").count(), 1, "only the predicate: {lean}");
+                    assert_eq!(sql.matches("tenant_id").count(), 2, "column and predicate: {sql}");
+                    assert_eq!(e.read_by_id_sql(d, include_deleted, None, true), Some(unscoped));
                 }
                 let del = e.delete_by_id_sql(d, Some("acme")).expect("cached delete");
                 assert!(del.contains("tenant_id") && !del.contains("acme"), "{del}");
@@ -250,8 +276,8 @@ mod tests {
     #[test]
     fn audit_trail_texts_per_scope() {
         let e = ModelEntry::new(dataflow_sql::audit::schema(), None);
-        let scoped = e.read_by_id_sql(Dialect::Postgres, false, Some("acme")).unwrap();
-        let unscoped = e.read_by_id_sql(Dialect::Postgres, false, None).unwrap();
+        let scoped = e.read_by_id_sql(Dialect::Postgres, false, Some("acme"), false).unwrap();
+        let unscoped = e.read_by_id_sql(Dialect::Postgres, false, None, false).unwrap();
         assert!(scoped.contains(r#""tenant" = $2"#) && !scoped.contains("acme"), "{scoped}");
         assert!(unscoped.contains(r#""tenant" IS NULL"#), "{unscoped}");
     }

@@ -617,7 +617,7 @@ impl Express<'_> {
                 op: "List",
                 portable: self.db.config().compat.is_some(),
             };
-            let (st, cols) = ops::list::statement(&cx, &spec)?;
+            let (st, cols) = ops::list::statement(&cx, &spec, false)?;
             self.db.check_open()?;
             Ok((e.schema.clone(), st, cols))
         });

@@ -54,7 +54,7 @@ impl Express<'_> {
         self.require_tx("read_for_update", &e.schema.name)?;
         let id = id.into_id();
         let row = with_conn!(self, e, cx, c, ops::lock::read_for_update(&mut c, &cx, &id).await?);
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        row.map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// [`Express::read_for_update`] by model name; the record as JSON.

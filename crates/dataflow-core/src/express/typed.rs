@@ -1,6 +1,7 @@
 //! The typed Express API: `M: Model` in, [`Stored<M>`] out, no JSON on the record path.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dataflow_sql::changes::Changes;
@@ -11,7 +12,7 @@ use futures::stream::{Stream, StreamExt};
 
 use super::{Express, with_conn};
 use crate::db::registry::ModelEntry;
-use crate::decode::Typed;
+use crate::decode::{Decode, Typed};
 use crate::ops::bulk_upsert::{ConflictResolution, UpsertCounts};
 use crate::ops::list::ListSpec;
 use crate::ops::{self, Ctx};
@@ -27,8 +28,9 @@ pub struct Stored<M> {
     pub updated_at: Option<DateTime<Utc>>,
     /// When it was soft-deleted (soft-delete models).
     pub deleted_at: Option<DateTime<Utc>>,
-    /// The tenant (multi-tenant models).
-    pub tenant_id: Option<String>,
+    /// The tenant (multi-tenant models). Shared, not copied, by the records one scoped read
+    /// returns: compare it with `.as_deref() == Some("acme")`.
+    pub tenant_id: Option<Arc<str>>,
 }
 
 impl<M> Deref for Stored<M> {
@@ -50,7 +52,9 @@ impl<M: Model> Stored<M> {
         self.record.to_values().swap_remove(i)
     }
 
-    pub(crate) fn from_row(e: &ModelEntry, mut row: Vec<Value>) -> Result<Self> {
+    /// A record from a full row (`e.cols`). `tenant`: the handle's tenant, if any; a row of
+    /// that tenant shares it instead of holding a copy.
+    pub(crate) fn from_row(e: &ModelEntry, mut row: Vec<Value>, tenant: Option<&Arc<str>>) -> Result<Self> {
         // The managed columns are taken off the end in place (no second vector), then the user
         // fields go to the model as they are.
         let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
@@ -60,18 +64,23 @@ impl<M: Model> Stored<M> {
                 (ManagedField::CreatedAt, Value::DateTime(d)) => created_at = Some(d),
                 (ManagedField::UpdatedAt, Value::DateTime(d)) => updated_at = Some(d),
                 (ManagedField::DeletedAt, Value::DateTime(d)) => deleted_at = Some(d),
-                (ManagedField::TenantId, Value::String(t)) => tenant_id = Some(t),
+                (ManagedField::TenantId, Value::String(t)) => {
+                    tenant_id = Some(match tenant {
+                        Some(h) if **h == *t => Arc::clone(h),
+                        _ => Arc::from(t),
+                    });
+                }
                 _ => {}
             }
         }
         Ok(Stored { record: M::from_values(row)?, created_at, updated_at, deleted_at, tenant_id })
     }
 
-    /// Decodes a full row (`e.cols`: the user fields, then the managed columns) straight from
-    /// its columns: the record through `M::from_columns`, then the managed columns.
-    /// `scope`: the tenant of the statement's scope, when it has one (the `tenant_id` column
-    /// then holds it in every row and is skipped).
-    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns, scope: Option<&str>) -> Result<Self> {
+    /// Decodes a full row straight from its columns: the record through `M::from_columns`, then
+    /// the managed columns. `scope`: the tenant of the statement's scope, when it has one; the
+    /// row then has no `tenant_id` column (`e.cols_without_tenant`) and the record gets the
+    /// scope's tenant. Without a scope the row is `e.cols`.
+    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns, scope: Option<&Arc<str>>) -> Result<Self> {
         let record = M::from_columns(row)?;
         let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
         for m in &e.managed {
@@ -80,11 +89,8 @@ impl<M: Model> Stored<M> {
                 ManagedField::UpdatedAt => updated_at = row.next_datetime()?,
                 ManagedField::DeletedAt => deleted_at = row.next_datetime()?,
                 ManagedField::TenantId => match scope {
-                    Some(t) => {
-                        row.skip()?;
-                        tenant_id = Some(t.to_owned());
-                    }
-                    None => tenant_id = row.next_string()?,
+                    Some(t) => tenant_id = Some(Arc::clone(t)),
+                    None => tenant_id = row.next_string()?.map(Arc::from),
                 },
             }
         }
@@ -107,7 +113,7 @@ fn cursor_of<M: Model>(e: &ModelEntry, order_by: &[OrderBy], r: &Stored<M>) -> O
                     ManagedField::CreatedAt => dt(r.created_at),
                     ManagedField::UpdatedAt => dt(r.updated_at),
                     ManagedField::DeletedAt => dt(r.deleted_at),
-                    ManagedField::TenantId => r.tenant_id.clone().map_or(Value::Null, Value::String),
+                    ManagedField::TenantId => r.tenant_id.as_deref().map_or(Value::Null, |t| Value::String(t.into())),
                 },
             })
         })
@@ -259,7 +265,7 @@ impl Express<'_> {
         let e = self.db.typed_entry::<M>()?;
         let row = record.to_values().into_iter().map(Some).collect();
         let stored = with_conn!(self, e, cx, c, ops::create::create(&mut c, &cx, row).await?);
-        Stored::from_row(&e, stored)
+        Stored::from_row(&e, stored, self.tenant.current())
     }
 
     /// Reads a record by id; `None` when missing or soft-deleted.
@@ -278,7 +284,7 @@ impl Express<'_> {
             }));
         }
         let row = with_conn!(self, e, cx, c, ops::read::by_id(&mut c, &cx, &id, include_deleted).await?);
-        super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
+        super::owned(row).map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// Writes every field of `record` to the row with its id; `None` when there is none.
@@ -304,7 +310,7 @@ impl Express<'_> {
             cx.check()?;
             ops::update::update_by_id_changes(&mut c, &cx, &id, Changes::from(set)).await?
         });
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        row.map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// Applies `changes` (plain values and atomic operators, see [`Changes`]) to the record with
@@ -324,7 +330,7 @@ impl Express<'_> {
             cx.check()?;
             ops::update::update_by_id_changes(&mut c, &cx, &id, changes).await?
         });
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        row.map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// Applies `changes` to every record matching `filter` in one `UPDATE`; an empty filter needs
@@ -351,7 +357,7 @@ impl Express<'_> {
         let f = parse_filter::<M>(filter)?;
         let changes = super::json::json_changes(&e.schema, fields)?;
         let row = with_conn!(self, e, cx, c, ops::update::update_one(&mut c, &cx, &f, changes).await?);
-        row.map(|r| Stored::from_row(&e, r)).transpose()
+        row.map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// Deletes by id (soft on soft-delete models); `false` when nothing was deleted.
@@ -407,7 +413,11 @@ impl Express<'_> {
         }
         let page = with_conn!(self, e, cx, c, ops::list::list_with(&mut c, &cx, &spec, q.for_update, cursor).await?);
         let page = super::owned(page);
-        let records = page.rows.into_iter().map(|r| Stored::from_row(&e, r)).collect::<Result<Vec<_>>>()?;
+        let records = page
+            .rows
+            .into_iter()
+            .map(|r| Stored::from_row(&e, r, self.tenant.current()))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page { records, next_cursor: page.next_cursor })
     }
 
@@ -422,7 +432,7 @@ impl Express<'_> {
             }));
         }
         let row = with_conn!(self, e, cx, c, ops::read::find_one(&mut c, &cx, &f, false).await?);
-        super::owned(row).map(|r| Stored::from_row(&e, r)).transpose()
+        super::owned(row).map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
     }
 
     /// Counts records matching a filter (`{}`: all).
@@ -442,7 +452,7 @@ impl Express<'_> {
             conflict_on: conflict_on.iter().map(|s| (*s).to_owned()).collect(),
         };
         let (created, row) = with_conn!(self, e, cx, c, ops::upsert::upsert(&mut c, &cx, req).await?);
-        Ok((created, Stored::from_row(&e, row)?))
+        Ok((created, Stored::from_row(&e, row, self.tenant.current())?))
     }
 
     /// Inserts all records atomically; returns how many.
@@ -516,9 +526,9 @@ impl Express<'_> {
                 op: "List",
                 portable: self.db.config().compat.is_some(),
             };
-            let (st, cols) = ops::list::statement(&cx, &spec)?;
-            self.db.check_open()?;
             let d = Typed::<M>::scoped(&e, cx.tenant);
+            let (st, cols) = ops::list::statement(&cx, &spec, d.omits_tenant())?;
+            self.db.check_open()?;
             Ok((e.clone(), st, cols, d))
         });
         match prepared {

@@ -37,7 +37,9 @@ pub(crate) struct Page {
 }
 
 /// Validates the spec and renders the statement plus the columns it returns. No SQL runs.
-pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[FieldDef]>)> {
+/// `omit_tenant`: a scoped full select leaves the `tenant_id` column out (a decoder that
+/// knows the tenant, [`crate::decode::Decode::omits_tenant`]).
+pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec, omit_tenant: bool) -> Result<(Stmt, Arc<[FieldDef]>)> {
     cx.check()?;
     let s = cx.schema();
     dataflow_sql::portable::check_page(s, spec.limit, spec.offset)?;
@@ -55,8 +57,9 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
             .fix("page with `after` + `limit` only"));
         }
     }
+    let omit_tenant = omit_tenant && cx.tenant.is_some() && spec.fields.is_none();
     let cols: Arc<[FieldDef]> = match &spec.fields {
-        None => cx.e.cols.clone(),
+        None => cx.full_cols(omit_tenant).clone(),
         Some(f) => stmt::select_columns(s, Some(f)).into(),
     };
     let sel = SelectSpec {
@@ -67,6 +70,7 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec) -> Result<(Stmt, Arc<[Fie
         offset: spec.offset,
         after: spec.after.as_deref(),
         fields: spec.fields.as_deref(),
+        omit_tenant,
     };
     Ok((stmt::select(s, cx.dialect, &sel).into(), cols))
 }
@@ -85,7 +89,7 @@ pub(crate) async fn list_with(
     lock: bool,
     cursor: bool,
 ) -> Result<Page> {
-    let (mut st, cols) = statement(cx, spec)?;
+    let (mut st, cols) = statement(cx, spec, false)?;
     if lock {
         st = super::lock::locked(st, cx.dialect);
     }
@@ -108,7 +112,7 @@ pub(crate) async fn list_as<D: crate::decode::Decode>(
     lock: bool,
     d: &D,
 ) -> Result<(Arc<[FieldDef]>, Vec<D::Out>)> {
-    let (mut st, cols) = statement(cx, spec)?;
+    let (mut st, cols) = statement(cx, spec, d.omits_tenant())?;
     if lock {
         st = super::lock::locked(st, cx.dialect);
     }

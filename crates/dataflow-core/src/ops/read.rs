@@ -36,12 +36,16 @@ pub(crate) async fn by_id_as<D: Decode>(
     }
     // The cached text (rendered once per scope shape; the tenant, if any, is a bound value),
     // except on the all-tenants handle, which has no tenant predicate.
-    let cached = (!cx.all_tenants).then(|| cx.e.read_by_id_sql(cx.dialect, include_deleted, cx.tenant)).flatten();
+    // A decoder that knows the tenant of a scoped read does not need its column.
+    let omit_tenant = d.omits_tenant() && cx.tenant.is_some();
+    let cached =
+        (!cx.all_tenants).then(|| cx.e.read_by_id_sql(cx.dialect, include_deleted, cx.tenant, omit_tenant)).flatten();
     let st: Stmt = match cached {
         Some(sql) => Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(f, &id), cx.tenant) },
+        None if omit_tenant => stmt::select_by_id_without_tenant(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
         None => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
     };
-    conn.fetch_optional_as(st, &cx.e.cols, s, d).await
+    conn.fetch_optional_as(st, cx.full_cols(omit_tenant), s, d).await
 }
 
 /// Converts an id given as another integer width or a UUID string into the id field's type (DF-102).
@@ -97,11 +101,13 @@ pub(crate) async fn find_one_as<D: Decode>(
             .operator("find_one")
             .fix("pass a filter such as {\"email\": \"a@example.com\"}, or use `list` with `limit: 1`"));
     }
+    let omit_tenant = d.omits_tenant() && cx.tenant.is_some();
     let spec = SelectSpec {
         condition: Some(cx.condition(filter)?),
         scope: cx.scope(include_deleted),
         limit: Some(1),
+        omit_tenant,
         ..Default::default()
     };
-    conn.fetch_optional_as(stmt::select(s, cx.dialect, &spec).into(), &cx.e.cols, s, d).await
+    conn.fetch_optional_as(stmt::select(s, cx.dialect, &spec).into(), cx.full_cols(omit_tenant), s, d).await
 }

@@ -21,6 +21,22 @@ pub fn select_columns(schema: &ModelSchema, fields: Option<&[String]>) -> Vec<Fi
     }
 }
 
+/// [`select_columns`] without a projection and without the managed `tenant_id` column: the
+/// columns of a full select with [`SelectSpec::omit_tenant`] (or [`select_by_id_without_tenant`]).
+pub fn select_columns_without_tenant(schema: &ModelSchema) -> Vec<FieldDef> {
+    let tenant = ManagedField::TenantId.column();
+    let mut cols = schema.all_fields();
+    cols.retain(|f| !(f.name == tenant && schema.field(tenant).is_none()));
+    cols
+}
+
+/// The columns of a full select: user fields, then managed columns (`tenant_id` left out when
+/// `omit_tenant`).
+fn full_columns(schema: &ModelSchema, omit_tenant: bool) -> impl Iterator<Item = Alias> + '_ {
+    let managed = schema.managed_fields().into_iter().filter(move |m| !(omit_tenant && *m == ManagedField::TenantId));
+    schema.fields.iter().map(|f| Alias::new(f.column())).chain(managed.map(|m| Alias::new(m.column())))
+}
+
 /// Validates a projection: every name must be a user or managed field (DF-103 with the closest
 /// name), no duplicates and not empty (DF-109).
 pub fn validate_fields(schema: &ModelSchema, fields: &[String]) -> Result<()> {
@@ -102,10 +118,6 @@ fn from_table(schema: &ModelSchema) -> SelectStatement {
     q
 }
 
-fn project(q: &mut SelectStatement, cols: &[FieldDef]) {
-    q.columns(cols.iter().map(|f| Alias::new(f.column())));
-}
-
 fn sea(v: &Value, f: &FieldDef, schema: &ModelSchema, dialect: Dialect) -> sea_query::Value {
     v.to_sea(f.ty, dialect, schema.options.native_arrays)
 }
@@ -155,13 +167,7 @@ pub fn select(schema: &ModelSchema, dialect: Dialect, spec: &SelectSpec) -> Sql 
     let mut q = from_table(schema);
     // The columns of `select_columns`, without copying field definitions.
     match spec.fields {
-        None => q.columns(
-            schema
-                .fields
-                .iter()
-                .map(|f| Alias::new(f.column()))
-                .chain(schema.managed_fields().into_iter().map(|m| Alias::new(m.column()))),
-        ),
+        None => q.columns(full_columns(schema, spec.omit_tenant)),
         Some(names) => q.columns(names.iter().filter_map(|n| column_of(schema, n)).map(Alias::new)),
     };
     let mut cond = where_clause(schema, spec.condition.clone(), spec.scope);
@@ -208,8 +214,18 @@ pub fn select(schema: &ModelSchema, dialect: Dialect, spec: &SelectSpec) -> Sql 
 
 /// `SELECT <all columns> FROM t WHERE id = ? AND <scope>`.
 pub fn select_by_id(schema: &ModelSchema, dialect: Dialect, id: &Value, scope: super::Scope) -> Sql {
+    by_id(schema, dialect, id, scope, false)
+}
+
+/// [`select_by_id`] without the managed `tenant_id` column
+/// ([`select_columns_without_tenant`]), for a reader scoped to one tenant.
+pub fn select_by_id_without_tenant(schema: &ModelSchema, dialect: Dialect, id: &Value, scope: super::Scope) -> Sql {
+    by_id(schema, dialect, id, scope, true)
+}
+
+fn by_id(schema: &ModelSchema, dialect: Dialect, id: &Value, scope: super::Scope, omit_tenant: bool) -> Sql {
     let mut q = from_table(schema);
-    project(&mut q, &select_columns(schema, None));
+    q.columns(full_columns(schema, omit_tenant));
     let id_cond = id_condition(schema, dialect, id);
     q.cond_where(where_clause(schema, Some(id_cond), scope));
     Sql::build(&q, dialect)
