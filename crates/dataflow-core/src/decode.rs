@@ -326,6 +326,9 @@ impl Decode for Json {
 pub(crate) struct Typed<M> {
     e: Arc<ModelEntry>,
     tenant: Option<Arc<str>>,
+    /// Whether the rows hold the `tenant_id` column (a `RETURNING` row: every column), the
+    /// tenant then a hint to share ([`Typed::full`]).
+    tenant_column: bool,
     model: PhantomData<fn() -> M>,
 }
 
@@ -337,18 +340,29 @@ impl<M: Model> Typed<M> {
     /// `Stored::tenant_id` shares the handle's tenant: no column sent, decoded or allocated per
     /// row (issue 14).
     pub(crate) fn scoped(e: &Arc<ModelEntry>, tenant: Option<&str>) -> Self {
-        Typed { e: Arc::clone(e), tenant: tenant.map(Arc::from), model: PhantomData }
+        Typed { e: Arc::clone(e), tenant: tenant.map(Arc::from), tenant_column: false, model: PhantomData }
+    }
+
+    /// This decoder for full rows (`e.cols`, `tenant_id` included, as a `RETURNING` row has
+    /// them): a row of the scope's tenant shares it.
+    pub(crate) fn full(&self) -> Self {
+        Typed { e: Arc::clone(&self.e), tenant: self.tenant.clone(), tenant_column: true, model: PhantomData }
+    }
+
+    /// A full row already read as values (`e.cols`).
+    pub(crate) fn from_values(&self, row: Vec<dataflow_sql::Value>) -> Result<Stored<M>> {
+        Stored::from_row(&self.e, row, self.tenant.as_ref())
     }
 }
 
 impl<M: Model> Decode for Typed<M> {
     type Out = Stored<M>;
     fn decode<R: BackendRow>(&self, row: &mut RowRef<'_, R>) -> Result<Stored<M>> {
-        Stored::decode(&self.e, row, self.tenant.as_ref())
+        Stored::decode(&self.e, row, self.tenant.as_ref(), self.tenant_column)
     }
 
     fn omits_tenant(&self) -> bool {
-        self.tenant.is_some()
+        self.tenant.is_some() && !self.tenant_column
     }
 }
 

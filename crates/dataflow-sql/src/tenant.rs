@@ -23,7 +23,29 @@ pub const MAX_TENANT_LEN: usize = 128;
 /// assert!(validate_name("").is_err());
 /// ```
 pub fn validate_name(name: &str) -> Result<()> {
-    let why = if name.is_empty() {
+    // Fast path (checked once or twice per operation): printable ASCII, no space at either end.
+    let b = name.as_bytes();
+    if let (Some(first), Some(last)) = (b.first(), b.last())
+        && b.len() <= MAX_TENANT_LEN
+        && *first != b' '
+        && *last != b' '
+        && b.iter().all(|c| c.is_ascii_graphic() || *c == b' ')
+    {
+        return Ok(());
+    }
+    match why_invalid(name) {
+        None => Ok(()),
+        Some(why) => Err(Error::new(ErrorCode::INVALID_TENANT, format!("the tenant name {:?} {why}", shorten(name)))
+            .fix(format!(
+                "a tenant name is 1 to {MAX_TENANT_LEN} characters, without leading/trailing whitespace or control characters"
+            ))
+            .fix("check the name where it enters your application, e.g. `db.tenant(name.trim())`")),
+    }
+}
+
+/// The rule of [`validate_name`] in full: why `name` is not a tenant name, if it is not.
+fn why_invalid(name: &str) -> Option<String> {
+    if name.is_empty() {
         Some("is empty".to_owned())
     } else if name.chars().count() > MAX_TENANT_LEN {
         Some(format!("is {} characters long (at most {MAX_TENANT_LEN})", name.chars().count()))
@@ -33,14 +55,6 @@ pub fn validate_name(name: &str) -> Result<()> {
         Some("contains a control character".to_owned())
     } else {
         None
-    };
-    match why {
-        None => Ok(()),
-        Some(why) => Err(Error::new(ErrorCode::INVALID_TENANT, format!("the tenant name {:?} {why}", shorten(name)))
-            .fix(format!(
-                "a tenant name is 1 to {MAX_TENANT_LEN} characters, without leading/trailing whitespace or control characters"
-            ))
-            .fix("check the name where it enters your application, e.g. `db.tenant(name.trim())`")),
     }
 }
 
@@ -211,6 +225,14 @@ mod tests {
         for bad in ["", " ", "acme ", " acme", "acme\t", "ac\u{0}me", "a\nb", &"x".repeat(MAX_TENANT_LEN + 1)] {
             let e = validate_name(bad).unwrap_err();
             assert_eq!(e.code(), ErrorCode::INVALID_TENANT, "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast path of `validate_name` decides as the full rule does.
+        #[test]
+        fn fast_path_agrees_with_the_rule(name in "[ -~\t\n\u{0}\u{a0}é]{0,300}") {
+            proptest::prop_assert_eq!(validate_name(&name).is_ok(), why_invalid(&name).is_none(), "{:?}", name);
         }
     }
 

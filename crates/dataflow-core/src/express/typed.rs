@@ -64,12 +64,7 @@ impl<M: Model> Stored<M> {
                 (ManagedField::CreatedAt, Value::DateTime(d)) => created_at = Some(d),
                 (ManagedField::UpdatedAt, Value::DateTime(d)) => updated_at = Some(d),
                 (ManagedField::DeletedAt, Value::DateTime(d)) => deleted_at = Some(d),
-                (ManagedField::TenantId, Value::String(t)) => {
-                    tenant_id = Some(match tenant {
-                        Some(h) if **h == *t => Arc::clone(h),
-                        _ => Arc::from(t),
-                    });
-                }
+                (ManagedField::TenantId, Value::String(t)) => tenant_id = Some(share(tenant, t)),
                 _ => {}
             }
         }
@@ -77,10 +72,16 @@ impl<M: Model> Stored<M> {
     }
 
     /// Decodes a full row straight from its columns: the record through `M::from_columns`, then
-    /// the managed columns. `scope`: the tenant of the statement's scope, when it has one; the
-    /// row then has no `tenant_id` column (`e.cols_without_tenant`) and the record gets the
-    /// scope's tenant. Without a scope the row is `e.cols`.
-    pub(crate) fn decode(e: &ModelEntry, row: &mut dyn Columns, scope: Option<&Arc<str>>) -> Result<Self> {
+    /// the managed columns. `scope`: the tenant of the statement's scope, when it has one. The
+    /// row is `e.cols` without a scope or with `tenant_column` (the scope's tenant then shared
+    /// by a row of that tenant); otherwise it has no `tenant_id` column
+    /// (`e.cols_without_tenant`) and the record gets the scope's tenant.
+    pub(crate) fn decode(
+        e: &ModelEntry,
+        row: &mut dyn Columns,
+        scope: Option<&Arc<str>>,
+        tenant_column: bool,
+    ) -> Result<Self> {
         let record = M::from_columns(row)?;
         let (mut created_at, mut updated_at, mut deleted_at, mut tenant_id) = (None, None, None, None);
         for m in &e.managed {
@@ -88,13 +89,23 @@ impl<M: Model> Stored<M> {
                 ManagedField::CreatedAt => created_at = row.next_datetime()?,
                 ManagedField::UpdatedAt => updated_at = row.next_datetime()?,
                 ManagedField::DeletedAt => deleted_at = row.next_datetime()?,
-                ManagedField::TenantId => match scope {
-                    Some(t) => tenant_id = Some(Arc::clone(t)),
-                    None => tenant_id = row.next_string()?.map(Arc::from),
-                },
+                ManagedField::TenantId => {
+                    tenant_id = match scope {
+                        Some(t) if !tenant_column => Some(Arc::clone(t)),
+                        _ => row.next_string()?.map(|v| share(scope, v)),
+                    }
+                }
             }
         }
         Ok(Stored { record, created_at, updated_at, deleted_at, tenant_id })
+    }
+}
+
+/// A row's tenant: the handle's `tenant` when it is that one (shared, not copied).
+fn share(tenant: Option<&Arc<str>>, value: String) -> Arc<str> {
+    match tenant {
+        Some(t) if **t == *value => Arc::clone(t),
+        _ => Arc::from(value),
     }
 }
 
@@ -305,12 +316,16 @@ impl Express<'_> {
                 }
             })
             .collect();
-        let row = with_conn!(self, e, cx, c, {
+        Ok(with_conn!(self, e, cx, c, {
             cx.refuse_append_only(dataflow_sql::Operation::Update)?;
             cx.check()?;
-            ops::update::update_by_id_changes(&mut c, &cx, &id, Changes::from(set)).await?
-        });
-        row.map(|r| Stored::from_row(&e, r, self.tenant.current())).transpose()
+            // Decoded straight from the row: every column of a RETURNING row, the lean read
+            // of a scoped handle where the row is read back (MySQL/MariaDB).
+            let reread = Typed::<M>::scoped(&e, cx.tenant);
+            let full = reread.full();
+            let changes = Changes::from(set);
+            ops::update::update_by_id_as(&mut c, &cx, &id, changes, &full, &reread, |r| full.from_values(r)).await?
+        }))
     }
 
     /// Applies `changes` (plain values and atomic operators, see [`Changes`]) to the record with

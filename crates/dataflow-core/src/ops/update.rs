@@ -10,6 +10,7 @@ use sea_query::Condition;
 use super::Ctx;
 use crate::db::pool::{Conn, SqlText, Stmt};
 use crate::db::registry::{push_tenant, scope_slot};
+use crate::decode::{Decode, Values};
 
 /// Validates a `set` list: known user fields, not `id`, values checked. No SQL.
 pub(crate) fn check_set(cx: &Ctx<'_>, set: &[(String, Value)]) -> Result<()> {
@@ -90,8 +91,25 @@ pub(crate) async fn update_by_id_changes(
     c: &mut Conn<'_>,
     cx: &Ctx<'_>,
     id: &Value,
-    mut changes: Changes,
+    changes: Changes,
 ) -> Result<Option<Vec<Value>>> {
+    update_by_id_as(c, cx, id, changes, &Values, &Values, Ok).await
+}
+
+/// [`update_by_id_changes`] with the updated row decoded by `full` (the `RETURNING` row of
+/// PostgreSQL and SQLite: every column, `e.cols`) or, where it is read back after the
+/// `UPDATE` (MySQL/MariaDB), by `reread` (a read by id, which may leave `tenant_id` out:
+/// [`Decode::omits_tenant`]). The general path (audit, all tenants, other shapes) yields the
+/// row as values, finished by `from_values`.
+pub(crate) async fn update_by_id_as<D: Decode>(
+    c: &mut Conn<'_>,
+    cx: &Ctx<'_>,
+    id: &Value,
+    mut changes: Changes,
+    full: &D,
+    reread: &D,
+    from_values: impl FnOnce(Vec<Value>) -> Result<D::Out>,
+) -> Result<Option<D::Out>> {
     check_changes(cx, &mut changes)?;
     let id = super::read::coerce_id(cx, id)?;
     if !cx.audited()
@@ -101,14 +119,14 @@ pub(crate) async fn update_by_id_changes(
         // What `write_one_unaudited` runs for plain changes of a known id, with the cached text.
         let s = cx.schema();
         if cx.dialect.backend().update_returning() {
-            return c.fetch_optional(st, &cx.e.cols, s).await;
+            return c.fetch_optional_as(st, &cx.e.cols, s, full).await;
         }
         if c.execute(st, s).await?.rows == 0 {
             return Ok(None);
         }
-        return super::read::by_id(c, cx, &id, false).await;
+        return super::read::by_id_as(c, cx, &id, false, reread).await;
     }
-    write_one(c, cx, cx.id_cond(&id), Some(&id), &changes).await
+    write_one(c, cx, cx.id_cond(&id), Some(&id), &changes).await?.map(from_values).transpose()
 }
 
 /// The update of every user field but `id` (in schema order, plain values: the typed
