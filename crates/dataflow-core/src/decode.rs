@@ -350,7 +350,7 @@ impl<M: Model> Typed<M> {
     }
 
     /// A full row already read as values (`e.cols`).
-    pub(crate) fn from_values(&self, row: Vec<dataflow_sql::Value>) -> Result<Stored<M>> {
+    pub(crate) fn decode_values(&self, row: Vec<dataflow_sql::Value>) -> Result<Stored<M>> {
         Stored::from_row(&self.e, row, self.tenant.as_ref())
     }
 }

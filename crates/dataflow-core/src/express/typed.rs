@@ -324,7 +324,7 @@ impl Express<'_> {
             let reread = Typed::<M>::scoped(&e, cx.tenant);
             let full = reread.full();
             let changes = Changes::from(set);
-            ops::update::update_by_id_as(&mut c, &cx, &id, changes, &full, &reread, |r| full.from_values(r)).await?
+            ops::update::update_by_id_as(&mut c, &cx, &id, changes, &full, &reread, |r| full.decode_values(r)).await?
         }))
     }
 
