@@ -97,7 +97,9 @@ impl Model for TenantBench {
 }
 
 /// Tenant-scoped typed read / list / update against the same calls on the unscoped `Bench`,
-/// interleaved in one run (two tenants of 1000 rows each; `Bench` holds 1000 rows).
+/// interleaved in one run (two tenants of 1000 rows each; `Bench` holds 1000 rows): 20 chunks
+/// per round, the side that runs first alternating per chunk. Each row gives the ratio of the
+/// totals and the median of the 20 per-chunk ratios (steadier on a shared machine).
 async fn bench_tenant(name: &str, url: &str, iters: usize, rep: &mut Report) {
     let db = match DataFlow::builder(url).max_connections(4).connect().await {
         Ok(db) => db,
