@@ -154,6 +154,10 @@ async fn typed_paths_do_not_leak(t: &TestDb) {
     // Writes by id: update, soft delete, restore, hard delete, upsert (both paths).
     let up = a.update(&doc("d1", "s1", 11)).await.unwrap().unwrap();
     assert_eq!(up.n, 11);
+    // The updated row comes back without `tenant_id` (RETURNING or read-back without the column):
+    // it must equal what the all-tenants handle, which decodes the column, reads afterwards.
+    let after = db.all_tenants().list::<TDoc>(&Query::new().limit(100)).await.unwrap();
+    assert_eq!(after.iter().find(|d| d.id == "d1" && d.tenant_id.as_deref() == Some("a")), Some(&up));
     assert!(a.update(&doc("nope", "zz", 1)).await.unwrap().is_none());
     assert!(a.delete::<TDoc>("d2").await.unwrap());
     assert!(a.read::<TDoc>("d2").await.unwrap().is_none());

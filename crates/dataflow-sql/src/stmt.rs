@@ -42,7 +42,7 @@ pub use select::{
 };
 pub use unnest::{insert_unnest, insert_unnest_returning, insert_unnest_returning_id};
 pub use update::{delete, restore, soft_delete, update};
-pub use update_ops::{for_update, update_by_id_values, update_changes};
+pub use update_ops::{for_update, update_by_id_values, update_changes, update_changes_returning_without_tenant};
 pub use upsert::{
     CreatedBy, INSERTED_COLUMN, UPSERT_UPDATED_VARIABLE, UpsertOne, bulk_inserted_flag, count_keys, guarded_updated_at,
     last_wins, upsert, upsert_distinct, upsert_distinct_portable, upsert_one,

@@ -176,6 +176,18 @@ fn run(schema: &ModelSchema, d: Dialect, fx: &J) -> Vec<Sql> {
             let set: Vec<(&str, Value)> = set.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             vec![stmt::update(schema, d, condition(schema, d, fx), scope, &set, now())]
         }
+        "update_changes" => {
+            let set: Vec<(String, Value)> =
+                fx["set"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), value(schema, k, v))).collect();
+            let changes = dataflow_sql::changes::Changes::from(set);
+            let cond = condition(schema, d, fx);
+            vec![match fx["returning"].as_str() {
+                Some("without_tenant") => {
+                    stmt::update_changes_returning_without_tenant(schema, d, cond, scope, &changes, now())
+                }
+                r => stmt::update_changes(schema, d, cond, scope, &changes, now(), r == Some("all")),
+            }]
+        }
         "delete" => vec![stmt::delete(schema, d, condition(schema, d, fx), scope)],
         "soft_delete" => vec![stmt::soft_delete(schema, d, condition(schema, d, fx), scope, now())],
         "restore" => vec![stmt::restore(schema, d, condition(schema, d, fx), scope, now())],

@@ -30,9 +30,10 @@ pub struct ModelEntry {
     /// the values are re-bound per call (`dataflow_sql::stmt::insert_values`).
     pub(crate) insert_sql: [OnceLock<Arc<str>>; 2],
     /// Cached `UPDATE .. SET <every user field but id> .. WHERE id = ? [AND tenant_id = ?]
-    /// [RETURNING ..]` texts (the typed `update(&record)`), indexed by [`scope_slot`], or `None`
-    /// when its values could not be re-bound exactly.
-    pub(crate) update_all_by_id: [OnceLock<Option<Arc<str>>>; 2],
+    /// [RETURNING ..]` texts (the typed `update(&record)`), indexed by [`scope_slot`] (slot 2:
+    /// scoped, `RETURNING` without `tenant_id`), or `None` when its values could not be
+    /// re-bound exactly.
+    pub(crate) update_all_by_id: [OnceLock<Option<Arc<str>>>; 3],
     /// Cached `DELETE FROM .. WHERE id = ? [AND tenant_id = ?]` texts (hard delete), indexed by
     /// [`scope_slot`].
     pub(crate) delete_by_id: [OnceLock<Option<Arc<str>>>; 2],

@@ -96,10 +96,10 @@ pub(crate) async fn update_by_id_changes(
     update_by_id_as(c, cx, id, changes, &Values, &Values, Ok).await
 }
 
-/// [`update_by_id_changes`] with the updated row decoded by `full` (the `RETURNING` row of
-/// PostgreSQL and SQLite: every column, `e.cols`) or, where it is read back after the
-/// `UPDATE` (MySQL/MariaDB), by `reread` (a read by id, which may leave `tenant_id` out:
-/// [`Decode::omits_tenant`]). The general path (audit, all tenants, other shapes) yields the
+/// [`update_by_id_changes`] with the updated row decoded by `reread` where that leaves
+/// `tenant_id` out ([`Decode::omits_tenant`]: the `RETURNING` row of PostgreSQL and SQLite then
+/// leaves it out too; MySQL/MariaDB read the row back by id), otherwise by `full` (a `RETURNING`
+/// row of every column, `e.cols`). The general path (audit, all tenants, other shapes) yields the
 /// row as values, finished by `from_values`.
 pub(crate) async fn update_by_id_as<D: Decode>(
     c: &mut Conn<'_>,
@@ -112,14 +112,18 @@ pub(crate) async fn update_by_id_as<D: Decode>(
 ) -> Result<Option<D::Out>> {
     check_changes(cx, &mut changes)?;
     let id = super::read::coerce_id(cx, id)?;
+    let returning = cx.dialect.backend().update_returning();
+    // A scoped typed update's RETURNING row leaves `tenant_id` out, as its reads do.
+    let omit_tenant = returning && reread.omits_tenant() && cx.tenant.is_some();
     if !cx.audited()
         && !cx.all_tenants
-        && let Some(st) = cached_update_all(cx, &id, &changes)
+        && let Some(st) = cached_update_all(cx, &id, &changes, omit_tenant)
     {
         // What `write_one_unaudited` runs for plain changes of a known id, with the cached text.
         let s = cx.schema();
-        if cx.dialect.backend().update_returning() {
-            return c.fetch_optional_as(st, &cx.e.cols, s, full).await;
+        if returning {
+            let d = if omit_tenant { reread } else { full };
+            return c.fetch_optional_as(st, cx.full_cols(omit_tenant), s, d).await;
         }
         if c.execute(st, s).await?.rows == 0 {
             return Ok(None);
@@ -131,10 +135,11 @@ pub(crate) async fn update_by_id_as<D: Decode>(
 
 /// The update of every user field but `id` (in schema order, plain values: the typed
 /// `update(&record)`) with its text from the model's statement cache (one text without a tenant,
-/// one with: the tenant is bound after the id, never part of the text). Rendered once per scope
-/// shape; on that first render the re-bound values are checked against the full render's and the
-/// cache stays off for that shape if they differ. `None` for any other shape.
-fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes) -> Option<Stmt> {
+/// one with: the tenant is bound after the id, never part of the text; one more with a tenant and
+/// `RETURNING` without `tenant_id` when `omit_tenant`). Rendered once per scope shape; on that
+/// first render the re-bound values are checked against the full render's and the cache stays
+/// off for that shape if they differ. `None` for any other shape.
+fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes, omit_tenant: bool) -> Option<Stmt> {
     let s = cx.schema();
     let items = changes.items();
     let mut names = s.fields.iter().filter(|f| f.name != "id").map(|f| f.name.as_str());
@@ -147,9 +152,15 @@ fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes) -> Option<Stmt
     let now = super::now();
     let mut values = stmt::update_by_id_values(s, cx.dialect, changes, id, now)?;
     push_tenant(&mut values.0, cx.tenant);
-    let sql = cx.e.update_all_by_id[scope_slot(cx.tenant)]
+    let omit_tenant = omit_tenant && cx.tenant.is_some();
+    let sql = cx.e.update_all_by_id[scope_slot(cx.tenant) + usize::from(omit_tenant)]
         .get_or_init(|| {
-            let full = stmt::update_changes(s, cx.dialect, Some(cx.id_cond(id)), cx.scope(false), changes, now, true);
+            let (cond, scope) = (Some(cx.id_cond(id)), cx.scope(false));
+            let full = if omit_tenant {
+                stmt::update_changes_returning_without_tenant(s, cx.dialect, cond, scope, changes, now)
+            } else {
+                stmt::update_changes(s, cx.dialect, cond, scope, changes, now, true)
+            };
             (full.values == values).then(|| std::sync::Arc::from(full.sql.as_str()))
         })
         .clone()?;

@@ -47,6 +47,33 @@ pub fn update_changes(
     now: DateTime<Utc>,
     returning: bool,
 ) -> Sql {
+    render(schema, dialect, condition, scope, changes, now, returning.then_some(false))
+}
+
+/// [`update_changes`] with `RETURNING` every column but the managed `tenant_id`
+/// ([`super::select_columns_without_tenant`]): for an updater scoped to one tenant, which knows
+/// the value (PostgreSQL, SQLite; no `RETURNING` on MariaDB).
+pub fn update_changes_returning_without_tenant(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    condition: Option<Condition>,
+    scope: Scope,
+    changes: &Changes,
+    now: DateTime<Utc>,
+) -> Sql {
+    render(schema, dialect, condition, scope, changes, now, Some(true))
+}
+
+/// `returning`: `None` without, `Some(omit_tenant)` with a `RETURNING` clause.
+fn render(
+    schema: &ModelSchema,
+    dialect: Dialect,
+    condition: Option<Condition>,
+    scope: Scope,
+    changes: &Changes,
+    now: DateTime<Utc>,
+    returning: Option<bool>,
+) -> Sql {
     let mut q = Query::update();
     q.table(Alias::new(schema.table.as_str()));
     let mut any = false;
@@ -68,9 +95,11 @@ pub fn update_changes(
     if !cond.is_empty() {
         q.cond_where(cond);
     }
-    if returning && dialect.backend().update_returning() {
-        let cols: Vec<Alias> = schema.all_fields().iter().map(|f| Alias::new(f.column())).collect();
-        q.returning(Query::returning().columns(cols));
+    if let Some(omit_tenant) = returning
+        && dialect.backend().update_returning()
+    {
+        let fields = if omit_tenant { super::select_columns_without_tenant(schema) } else { schema.all_fields() };
+        q.returning(Query::returning().columns(fields.iter().map(|f| Alias::new(f.column()))));
     }
     Sql::build(&q, dialect)
 }
