@@ -57,6 +57,8 @@ pub(crate) fn statement(cx: &Ctx<'_>, spec: &ListSpec, omit_tenant: bool) -> Res
             .fix("page with `after` + `limit` only"));
         }
     }
+    // A decoder without the tenant column reads full rows; typed lists have no projection.
+    debug_assert!(!omit_tenant || spec.fields.is_none(), "omit_tenant with a projection");
     let omit_tenant = omit_tenant && cx.tenant.is_some() && spec.fields.is_none();
     let cols: Arc<[FieldDef]> = match &spec.fields {
         None => cx.full_cols(omit_tenant).clone(),
