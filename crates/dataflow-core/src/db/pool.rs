@@ -153,6 +153,29 @@ impl Pools {
     }
 
     pub(crate) async fn acquire(&self) -> Result<PoolConn> {
+        // An idle connection is taken at once, without creating sqlx's acquire future: that
+        // future is ≈ 8.6 KB, and inline it made every operation's future that size, copied once
+        // per operation when it is boxed (≈ 20% of a read's client instructions). The same
+        // connection `acquire` would hand out: the pools run no `test_before_acquire` ping and no
+        // `before_acquire` hook. Otherwise (none idle, or tasks already waiting: sqlx keeps them
+        // first) the boxed wait below.
+        if let Some(c) = self.try_acquire() {
+            return Ok(c);
+        }
+        Box::pin(self.acquire_wait()).await
+    }
+
+    /// An idle connection now, if one is free and nobody is waiting for one.
+    fn try_acquire(&self) -> Option<PoolConn> {
+        match self {
+            Pools::Postgres(p) => p.try_acquire().map(PoolConn::Postgres),
+            Pools::MySql(p) => p.try_acquire().map(PoolConn::MySql),
+            Pools::Sqlite(p) => p.try_acquire().map(PoolConn::Sqlite),
+        }
+    }
+
+    /// Waits for a connection (opening one when the pool has room), up to `acquire_timeout`.
+    async fn acquire_wait(&self) -> Result<PoolConn> {
         Ok(match self {
             Pools::Postgres(p) => PoolConn::Postgres(p.acquire().await.map_err(|e| classify(e, None))?),
             Pools::MySql(p) => PoolConn::MySql(p.acquire().await.map_err(|e| classify(e, None))?),
