@@ -339,8 +339,8 @@ impl<M: Model> Typed<M> {
     /// the column ([`Decode::omits_tenant`], `e.cols_without_tenant`) and every
     /// `Stored::tenant_id` shares the handle's tenant: no column sent, decoded or allocated per
     /// row (issue 14).
-    pub(crate) fn scoped(e: &Arc<ModelEntry>, tenant: Option<&str>) -> Self {
-        Typed { e: Arc::clone(e), tenant: tenant.map(Arc::from), tenant_column: false, model: PhantomData }
+    pub(crate) fn scoped(e: &Arc<ModelEntry>, tenant: Option<&Arc<str>>) -> Self {
+        Typed { e: Arc::clone(e), tenant: tenant.cloned(), tenant_column: false, model: PhantomData }
     }
 
     /// This decoder for full rows (`e.cols`, `tenant_id` included, as a `RETURNING` row has

@@ -121,6 +121,7 @@ macro_rules! with_conn {
             dialect: $db.dialect(),
             server: $db.mysql_server(),
             tenant: $tenant.as_deref(),
+            tenant_shared: $tenant.as_ref(),
             all_tenants: $self.tenant.is_all(),
             full_table_guard: $db.config().full_table_guard,
             protection: &$db.config().protection,

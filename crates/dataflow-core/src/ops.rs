@@ -36,6 +36,9 @@ pub(crate) struct Ctx<'a> {
     /// MariaDB or MySQL 8 (statements differ slightly, see `dataflow_sql::mysql_server`).
     pub server: dataflow_sql::mysql_server::MySqlServer,
     pub tenant: Option<&'a str>,
+    /// `tenant` as the handle holds it: records that keep the tenant share it
+    /// (`crate::decode::Typed`) instead of copying it.
+    pub tenant_shared: Option<&'a std::sync::Arc<str>>,
     /// `db.all_tenants()`: no tenant predicate (reads only; writes are refused before).
     pub all_tenants: bool,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).

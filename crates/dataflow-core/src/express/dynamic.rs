@@ -610,6 +610,7 @@ impl Express<'_> {
                 dialect: self.db.dialect(),
                 server: self.db.mysql_server(),
                 tenant: tenant.as_deref(),
+                tenant_shared: tenant.as_ref(),
                 all_tenants: self.tenant.is_all(),
                 full_table_guard: None,
                 protection: &self.db.config().protection,
