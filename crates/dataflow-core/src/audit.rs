@@ -81,7 +81,7 @@ fn audit_row(cx: &Ctx<'_>, record_id: Option<String>, changes: Option<String>) -
         operation: cx.op.to_owned(),
         model: cx.schema().name.clone(),
         record_id,
-        tenant: cx.tenant.map(str::to_owned),
+        tenant: cx.tenant().map(str::to_owned),
         actor: cx.actor.map(str::to_owned),
         outcome: OUTCOME_OK,
         changes,

@@ -35,10 +35,9 @@ pub(crate) struct Ctx<'a> {
     pub dialect: Dialect,
     /// MariaDB or MySQL 8 (statements differ slightly, see `dataflow_sql::mysql_server`).
     pub server: dataflow_sql::mysql_server::MySqlServer,
-    pub tenant: Option<&'a str>,
-    /// `tenant` as the handle holds it: records that keep the tenant share it
-    /// (`crate::decode::Typed`) instead of copying it.
-    pub tenant_shared: Option<&'a std::sync::Arc<str>>,
+    /// The tenant the statements are scoped to, as the handle holds it (records that keep it
+    /// share it, `crate::decode::Typed`); [`Ctx::tenant`] for the name.
+    pub tenant: Option<&'a std::sync::Arc<str>>,
     /// `db.all_tenants()`: no tenant predicate (reads only; writes are refused before).
     pub all_tenants: bool,
     /// The opt-in full-table guard's minimum table size (`Config::full_table_guard`).
@@ -59,8 +58,19 @@ impl<'a> Ctx<'a> {
         &self.e.schema
     }
 
+    /// The tenant's name, if the statements are scoped to one.
+    pub(crate) fn tenant(&self) -> Option<&'a str> {
+        self.tenant.map(|t| &**t)
+    }
+
+    /// Whether a full select decoded by `d` leaves the `tenant_id` column out: the decoder
+    /// knows the tenant ([`crate::decode::Decode::omits_tenant`]) and the statement is scoped.
+    pub(crate) fn omits_tenant(&self, d: &impl crate::decode::Decode) -> bool {
+        d.omits_tenant() && self.tenant.is_some()
+    }
+
     pub(crate) fn scope(&self, include_deleted: bool) -> Scope<'a> {
-        Scope { include_deleted, tenant: self.tenant, all_tenants: self.all_tenants }
+        Scope { include_deleted, tenant: self.tenant(), all_tenants: self.all_tenants }
     }
 
     /// Checks the tenant context (DF-608) before anything runs.

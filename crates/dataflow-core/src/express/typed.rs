@@ -290,7 +290,7 @@ impl Express<'_> {
         let id = id.into_id();
         if self.cache_off(&e.schema) {
             return Ok(with_conn!(@direct "Read", self, e, cx, c, {
-                let d = Typed::<M>::scoped(&e, cx.tenant_shared);
+                let d = Typed::<M>::scoped(&e, cx.tenant);
                 ops::read::by_id_as(&mut c, &cx, &id, include_deleted, &d).await?
             }));
         }
@@ -321,7 +321,7 @@ impl Express<'_> {
             cx.check()?;
             // Decoded straight from the row: every column of a RETURNING row, the lean read
             // of a scoped handle where the row is read back (MySQL/MariaDB).
-            let reread = Typed::<M>::scoped(&e, cx.tenant_shared);
+            let reread = Typed::<M>::scoped(&e, cx.tenant);
             let full = reread.full();
             let changes = Changes::from(set);
             ops::update::update_by_id_as(&mut c, &cx, &id, changes, &full, &reread, |r| full.decode_values(r)).await?
@@ -415,7 +415,7 @@ impl Express<'_> {
         if self.cache_off(&e.schema) {
             // Decoded straight into the records; the cursor is the last record's sort keys.
             let (_, records) = with_conn!(@direct "List", self, e, cx, c, {
-                let d = Typed::<M>::scoped(&e, cx.tenant_shared);
+                let d = Typed::<M>::scoped(&e, cx.tenant);
                 ops::list::list_as(&mut c, &cx, &spec, q.for_update, &d).await?
             });
             let next_cursor = match (spec.limit, records.last()) {
@@ -442,7 +442,7 @@ impl Express<'_> {
         let f = parse_filter::<M>(filter)?;
         if self.cache_off(&e.schema) {
             return Ok(with_conn!(@direct "FindOne", self, e, cx, c, {
-                let d = Typed::<M>::scoped(&e, cx.tenant_shared);
+                let d = Typed::<M>::scoped(&e, cx.tenant);
                 ops::read::find_one_as(&mut c, &cx, &f, false, &d).await?
             }));
         }
@@ -533,8 +533,7 @@ impl Express<'_> {
                 e: &e,
                 dialect: self.db.dialect(),
                 server: self.db.mysql_server(),
-                tenant: tenant.as_deref(),
-                tenant_shared: tenant.as_ref(),
+                tenant: tenant.as_ref(),
                 all_tenants: self.tenant.is_all(),
                 full_table_guard: None,
                 protection: &self.db.config().protection,
@@ -542,7 +541,7 @@ impl Express<'_> {
                 op: "List",
                 portable: self.db.config().compat.is_some(),
             };
-            let d = Typed::<M>::scoped(&e, cx.tenant_shared);
+            let d = Typed::<M>::scoped(&e, cx.tenant);
             let (st, cols) = ops::list::statement(&cx, &spec, d.omits_tenant())?;
             self.db.check_open()?;
             Ok((e.clone(), st, cols, d))

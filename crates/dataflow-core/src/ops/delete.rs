@@ -37,8 +37,8 @@ fn cached_delete(cx: &Ctx<'_>, id: &Value) -> Option<Stmt> {
     if cx.all_tenants {
         return None;
     }
-    let sql = cx.e.delete_by_id_sql(cx.dialect, cx.tenant)?;
-    Some(Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(cx.id_field(), id), cx.tenant) })
+    let sql = cx.e.delete_by_id_sql(cx.dialect, cx.tenant())?;
+    Some(Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(cx.id_field(), id), cx.tenant()) })
 }
 
 fn needs_soft_delete(cx: &Ctx<'_>, what: &str) -> Result<()> {

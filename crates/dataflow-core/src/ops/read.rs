@@ -37,11 +37,11 @@ pub(crate) async fn by_id_as<D: Decode>(
     // The cached text (rendered once per scope shape; the tenant, if any, is a bound value),
     // except on the all-tenants handle, which has no tenant predicate.
     // A decoder that knows the tenant of a scoped read does not need its column.
-    let omit_tenant = d.omits_tenant() && cx.tenant.is_some();
+    let omit_tenant = cx.omits_tenant(d);
     let cached =
-        (!cx.all_tenants).then(|| cx.e.read_by_id_sql(cx.dialect, include_deleted, cx.tenant, omit_tenant)).flatten();
+        (!cx.all_tenants).then(|| cx.e.read_by_id_sql(cx.dialect, include_deleted, cx.tenant(), omit_tenant)).flatten();
     let st: Stmt = match cached {
-        Some(sql) => Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(f, &id), cx.tenant) },
+        Some(sql) => Stmt { sql: SqlText::Shared(sql), values: by_id_values(cx.sea(f, &id), cx.tenant()) },
         None if omit_tenant => stmt::select_by_id_without_tenant(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
         None => stmt::select_by_id(s, cx.dialect, &id, cx.scope(include_deleted)).into(),
     };
@@ -101,7 +101,7 @@ pub(crate) async fn find_one_as<D: Decode>(
             .operator("find_one")
             .fix("pass a filter such as {\"email\": \"a@example.com\"}, or use `list` with `limit: 1`"));
     }
-    let omit_tenant = d.omits_tenant() && cx.tenant.is_some();
+    let omit_tenant = cx.omits_tenant(d);
     let spec = SelectSpec {
         condition: Some(cx.condition(filter)?),
         scope: cx.scope(include_deleted),

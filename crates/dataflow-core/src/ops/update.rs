@@ -114,7 +114,7 @@ pub(crate) async fn update_by_id_as<D: Decode>(
     let id = super::read::coerce_id(cx, id)?;
     let returning = cx.dialect.backend().update_returning();
     // A scoped typed update's RETURNING row leaves `tenant_id` out, as its reads do.
-    let omit_tenant = returning && reread.omits_tenant() && cx.tenant.is_some();
+    let omit_tenant = returning && cx.omits_tenant(reread);
     if !cx.audited()
         && !cx.all_tenants
         && let Some(st) = cached_update_all(cx, &id, &changes, omit_tenant)
@@ -151,9 +151,9 @@ fn cached_update_all(cx: &Ctx<'_>, id: &Value, changes: &Changes, omit_tenant: b
     }
     let now = super::now();
     let mut values = stmt::update_by_id_values(s, cx.dialect, changes, id, now)?;
-    push_tenant(&mut values.0, cx.tenant);
+    push_tenant(&mut values.0, cx.tenant());
     let omit_tenant = omit_tenant && cx.tenant.is_some();
-    let sql = cx.e.update_all_by_id[scope_slot(cx.tenant) + usize::from(omit_tenant)]
+    let sql = cx.e.update_all_by_id[scope_slot(cx.tenant()) + usize::from(omit_tenant)]
         .get_or_init(|| {
             let (cond, scope) = (Some(cx.id_cond(id)), cx.scope(false));
             let full = if omit_tenant {
