@@ -263,10 +263,6 @@ impl<R: BackendRow> Columns for RowRef<'_, R> {
         self.row.value(i, f, self.native_arrays)
     }
 
-    fn skip(&mut self) -> Result<()> {
-        self.column().map(drop)
-    }
-
     getter!(next_i32, i32, i32, FieldType::I32);
     getter!(next_i64, i64, i64, FieldType::I64);
     getter!(next_f64, f64, f64, FieldType::F64);

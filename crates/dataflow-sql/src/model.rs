@@ -86,11 +86,6 @@ pub trait Columns {
     fn next_json(&mut self) -> Result<Option<serde_json::Value>> {
         value_as(self.next_value()?)
     }
-    /// Moves past the next column without using its value (a cursor over a row may skip the
-    /// decoding entirely).
-    fn skip(&mut self) -> Result<()> {
-        self.next_value().map(drop)
-    }
 }
 
 /// A decoded value as `T`: `Ok(None)` for [`Value::Null`], DF-510 (without field: the caller
